@@ -1,0 +1,202 @@
+//! The language every channel connector speaks: channel kinds, what an inbound message carries
+//! into the hub, what the dispatcher hands a connector to deliver, and how a delivery can fail.
+//!
+//! Nothing here does I/O. Connectors depend on this crate and never on the hub's store or HTTP
+//! layer, so a connector can be tested on its own against a local stand-in for its provider.
+#![forbid(unsafe_code)]
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+/// The family a channel belongs to; an inbox is one instance of a kind.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ChannelKind {
+    Email,
+    WebChat,
+    Sms,
+    Whatsapp,
+    Messenger,
+    Instagram,
+    Telegram,
+    Api,
+}
+
+impl ChannelKind {
+    pub const ALL: [ChannelKind; 8] = [
+        ChannelKind::Email,
+        ChannelKind::WebChat,
+        ChannelKind::Sms,
+        ChannelKind::Whatsapp,
+        ChannelKind::Messenger,
+        ChannelKind::Instagram,
+        ChannelKind::Telegram,
+        ChannelKind::Api,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ChannelKind::Email => "email",
+            ChannelKind::WebChat => "web_chat",
+            ChannelKind::Sms => "sms",
+            ChannelKind::Whatsapp => "whatsapp",
+            ChannelKind::Messenger => "messenger",
+            ChannelKind::Instagram => "instagram",
+            ChannelKind::Telegram => "telegram",
+            ChannelKind::Api => "api",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<ChannelKind> {
+        ChannelKind::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+}
+
+impl fmt::Display for ChannelKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// How a contact is known on a channel. The same person may have several: an email address, a
+/// phone number, a widget visitor id. `namespace` is usually a channel kind ("email", "sms"), or a
+/// per-inbox namespace for identifiers that only mean something inside one integration.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Identity {
+    pub namespace: String,
+    pub identifier: String,
+}
+
+impl Identity {
+    pub fn new(namespace: impl Into<String>, identifier: impl Into<String>) -> Self {
+        Identity {
+            namespace: namespace.into(),
+            identifier: identifier.into(),
+        }
+    }
+
+    pub fn email(address: &str) -> Self {
+        Identity::new("email", address.trim().to_lowercase())
+    }
+
+    pub fn phone(number: &str) -> Self {
+        let digits: String = number
+            .chars()
+            .filter(|c| c.is_ascii_digit() || *c == '+')
+            .collect();
+        Identity::new("phone", digits)
+    }
+}
+
+/// Who sent an inbound message, as the channel tells it.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct InboundSender {
+    /// Identities in order of strength: the first is the channel's own key for this person.
+    pub identities: Vec<Identity>,
+    pub name: Option<String>,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+}
+
+/// A file that came with a message: either fetched by reference or carried inline.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct InboundAttachment {
+    pub filename: String,
+    pub content_type: String,
+    pub source: AttachmentSource,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AttachmentSource {
+    Url(String),
+    Inline(Vec<u8>),
+}
+
+/// One message a connector hands to ingest. `external_id` is the provider's id for it
+/// (Message-ID, SID, wamid…): ingest stores each (inbox, external id) once, whatever the retries.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct InboundMessage {
+    pub external_id: String,
+    pub sender: InboundSender,
+    pub text: String,
+    pub html: Option<String>,
+    pub subject: Option<String>,
+    pub attachments: Vec<InboundAttachment>,
+    /// A key the channel uses to keep a thread together (an email thread root, a chat session).
+    /// Messages with the same key join the same conversation while it is not resolved.
+    pub thread_key: Option<String>,
+}
+
+/// Everything a connector needs to deliver one outgoing message to the customer.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct OutboundDelivery {
+    /// Stable across retries: providers that deduplicate (or email's Message-ID) key on it.
+    pub delivery_id: String,
+    pub message_id: i64,
+    pub conversation_id: i64,
+    pub inbox_id: i64,
+    pub recipient: Vec<Identity>,
+    pub recipient_name: Option<String>,
+    pub text: String,
+    pub html: Option<String>,
+    pub sender_name: Option<String>,
+    pub attempt: u32,
+    pub created_at: String,
+}
+
+/// What a provider said when it accepted a delivery.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct DeliveryReceipt {
+    pub provider_message_id: Option<String>,
+}
+
+/// Why a delivery did not go through. Transient failures are retried with backoff; permanent
+/// ones fail the message at once, because retrying cannot help.
+#[derive(Debug, thiserror::Error)]
+pub enum DeliveryError {
+    #[error("temporary delivery failure: {0}")]
+    Transient(String),
+    #[error("permanent delivery failure: {0}")]
+    Permanent(String),
+}
+
+impl DeliveryError {
+    pub fn is_transient(&self) -> bool {
+        matches!(self, DeliveryError::Transient(_))
+    }
+}
+
+/// The sending half of a channel.
+#[async_trait::async_trait]
+pub trait Outbound: Send + Sync {
+    async fn deliver(&self, delivery: &OutboundDelivery) -> Result<DeliveryReceipt, DeliveryError>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn channel_kinds_round_trip_through_their_names() {
+        for kind in ChannelKind::ALL {
+            assert_eq!(ChannelKind::parse(kind.as_str()), Some(kind));
+            let json = serde_json::to_string(&kind).unwrap();
+            assert_eq!(json, format!("\"{}\"", kind.as_str()));
+        }
+        assert_eq!(ChannelKind::parse("carrier_pigeon"), None);
+    }
+
+    #[test]
+    fn email_and_phone_identities_are_normalised() {
+        assert_eq!(
+            Identity::email("  Ana@Example.COM "),
+            Identity::new("email", "ana@example.com")
+        );
+        assert_eq!(
+            Identity::phone("+1 (415) 555-0100"),
+            Identity::new("phone", "+14155550100")
+        );
+    }
+}

@@ -1,0 +1,215 @@
+//! Putting the hub together: open the store, make sure a workspace and an owner exist, start the
+//! dispatcher and the HTTP server. `Application::build` binds first (port 0 in tests) so the
+//! caller knows the address before anything is served.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use tokio::sync::{watch, Notify};
+use tokio::task::JoinHandle;
+
+use crate::auth::{hash_password, random_token, LoginLimiter};
+use crate::bus::{EventBus, InProcessBus};
+use crate::config::Settings;
+use crate::crypto::SecretBox;
+use crate::domain::{EmailAddress, Role};
+use crate::http::{AppState, Shared};
+use crate::ingest::Ingest;
+use crate::outbound::Dispatcher;
+use crate::store::{NewUser, Store, StoreOptions};
+
+pub struct Application {
+    addr: SocketAddr,
+    state: AppState,
+    first_start: Option<FirstStart>,
+    server: JoinHandle<std::io::Result<()>>,
+    dispatcher: JoinHandle<()>,
+    shutdown: watch::Sender<bool>,
+}
+
+/// What the first start created; the password only when it was generated here.
+#[derive(Clone, Debug)]
+pub struct FirstStart {
+    pub workspace: String,
+    pub owner_email: String,
+    pub generated_password: Option<String>,
+}
+
+/// Opens the configured store, creating the data directory an embedded database needs.
+pub async fn open_store(settings: &Settings) -> anyhow::Result<Arc<dyn Store>> {
+    std::fs::create_dir_all(&settings.server.data_dir).with_context(|| {
+        format!(
+            "cannot create data directory {}",
+            settings.server.data_dir.display()
+        )
+    })?;
+    let options = StoreOptions {
+        max_connections: settings.database.max_connections,
+        sqlite_synchronous: settings.database.sqlite_synchronous.clone(),
+        group_commit_max: settings.database.group_commit_max,
+    };
+    let url = settings.database_url();
+    crate::store::open(&url, &options).await.with_context(|| {
+        format!(
+            "cannot open the database at {}",
+            crate::store::redact_url(&url)
+        )
+    })
+}
+
+pub fn secret_box(settings: &Settings) -> anyhow::Result<SecretBox> {
+    let key = &settings.security.secret_key;
+    if key.is_empty() {
+        let path = settings.server.data_dir.join("secret.key");
+        SecretBox::from_key_file(&path)
+            .with_context(|| format!("cannot use the key file {}", path.display()))
+    } else {
+        SecretBox::from_base64(key.expose()).context("security.secret_key")
+    }
+}
+
+/// On an empty store: one workspace and its owner, from SWITCHBOARD_OWNER_EMAIL and
+/// SWITCHBOARD_OWNER_PASSWORD when set, otherwise with a generated password shown once.
+pub async fn ensure_workspace(store: &dyn Store) -> anyhow::Result<Option<FirstStart>> {
+    if !store.list_workspaces().await?.is_empty() {
+        return Ok(None);
+    }
+    let workspace = store.create_workspace("My workspace").await?;
+    let email = std::env::var("SWITCHBOARD_OWNER_EMAIL")
+        .unwrap_or_else(|_| "owner@switchboard.local".into());
+    let email = EmailAddress::parse(&email)
+        .map_err(anyhow::Error::msg)
+        .context("SWITCHBOARD_OWNER_EMAIL")?;
+    let (password, generated) = match std::env::var("SWITCHBOARD_OWNER_PASSWORD") {
+        Ok(p) if !p.is_empty() => (p, false),
+        _ => (random_token(12), true),
+    };
+    let password_hash = hash_password(&password)
+        .map_err(anyhow::Error::msg)
+        .context("SWITCHBOARD_OWNER_PASSWORD")?;
+    store
+        .create_user(NewUser {
+            workspace_id: workspace.id,
+            email: email.clone(),
+            name: "Owner".into(),
+            role: Role::Owner,
+            password_hash,
+        })
+        .await?;
+    Ok(Some(FirstStart {
+        workspace: workspace.name,
+        owner_email: email.as_str().to_string(),
+        generated_password: generated.then_some(password),
+    }))
+}
+
+impl Application {
+    pub async fn build(settings: Settings) -> anyhow::Result<Application> {
+        crate::telemetry::install_crypto_provider();
+        let store = open_store(&settings).await?;
+        let secrets = secret_box(&settings)?;
+        let first_start = ensure_workspace(store.as_ref()).await?;
+        let bus: Arc<dyn EventBus> = Arc::new(InProcessBus::new(4096));
+        let listener = tokio::net::TcpListener::bind(&settings.server.addr)
+            .await
+            .with_context(|| format!("cannot listen on {}", settings.server.addr))?;
+        let addr = listener.local_addr()?;
+        let dispatch_wake = Arc::new(Notify::new());
+        let (shutdown, shutdown_rx) = watch::channel(false);
+        let dispatcher = Dispatcher::new(
+            store.clone(),
+            bus.clone(),
+            secrets.clone(),
+            settings.dispatcher.clone(),
+        );
+        let dispatcher = tokio::spawn(dispatcher.run(dispatch_wake.clone(), shutdown_rx.clone()));
+        let state = AppState(Arc::new(Shared {
+            ingest: Ingest::new(store.clone(), bus.clone()),
+            limiter: LoginLimiter::new(
+                settings.security.login_max_failures,
+                Duration::from_secs(settings.security.login_window_secs),
+            ),
+            prometheus: crate::telemetry::prometheus(),
+            store,
+            bus,
+            secrets,
+            settings,
+            dispatch_wake,
+        }));
+        let app =
+            crate::http::router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
+        let mut stop = shutdown_rx;
+        let server = tokio::spawn(async move {
+            axum::serve(listener, app)
+                .with_graceful_shutdown(async move {
+                    let _ = stop.wait_for(|stopped| *stopped).await;
+                })
+                .await
+        });
+        Ok(Application {
+            addr,
+            state,
+            first_start,
+            server,
+            dispatcher,
+            shutdown,
+        })
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    pub fn port(&self) -> u16 {
+        self.addr.port()
+    }
+
+    /// The URL people open: the configured public URL, or the address we listen on.
+    pub fn url(&self) -> String {
+        let public = &self.state.settings.server.public_url;
+        if public.is_empty() {
+            format!("http://{}", self.addr)
+        } else {
+            public.trim_end_matches('/').to_string()
+        }
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    pub fn first_start(&self) -> Option<&FirstStart> {
+        self.first_start.as_ref()
+    }
+
+    /// Serves until ctrl-c or SIGTERM, then drains in-flight requests.
+    pub async fn run_until_signal(self) -> anyhow::Result<()> {
+        shutdown_signal().await;
+        tracing::info!("shutting down");
+        self.stop().await
+    }
+
+    pub async fn stop(self) -> anyhow::Result<()> {
+        let _ = self.shutdown.send(true);
+        let _ = self.dispatcher.await;
+        self.server.await.context("server task")??;
+        Ok(())
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .expect("can listen for SIGTERM");
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = ctrl_c.await;
+}

@@ -1,0 +1,264 @@
+//! The product's vocabulary: roles, conversation and message states, and the records the store
+//! hands out. Values are parsed at the edge (`EmailAddress::parse`, `Role::parse`) so that inner
+//! code only ever sees valid ones.
+
+use serde::{Deserialize, Serialize};
+use switchboard_connector_core::ChannelKind;
+use utoipa::ToSchema;
+
+pub type Id = i64;
+/// Unix time in milliseconds: one portable representation for both engines.
+pub type Millis = i64;
+
+pub fn now_millis() -> Millis {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as Millis)
+        .unwrap_or_default()
+}
+
+macro_rules! text_enum {
+    ($(#[$meta:meta])* $name:ident { $($variant:ident = $text:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+        #[serde(rename_all = "snake_case")]
+        pub enum $name { $($variant),+ }
+
+        impl $name {
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $text),+ }
+            }
+            pub fn parse(s: &str) -> Option<Self> {
+                match s { $($text => Some($name::$variant),)+ _ => None }
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+
+text_enum!(
+    /// What a user may do in their workspace. Owners and admins see every inbox; agents see the
+    /// inboxes they are members of.
+    Role { Owner = "owner", Admin = "admin", Agent = "agent" }
+);
+
+impl Role {
+    pub fn is_admin(self) -> bool {
+        matches!(self, Role::Owner | Role::Admin)
+    }
+}
+
+text_enum!(ConversationStatus {
+    Open = "open",
+    Pending = "pending",
+    Snoozed = "snoozed",
+    Resolved = "resolved",
+});
+
+text_enum!(
+    /// `note` is a private note between agents; `activity` is the system saying what happened.
+    Direction { Incoming = "incoming", Outgoing = "outgoing", Note = "note", Activity = "activity" }
+);
+
+text_enum!(SenderKind {
+    Contact = "contact",
+    User = "user",
+    System = "system",
+});
+
+text_enum!(
+    /// Incoming messages are `received`; outgoing ones move queued → sent → delivered → read, or
+    /// to failed.
+    DeliveryStatus {
+        Received = "received",
+        Queued = "queued",
+        Sent = "sent",
+        Delivered = "delivered",
+        Read = "read",
+        Failed = "failed",
+    }
+);
+
+/// An email address checked at the edge, kept lower-cased.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct EmailAddress(String);
+
+impl EmailAddress {
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        let s = raw.trim();
+        let (local, domain) = s
+            .rsplit_once('@')
+            .ok_or_else(|| format!("{raw:?} is not an email address"))?;
+        let valid = !local.is_empty()
+            && domain.contains('.')
+            && !domain.starts_with('.')
+            && !domain.ends_with('.')
+            && s.len() <= 254
+            && !s.chars().any(|c| c.is_whitespace() || c.is_control());
+        if valid {
+            Ok(EmailAddress(s.to_lowercase()))
+        } else {
+            Err(format!("{raw:?} is not an email address"))
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct Workspace {
+    pub id: Id,
+    pub name: String,
+    pub created_at: Millis,
+}
+
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct User {
+    pub id: Id,
+    pub workspace_id: Id,
+    pub email: String,
+    pub name: String,
+    pub role: Role,
+    pub created_at: Millis,
+}
+
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct Team {
+    pub id: Id,
+    pub workspace_id: Id,
+    pub name: String,
+    pub member_ids: Vec<Id>,
+    pub created_at: Millis,
+}
+
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct Inbox {
+    pub id: Id,
+    pub workspace_id: Id,
+    pub name: String,
+    #[schema(value_type = String, example = "api")]
+    pub kind: ChannelKind,
+    /// Non-secret settings (callback URL, greeting…). Secrets are sealed apart and never returned.
+    pub settings: serde_json::Value,
+    pub created_at: Millis,
+}
+
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct ContactIdentity {
+    pub namespace: String,
+    pub identifier: String,
+}
+
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct Contact {
+    pub id: Id,
+    pub workspace_id: Id,
+    pub name: Option<String>,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub attributes: serde_json::Value,
+    pub identities: Vec<ContactIdentity>,
+    pub created_at: Millis,
+    pub last_activity_at: Millis,
+}
+
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct Conversation {
+    pub id: Id,
+    pub workspace_id: Id,
+    pub inbox_id: Id,
+    pub contact_id: Id,
+    pub status: ConversationStatus,
+    pub assignee_id: Option<Id>,
+    pub team_id: Option<Id>,
+    pub priority: i64,
+    pub labels: Vec<String>,
+    pub subject: Option<String>,
+    pub created_at: Millis,
+    pub last_activity_at: Millis,
+    pub waiting_since: Option<Millis>,
+    pub first_reply_at: Option<Millis>,
+    pub resolved_at: Option<Millis>,
+    pub snoozed_until: Option<Millis>,
+}
+
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct Attachment {
+    pub id: Id,
+    pub filename: String,
+    pub content_type: String,
+    pub size: i64,
+    /// Where the file lives when it came by reference; uploaded files are served by the hub.
+    pub url: Option<String>,
+}
+
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct Message {
+    pub id: Id,
+    pub workspace_id: Id,
+    pub conversation_id: Id,
+    pub inbox_id: Id,
+    pub direction: Direction,
+    pub sender_kind: SenderKind,
+    pub sender_id: Option<Id>,
+    pub text: String,
+    pub html: Option<String>,
+    pub external_id: Option<String>,
+    pub status: DeliveryStatus,
+    pub error: Option<String>,
+    pub attachments: Vec<Attachment>,
+    pub created_at: Millis,
+}
+
+/// One entry of the append-only event log. `seq` is dense and ordered per workspace: a client that
+/// saw seq N resumes with every event after N.
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+pub struct Event {
+    pub id: Id,
+    pub workspace_id: Id,
+    pub seq: i64,
+    pub kind: String,
+    pub inbox_id: Option<Id>,
+    pub conversation_id: Option<Id>,
+    pub payload: serde_json::Value,
+    pub created_at: Millis,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn email_addresses_are_checked_and_lower_cased() {
+        assert_eq!(
+            EmailAddress::parse(" Ana@Example.org ").unwrap().as_str(),
+            "ana@example.org"
+        );
+        for bad in [
+            "",
+            "ana",
+            "ana@",
+            "@example.org",
+            "ana@localhost",
+            "a b@x.org",
+        ] {
+            assert!(EmailAddress::parse(bad).is_err(), "{bad:?} accepted");
+        }
+    }
+
+    #[test]
+    fn states_round_trip_through_their_names() {
+        for s in ["open", "pending", "snoozed", "resolved"] {
+            assert_eq!(ConversationStatus::parse(s).unwrap().as_str(), s);
+        }
+        assert_eq!(Role::parse("root"), None);
+        assert!(Role::Owner.is_admin() && !Role::Agent.is_admin());
+    }
+}

@@ -1,0 +1,108 @@
+//! Contacts: the people who write in, with every identity they are known by.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::Json;
+use serde::Deserialize;
+use switchboard_connector_core::Identity;
+use utoipa::ToSchema;
+
+use crate::domain::{Contact, EmailAddress, Id};
+use crate::http::error::{ApiError, ApiResult, ErrorBody};
+use crate::http::extract::{ApiJson, ApiPath, ApiQuery, PageQuery, Paged};
+use crate::http::AppState;
+use crate::store::{NewContact, Principal};
+
+#[utoipa::path(get, path = "/api/v1/contacts", tag = "contacts", security(("bearer" = [])),
+    params(PageQuery), responses((status = 200, body = Paged<Contact>)))]
+pub async fn list(
+    State(state): State<AppState>,
+    who: Principal,
+    ApiQuery(query): ApiQuery<PageQuery>,
+) -> ApiResult<Json<Paged<Contact>>> {
+    let page = query.page()?;
+    let contacts = state.store.list_contacts(who.workspace_id(), &page).await?;
+    Ok(Json(Paged::new(contacts, page.limit, |c| (0, c.id))))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct IdentityInput {
+    pub namespace: String,
+    pub identifier: String,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateContact {
+    pub name: Option<String>,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    #[serde(default)]
+    pub attributes: serde_json::Map<String, serde_json::Value>,
+    #[serde(default)]
+    pub identities: Vec<IdentityInput>,
+}
+
+#[utoipa::path(post, path = "/api/v1/contacts", tag = "contacts", security(("bearer" = [])),
+    request_body = CreateContact,
+    responses((status = 201, body = Contact), (status = 409, description = "An identity belongs to another contact", body = ErrorBody)))]
+pub async fn create(
+    State(state): State<AppState>,
+    who: Principal,
+    ApiJson(body): ApiJson<CreateContact>,
+) -> ApiResult<(StatusCode, Json<Contact>)> {
+    let mut identities: Vec<Identity> = body
+        .identities
+        .into_iter()
+        .map(|i| Identity::new(i.namespace.trim(), i.identifier.trim()))
+        .collect();
+    let email = match body.email.as_deref() {
+        Some(raw) => {
+            let email = EmailAddress::parse(raw).map_err(ApiError::Unprocessable)?;
+            identities.push(Identity::email(email.as_str()));
+            Some(email.as_str().to_string())
+        }
+        None => None,
+    };
+    if let Some(phone) = &body.phone {
+        identities.push(Identity::phone(phone));
+    }
+    if identities
+        .iter()
+        .any(|i| i.namespace.is_empty() || i.identifier.is_empty())
+    {
+        return Err(ApiError::Unprocessable(
+            "identities need a namespace and an identifier".into(),
+        ));
+    }
+    identities.dedup();
+    let contact = state
+        .store
+        .create_contact(NewContact {
+            workspace_id: who.workspace_id(),
+            name: body.name,
+            email,
+            phone: body.phone,
+            attributes: serde_json::Value::Object(body.attributes),
+            identities,
+        })
+        .await?;
+    Ok((StatusCode::CREATED, Json(contact)))
+}
+
+#[utoipa::path(get, path = "/api/v1/contacts/{contact_id}", tag = "contacts", security(("bearer" = [])),
+    params(("contact_id" = i64, Path)),
+    responses((status = 200, body = Contact), (status = 404, body = ErrorBody)))]
+pub async fn show(
+    State(state): State<AppState>,
+    who: Principal,
+    ApiPath(contact_id): ApiPath<Id>,
+) -> ApiResult<Json<Contact>> {
+    state
+        .store
+        .get_contact(who.workspace_id(), contact_id)
+        .await?
+        .map(Json)
+        .ok_or(ApiError::NotFound("contact"))
+}

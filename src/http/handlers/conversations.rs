@@ -1,0 +1,297 @@
+//! Conversations, their messages (replies and private notes), assignment, and attachments.
+
+use axum::extract::State;
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::Json;
+use serde::Deserialize;
+use switchboard_connector_core::AttachmentSource;
+use utoipa::{IntoParams, ToSchema};
+
+use super::inboxes::{parse_attachments, AttachmentInput};
+use super::visible_conversation;
+use crate::domain::{Conversation, ConversationStatus, Id, Message};
+use crate::http::error::{ApiError, ApiResult, ErrorBody};
+use crate::http::extract::{ApiJson, ApiPath, ApiQuery, PageQuery, Paged};
+use crate::http::AppState;
+use crate::store::{
+    Actor, AssigneeFilter, ConversationFilter, ConversationPatch, NewAttachment, NewReply,
+    Principal,
+};
+
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ConversationQuery {
+    /// open, pending, snoozed or resolved.
+    pub status: Option<String>,
+    /// `me`, `none` (unassigned), or a user id.
+    pub assignee: Option<String>,
+    pub inbox: Option<Id>,
+    pub contact: Option<Id>,
+    pub limit: Option<i64>,
+    pub cursor: Option<String>,
+}
+
+#[utoipa::path(get, path = "/api/v1/conversations", tag = "conversations", security(("bearer" = [])),
+    params(ConversationQuery),
+    responses((status = 200, description = "Most recent activity first", body = Paged<Conversation>)))]
+pub async fn list(
+    State(state): State<AppState>,
+    who: Principal,
+    ApiQuery(query): ApiQuery<ConversationQuery>,
+) -> ApiResult<Json<Paged<Conversation>>> {
+    let page = PageQuery {
+        limit: query.limit,
+        cursor: query.cursor,
+    }
+    .page()?;
+    let status = query
+        .status
+        .as_deref()
+        .map(|s| {
+            ConversationStatus::parse(s)
+                .ok_or_else(|| ApiError::BadRequest(format!("unknown status {s:?}")))
+        })
+        .transpose()?;
+    let assignee = match query.assignee.as_deref() {
+        None => None,
+        Some("me") => Some(AssigneeFilter::User(who.user.id)),
+        Some("none") => Some(AssigneeFilter::Unassigned),
+        Some(id) => Some(AssigneeFilter::User(id.parse().map_err(|_| {
+            ApiError::BadRequest("`assignee` is `me`, `none` or a user id".into())
+        })?)),
+    };
+    let filter = ConversationFilter {
+        status,
+        assignee,
+        inbox_id: query.inbox,
+        contact_id: query.contact,
+        visible_inboxes: who.visible_inboxes(),
+    };
+    let conversations = state
+        .store
+        .list_conversations(who.workspace_id(), &filter, &page)
+        .await?;
+    Ok(Json(Paged::new(conversations, page.limit, |c| {
+        (c.last_activity_at, c.id)
+    })))
+}
+
+#[utoipa::path(get, path = "/api/v1/conversations/{conversation_id}", tag = "conversations", security(("bearer" = [])),
+    params(("conversation_id" = i64, Path)),
+    responses((status = 200, body = Conversation), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn show(
+    State(state): State<AppState>,
+    who: Principal,
+    ApiPath(id): ApiPath<Id>,
+) -> ApiResult<Json<Conversation>> {
+    Ok(Json(visible_conversation(&state, &who, id).await?))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateConversation {
+    pub status: Option<ConversationStatus>,
+    /// With `status: snoozed`: when it wakes up (Unix milliseconds).
+    pub snoozed_until: Option<i64>,
+    pub priority: Option<i64>,
+    pub labels: Option<Vec<String>>,
+}
+
+fn actor(who: &Principal) -> Actor {
+    Actor {
+        user_id: who.user.id,
+        name: who.user.name.clone(),
+    }
+}
+
+#[utoipa::path(patch, path = "/api/v1/conversations/{conversation_id}", tag = "conversations", security(("bearer" = [])),
+    params(("conversation_id" = i64, Path)), request_body = UpdateConversation,
+    responses((status = 200, body = Conversation), (status = 422, body = ErrorBody)))]
+pub async fn update(
+    State(state): State<AppState>,
+    who: Principal,
+    ApiPath(id): ApiPath<Id>,
+    ApiJson(body): ApiJson<UpdateConversation>,
+) -> ApiResult<Json<Conversation>> {
+    let conversation = visible_conversation(&state, &who, id).await?;
+    if let Some(labels) = &body.labels {
+        if labels.len() > 50 || labels.iter().any(|l| l.trim().is_empty() || l.len() > 64) {
+            return Err(ApiError::Unprocessable(
+                "labels are 1 to 64 characters, at most 50".into(),
+            ));
+        }
+    }
+    let patch = ConversationPatch {
+        status: body.status,
+        snoozed_until: body.snoozed_until,
+        priority: body.priority,
+        labels: body.labels,
+    };
+    let (updated, events) = state
+        .store
+        .update_conversation(who.workspace_id(), conversation.id, patch, actor(&who))
+        .await?;
+    state.publish(&events);
+    Ok(Json(updated))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Assignment {
+    /// The agent, or null to unassign.
+    pub assignee_id: Option<Id>,
+    pub team_id: Option<Id>,
+}
+
+#[utoipa::path(post, path = "/api/v1/conversations/{conversation_id}/assignment", tag = "conversations", security(("bearer" = [])),
+    params(("conversation_id" = i64, Path)), request_body = Assignment,
+    responses((status = 200, body = Conversation), (status = 422, description = "The assignee cannot see this inbox", body = ErrorBody)))]
+pub async fn assign(
+    State(state): State<AppState>,
+    who: Principal,
+    ApiPath(id): ApiPath<Id>,
+    ApiJson(body): ApiJson<Assignment>,
+) -> ApiResult<Json<Conversation>> {
+    let conversation = visible_conversation(&state, &who, id).await?;
+    let (updated, events) = state
+        .store
+        .assign_conversation(
+            who.workspace_id(),
+            conversation.id,
+            body.assignee_id,
+            body.team_id,
+            actor(&who),
+        )
+        .await?;
+    state.publish(&events);
+    Ok(Json(updated))
+}
+
+#[utoipa::path(get, path = "/api/v1/conversations/{conversation_id}/messages", tag = "conversations", security(("bearer" = [])),
+    params(("conversation_id" = i64, Path), PageQuery),
+    responses((status = 200, description = "Oldest first", body = Paged<Message>)))]
+pub async fn messages(
+    State(state): State<AppState>,
+    who: Principal,
+    ApiPath(id): ApiPath<Id>,
+    ApiQuery(query): ApiQuery<PageQuery>,
+) -> ApiResult<Json<Paged<Message>>> {
+    let conversation = visible_conversation(&state, &who, id).await?;
+    let page = query.page()?;
+    let messages = state
+        .store
+        .list_messages(who.workspace_id(), conversation.id, &page)
+        .await?;
+    Ok(Json(Paged::new(messages, page.limit, |m| (0, m.id))))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReplyBody {
+    pub text: String,
+    pub html: Option<String>,
+    /// A private note: seen by agents only, never sent to the customer.
+    #[serde(default)]
+    pub private: bool,
+    #[serde(default)]
+    pub attachments: Vec<AttachmentInput>,
+}
+
+#[utoipa::path(post, path = "/api/v1/conversations/{conversation_id}/messages", tag = "conversations", security(("bearer" = [])),
+    params(("conversation_id" = i64, Path)), request_body = ReplyBody,
+    responses((status = 201, description = "Stored; replies are queued for delivery", body = Message), (status = 422, body = ErrorBody)))]
+pub async fn reply(
+    State(state): State<AppState>,
+    who: Principal,
+    ApiPath(id): ApiPath<Id>,
+    ApiJson(body): ApiJson<ReplyBody>,
+) -> ApiResult<(StatusCode, Json<Message>)> {
+    let conversation = visible_conversation(&state, &who, id).await?;
+    let text = body.text.trim_end().to_string();
+    if text.trim().is_empty() && body.attachments.is_empty() {
+        return Err(ApiError::Unprocessable(
+            "a message needs `text` or attachments".into(),
+        ));
+    }
+    if text.len() > crate::ingest::MAX_TEXT_BYTES {
+        return Err(ApiError::Unprocessable(
+            "`text` is longer than 64 KiB".into(),
+        ));
+    }
+    let attachments = parse_attachments(body.attachments)?
+        .into_iter()
+        .map(|(filename, content_type, source)| match source {
+            AttachmentSource::Url(url) => NewAttachment {
+                filename,
+                content_type,
+                url: Some(url),
+                data: None,
+            },
+            AttachmentSource::Inline(data) => NewAttachment {
+                filename,
+                content_type,
+                url: None,
+                data: Some(data),
+            },
+        })
+        .collect();
+    let (message, events) = state
+        .store
+        .post_reply(NewReply {
+            workspace_id: who.workspace_id(),
+            conversation_id: conversation.id,
+            author: actor(&who),
+            text,
+            html: body.html,
+            private: body.private,
+            attachments,
+        })
+        .await?;
+    state.publish(&events);
+    if !body.private {
+        state.dispatch_wake.notify_one();
+    }
+    Ok((StatusCode::CREATED, Json(message)))
+}
+
+#[utoipa::path(get, path = "/api/v1/attachments/{attachment_id}", tag = "conversations", security(("bearer" = [])),
+    params(("attachment_id" = i64, Path)),
+    responses((status = 200, description = "The file"), (status = 307, description = "Stored by reference elsewhere"),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn attachment(
+    State(state): State<AppState>,
+    who: Principal,
+    ApiPath(id): ApiPath<Id>,
+) -> ApiResult<Response> {
+    let blob = state
+        .store
+        .get_attachment(who.workspace_id(), id)
+        .await?
+        .ok_or(ApiError::NotFound("attachment"))?;
+    if !who.can_see_inbox(blob.inbox_id) {
+        return Err(ApiError::forbidden(
+            "you are not a member of this attachment's inbox",
+        ));
+    }
+    match (blob.data, blob.attachment.url) {
+        (Some(data), _) => Ok((
+            [
+                (header::CONTENT_TYPE, blob.attachment.content_type),
+                // Never rendered inline: an uploaded HTML file must not run in our origin.
+                (
+                    header::CONTENT_DISPOSITION,
+                    format!(
+                        "attachment; filename=\"{}\"",
+                        blob.attachment.filename.replace('"', "")
+                    ),
+                ),
+                (header::X_CONTENT_TYPE_OPTIONS, "nosniff".to_string()),
+            ],
+            data,
+        )
+            .into_response()),
+        (None, Some(url)) => Ok(Redirect::temporary(&url).into_response()),
+        (None, None) => Err(ApiError::NotFound("attachment content")),
+    }
+}

@@ -1,0 +1,301 @@
+//! Inboxes (channel instances), their members, and the API channel's inbound endpoint.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::Json;
+use base64::Engine as _;
+use serde::{Deserialize, Serialize};
+use switchboard_connector_core::{
+    AttachmentSource, ChannelKind, Identity, InboundAttachment, InboundMessage, InboundSender,
+};
+use utoipa::ToSchema;
+
+use super::{visible_inbox, AddMemberBody};
+use crate::domain::{Id, Inbox, Message, User};
+use crate::http::error::{ApiError, ApiResult, ErrorBody};
+use crate::http::extract::{ApiJson, ApiPath};
+use crate::http::AppState;
+use crate::store::{NewInbox, Principal};
+
+#[utoipa::path(get, path = "/api/v1/inboxes", tag = "inboxes", security(("bearer" = [])),
+    responses((status = 200, description = "The inboxes the caller may see", body = Vec<Inbox>)))]
+pub async fn list(State(state): State<AppState>, who: Principal) -> ApiResult<Json<Vec<Inbox>>> {
+    let visible = who.visible_inboxes();
+    Ok(Json(
+        state
+            .store
+            .list_inboxes(who.workspace_id(), visible.as_deref())
+            .await?,
+    ))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateInbox {
+    pub name: String,
+    /// `api`, `email`, `web_chat`, `sms`, `whatsapp`, `messenger`, `instagram`, `telegram`.
+    pub kind: String,
+    /// API inboxes: where replies are POSTed, signed with the inbox's secret.
+    #[serde(default)]
+    pub callback_url: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct CreatedInbox {
+    #[serde(flatten)]
+    pub inbox: Inbox,
+    /// API inboxes: the HMAC-SHA256 key that signs callbacks. Shown once, stored sealed.
+    pub secret: Option<String>,
+}
+
+#[utoipa::path(post, path = "/api/v1/inboxes", tag = "inboxes", security(("bearer" = [])),
+    request_body = CreateInbox,
+    responses((status = 201, body = CreatedInbox), (status = 422, body = ErrorBody)))]
+pub async fn create(
+    State(state): State<AppState>,
+    who: Principal,
+    ApiJson(body): ApiJson<CreateInbox>,
+) -> ApiResult<(StatusCode, Json<CreatedInbox>)> {
+    let kind = ChannelKind::parse(&body.kind)
+        .ok_or_else(|| ApiError::Unprocessable(format!("unknown inbox kind {:?}", body.kind)))?;
+    let name = body.name.trim();
+    if name.is_empty() || name.len() > 200 {
+        return Err(ApiError::Unprocessable(
+            "`name` must be 1 to 200 characters".into(),
+        ));
+    }
+    let mut settings = serde_json::Map::new();
+    if let Some(url) = body.callback_url.filter(|u| !u.is_empty()) {
+        if kind != ChannelKind::Api {
+            return Err(ApiError::Unprocessable(
+                "only API inboxes take a `callback_url`".into(),
+            ));
+        }
+        let parsed = url::Url::parse(&url)
+            .map_err(|e| ApiError::Unprocessable(format!("`callback_url` is not a URL: {e}")))?;
+        if !matches!(parsed.scheme(), "http" | "https") {
+            return Err(ApiError::Unprocessable(
+                "`callback_url` must be http or https".into(),
+            ));
+        }
+        settings.insert("callback_url".into(), url.into());
+    }
+    let secret = (kind == ChannelKind::Api).then(|| crate::auth::random_token(32));
+    let inbox = state
+        .store
+        .create_inbox(NewInbox {
+            workspace_id: who.workspace_id(),
+            name: name.to_string(),
+            kind,
+            settings: serde_json::Value::Object(settings),
+            sealed_secret: secret.as_ref().map(|s| state.secrets.seal(s.as_bytes())),
+        })
+        .await?;
+    Ok((StatusCode::CREATED, Json(CreatedInbox { inbox, secret })))
+}
+
+#[utoipa::path(get, path = "/api/v1/inboxes/{inbox_id}", tag = "inboxes", security(("bearer" = [])),
+    params(("inbox_id" = i64, Path)),
+    responses((status = 200, body = Inbox), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn show(
+    State(state): State<AppState>,
+    who: Principal,
+    ApiPath(inbox_id): ApiPath<Id>,
+) -> ApiResult<Json<Inbox>> {
+    Ok(Json(visible_inbox(&state, &who, inbox_id).await?))
+}
+
+#[utoipa::path(get, path = "/api/v1/inboxes/{inbox_id}/members", tag = "inboxes", security(("bearer" = [])),
+    params(("inbox_id" = i64, Path)),
+    responses((status = 200, body = Vec<User>), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn members(
+    State(state): State<AppState>,
+    who: Principal,
+    ApiPath(inbox_id): ApiPath<Id>,
+) -> ApiResult<Json<Vec<User>>> {
+    let inbox = visible_inbox(&state, &who, inbox_id).await?;
+    Ok(Json(
+        state
+            .store
+            .list_inbox_members(who.workspace_id(), inbox.id)
+            .await?,
+    ))
+}
+
+#[utoipa::path(post, path = "/api/v1/inboxes/{inbox_id}/members", tag = "inboxes", security(("bearer" = [])),
+    params(("inbox_id" = i64, Path)), request_body = AddMemberBody,
+    responses((status = 204), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn add_member(
+    State(state): State<AppState>,
+    who: Principal,
+    ApiPath(inbox_id): ApiPath<Id>,
+    ApiJson(body): ApiJson<AddMemberBody>,
+) -> ApiResult<StatusCode> {
+    state
+        .store
+        .add_inbox_member(who.workspace_id(), inbox_id, body.user_id)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct InboundContact {
+    /// Your system's id for this person; messages with the same one join the same contact.
+    pub identifier: Option<String>,
+    pub name: Option<String>,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AttachmentInput {
+    pub filename: String,
+    pub content_type: Option<String>,
+    /// Either a URL where the file lives…
+    pub url: Option<String>,
+    /// …or the file itself, base64.
+    pub data: Option<String>,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct InboundMessageBody {
+    pub contact: InboundContact,
+    /// Your id for this message. Sending the same one again answers the stored message.
+    pub external_id: String,
+    #[serde(default)]
+    pub text: String,
+    pub html: Option<String>,
+    pub subject: Option<String>,
+    /// Keeps messages with the same key in one conversation while it is open.
+    pub thread_key: Option<String>,
+    #[serde(default)]
+    pub attachments: Vec<AttachmentInput>,
+}
+
+/// Turns attachment inputs into stored form: exactly one of `url` or `data` each.
+pub fn parse_attachments(
+    inputs: Vec<AttachmentInput>,
+) -> ApiResult<Vec<(String, String, AttachmentSource)>> {
+    if inputs.len() > 20 {
+        return Err(ApiError::Unprocessable(
+            "at most 20 attachments per message".into(),
+        ));
+    }
+    inputs
+        .into_iter()
+        .map(|a| {
+            let filename = a.filename.trim().to_string();
+            if filename.is_empty() || filename.len() > 255 || filename.contains(['/', '\\', '\0']) {
+                return Err(ApiError::Unprocessable(format!(
+                    "attachment filename {:?} is not allowed",
+                    a.filename
+                )));
+            }
+            let content_type = a
+                .content_type
+                .unwrap_or_else(|| "application/octet-stream".into());
+            let source = match (a.url, a.data) {
+                (Some(url), None) => {
+                    let parsed = url::Url::parse(&url).map_err(|e| {
+                        ApiError::Unprocessable(format!("attachment url is not a URL: {e}"))
+                    })?;
+                    if !matches!(parsed.scheme(), "http" | "https") {
+                        return Err(ApiError::Unprocessable(
+                            "attachment url must be http or https".into(),
+                        ));
+                    }
+                    AttachmentSource::Url(url)
+                }
+                (None, Some(data)) => AttachmentSource::Inline(
+                    base64::engine::general_purpose::STANDARD
+                        .decode(data.trim())
+                        .map_err(|_| {
+                            ApiError::Unprocessable("attachment data is not base64".into())
+                        })?,
+                ),
+                _ => {
+                    return Err(ApiError::Unprocessable(
+                        "each attachment needs exactly one of `url` or `data`".into(),
+                    ))
+                }
+            };
+            Ok((filename, content_type, source))
+        })
+        .collect()
+}
+
+/// The API channel's door: any system can hand the hub a customer message.
+#[utoipa::path(post, path = "/api/v1/inboxes/{inbox_id}/messages", tag = "inboxes", security(("bearer" = [])),
+    params(("inbox_id" = i64, Path)), request_body = InboundMessageBody,
+    responses(
+        (status = 201, description = "Stored", body = Message),
+        (status = 200, description = "Already stored under this external id", body = Message),
+        (status = 422, body = ErrorBody)))]
+pub async fn inbound_message(
+    State(state): State<AppState>,
+    who: Principal,
+    ApiPath(inbox_id): ApiPath<Id>,
+    ApiJson(body): ApiJson<InboundMessageBody>,
+) -> ApiResult<(StatusCode, Json<Message>)> {
+    let inbox = visible_inbox(&state, &who, inbox_id).await?;
+    if inbox.kind != ChannelKind::Api {
+        return Err(ApiError::Unprocessable(format!(
+            "this endpoint takes messages for API inboxes; inbox {} is {}",
+            inbox.id, inbox.kind
+        )));
+    }
+    let contact = body.contact;
+    let mut identities = Vec::new();
+    if let Some(id) = contact
+        .identifier
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
+        // Scoped to the inbox: two integrations may use the same ids for different people.
+        identities.push(Identity::new(format!("api:{}", inbox.id), id));
+    }
+    if let Some(email) = &contact.email {
+        crate::domain::EmailAddress::parse(email).map_err(ApiError::Unprocessable)?;
+    }
+    if identities.is_empty() && contact.email.is_none() && contact.phone.is_none() {
+        return Err(ApiError::Unprocessable(
+            "`contact` needs an `identifier`, `email` or `phone`".into(),
+        ));
+    }
+    let attachments = parse_attachments(body.attachments)?
+        .into_iter()
+        .map(|(filename, content_type, source)| InboundAttachment {
+            filename,
+            content_type,
+            source,
+        })
+        .collect();
+    let message = InboundMessage {
+        external_id: body.external_id,
+        sender: InboundSender {
+            identities,
+            name: contact.name,
+            email: contact.email,
+            phone: contact.phone,
+        },
+        text: body.text,
+        html: body.html,
+        subject: body.subject,
+        attachments,
+        thread_key: body.thread_key,
+    };
+    let outcome = state
+        .ingest
+        .ingest(who.workspace_id(), inbox.id, message)
+        .await?;
+    let status = if outcome.created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((status, Json(outcome.message)))
+}

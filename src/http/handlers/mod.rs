@@ -1,0 +1,56 @@
+//! Request handlers, one module per resource. Each handler checks what its path points at against
+//! the caller (the route table has already checked the role).
+
+pub mod auth;
+pub mod contacts;
+pub mod conversations;
+pub mod events;
+pub mod inboxes;
+pub mod ops;
+pub mod people;
+
+use crate::domain::{Conversation, Id, Inbox};
+use crate::store::Principal;
+
+use super::error::{ApiError, ApiResult};
+use super::AppState;
+
+/// The inbox at this id, if the caller may see it: 404 outside their workspace, 403 inside it
+/// without membership.
+pub async fn visible_inbox(state: &AppState, who: &Principal, inbox_id: Id) -> ApiResult<Inbox> {
+    let inbox = state
+        .store
+        .get_inbox(who.workspace_id(), inbox_id)
+        .await?
+        .ok_or(ApiError::NotFound("inbox"))?;
+    if !who.can_see_inbox(inbox.id) {
+        return Err(ApiError::forbidden("you are not a member of this inbox"));
+    }
+    Ok(inbox)
+}
+
+/// The conversation at this id, if the caller may see its inbox.
+pub async fn visible_conversation(
+    state: &AppState,
+    who: &Principal,
+    conversation_id: Id,
+) -> ApiResult<Conversation> {
+    let conversation = state
+        .store
+        .get_conversation(who.workspace_id(), conversation_id)
+        .await?
+        .ok_or(ApiError::NotFound("conversation"))?;
+    if !who.can_see_inbox(conversation.inbox_id) {
+        return Err(ApiError::forbidden(
+            "you are not a member of this conversation's inbox",
+        ));
+    }
+    Ok(conversation)
+}
+
+/// `{"user_id": …}`: who to add to an inbox or a team.
+#[derive(serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AddMemberBody {
+    pub user_id: Id,
+}

@@ -1,0 +1,151 @@
+//! The HTTP face of the hub: REST API under /api/v1, health and metrics, OpenAPI and Swagger UI.
+//! Routes come from the table in `routes.rs`; this module wires them with access control, body
+//! limits, request metrics and tracing.
+
+pub mod error;
+pub mod extract;
+mod handlers;
+pub mod openapi;
+pub mod routes;
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::Router;
+use metrics_exporter_prometheus::PrometheusHandle;
+use tokio::sync::Notify;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::TraceLayer;
+
+use crate::auth::{hash_token, LoginLimiter};
+use crate::bus::EventBus;
+use crate::config::Settings;
+use crate::crypto::SecretBox;
+use crate::domain::{now_millis, Event};
+use crate::ingest::Ingest;
+use crate::store::Store;
+use error::ApiError;
+use routes::Access;
+
+/// What every handler shares.
+pub struct Shared {
+    pub store: Arc<dyn Store>,
+    pub bus: Arc<dyn EventBus>,
+    pub ingest: Ingest,
+    pub secrets: SecretBox,
+    pub limiter: LoginLimiter,
+    pub settings: Settings,
+    pub prometheus: PrometheusHandle,
+    /// Wakes the dispatcher when a reply has been queued, so it goes out at once.
+    pub dispatch_wake: Arc<Notify>,
+}
+
+#[derive(Clone)]
+pub struct AppState(pub Arc<Shared>);
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+impl AppState {
+    /// Hands committed events to the bus.
+    pub fn publish(&self, events: &[Event]) {
+        self.bus.publish(events);
+    }
+}
+
+/// The routes that carry files get the larger upload limit.
+fn takes_uploads(path: &str) -> bool {
+    path.ends_with("/messages")
+}
+
+pub fn router(state: AppState) -> Router {
+    let mut api = Router::new();
+    for (route, handler) in routes::table() {
+        let access = route.access;
+        let limit = if takes_uploads(route.path) {
+            state.settings.server.max_upload_bytes
+        } else {
+            state.settings.server.max_body_bytes
+        };
+        let handler = handler.layer(DefaultBodyLimit::max(limit)).route_layer(
+            middleware::from_fn_with_state(
+                state.clone(),
+                move |state: State<AppState>, req: Request, next: Next| {
+                    authenticate(state, access, req, next)
+                },
+            ),
+        );
+        api = api.route(route.path, handler);
+    }
+    api.merge(openapi::swagger_ui())
+        .route("/", axum::routing::get(|| async { Redirect::temporary("/api/docs/") }))
+        .fallback(|| async { ApiError::NotFound("route") })
+        .method_not_allowed_fallback(|| async {
+            ApiError::BadRequest("method not allowed on this route".into()).into_response()
+        })
+        .layer(middleware::from_fn(record_metrics))
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {
+            let id = req
+                .headers()
+                .get("x-request-id")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("");
+            tracing::info_span!("http", method = %req.method(), path = %req.uri().path(), request_id = %id)
+        }))
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+        .with_state(state)
+}
+
+/// Resolves the bearer token into a `Principal` and applies the route's access rule.
+async fn authenticate(
+    State(state): State<AppState>,
+    access: Access,
+    req: Request,
+    next: Next,
+) -> Response {
+    if access == Access::Public {
+        return next.run(req).await;
+    }
+    let (mut parts, body) = req.into_parts();
+    let Some(token) = extract::bearer_token(&parts) else {
+        return ApiError::Unauthorized.into_response();
+    };
+    let principal = match state
+        .store
+        .principal_by_token(&hash_token(token), now_millis())
+        .await
+    {
+        Ok(Some(p)) => p,
+        Ok(None) => return ApiError::Unauthorized.into_response(),
+        Err(e) => return ApiError::from(e).into_response(),
+    };
+    if access == Access::Admin && !principal.is_admin() {
+        return ApiError::forbidden("this needs an owner or admin").into_response();
+    }
+    parts.extensions.insert(principal);
+    next.run(Request::from_parts(parts, body)).await
+}
+
+async fn record_metrics(req: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_string())
+        .unwrap_or_else(|| "unmatched".into());
+    let method = req.method().to_string();
+    let response = next.run(req).await;
+    let status = response.status().as_u16().to_string();
+    metrics::counter!("switchboard_http_requests_total", "method" => method.clone(), "route" => route.clone(), "status" => status).increment(1);
+    metrics::histogram!("switchboard_http_request_duration_seconds", "method" => method, "route" => route)
+        .record(started.elapsed().as_secs_f64());
+    response
+}

@@ -1,0 +1,261 @@
+//! The route table: every route of the hub, its access rule and what its path points at. The
+//! router is built from this table alone, the OpenAPI document is checked against it, and the
+//! authorization test walks it, so a route cannot be added without an access rule and a test.
+
+use axum::http::Method;
+use axum::routing::{get, patch, post, MethodRouter};
+
+use super::handlers::{auth, contacts, conversations, events, inboxes, ops, people};
+use super::AppState;
+
+/// Who may call a route. Inbox-level rules (membership) are checked by the handler against the
+/// thing the path points at; see `Scope`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Access {
+    Public,
+    /// Any signed-in user of the workspace.
+    Member,
+    /// Owners and admins.
+    Admin,
+}
+
+/// What the path's id points at, which decides the membership check.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Scope {
+    /// No id in the path: the caller's own workspace.
+    Workspace,
+    Inbox,
+    Conversation,
+    Contact,
+    Team,
+    Attachment,
+}
+
+#[derive(Clone, Debug)]
+pub struct Route {
+    pub method: Method,
+    pub path: &'static str,
+    pub access: Access,
+    pub scope: Scope,
+}
+
+pub(super) fn table() -> Vec<(Route, MethodRouter<AppState>)> {
+    use Access::*;
+    use Scope::*;
+    let r = |method: Method, path, access, scope, handler| {
+        (
+            Route {
+                method,
+                path,
+                access,
+                scope,
+            },
+            handler,
+        )
+    };
+    vec![
+        r(
+            Method::GET,
+            "/healthz",
+            Public,
+            Workspace,
+            get(ops::healthz),
+        ),
+        r(Method::GET, "/readyz", Public, Workspace, get(ops::readyz)),
+        r(
+            Method::GET,
+            "/metrics",
+            Public,
+            Workspace,
+            get(ops::metrics),
+        ),
+        r(
+            Method::GET,
+            "/api/v1/openapi.json",
+            Public,
+            Workspace,
+            get(ops::openapi),
+        ),
+        r(
+            Method::POST,
+            "/api/v1/auth/login",
+            Public,
+            Workspace,
+            post(auth::login),
+        ),
+        r(
+            Method::POST,
+            "/api/v1/auth/logout",
+            Member,
+            Workspace,
+            post(auth::logout),
+        ),
+        r(Method::GET, "/api/v1/me", Member, Workspace, get(auth::me)),
+        r(
+            Method::POST,
+            "/api/v1/tokens",
+            Member,
+            Workspace,
+            post(auth::create_api_token),
+        ),
+        r(
+            Method::GET,
+            "/api/v1/users",
+            Member,
+            Workspace,
+            get(people::list_users),
+        ),
+        r(
+            Method::POST,
+            "/api/v1/users",
+            Admin,
+            Workspace,
+            post(people::create_user),
+        ),
+        r(
+            Method::GET,
+            "/api/v1/teams",
+            Member,
+            Workspace,
+            get(people::list_teams),
+        ),
+        r(
+            Method::POST,
+            "/api/v1/teams",
+            Admin,
+            Workspace,
+            post(people::create_team),
+        ),
+        r(
+            Method::POST,
+            "/api/v1/teams/{team_id}/members",
+            Admin,
+            Team,
+            post(people::add_team_member),
+        ),
+        r(
+            Method::GET,
+            "/api/v1/inboxes",
+            Member,
+            Workspace,
+            get(inboxes::list),
+        ),
+        r(
+            Method::POST,
+            "/api/v1/inboxes",
+            Admin,
+            Workspace,
+            post(inboxes::create),
+        ),
+        r(
+            Method::GET,
+            "/api/v1/inboxes/{inbox_id}",
+            Member,
+            Inbox,
+            get(inboxes::show),
+        ),
+        r(
+            Method::GET,
+            "/api/v1/inboxes/{inbox_id}/members",
+            Member,
+            Inbox,
+            get(inboxes::members),
+        ),
+        r(
+            Method::POST,
+            "/api/v1/inboxes/{inbox_id}/members",
+            Admin,
+            Inbox,
+            post(inboxes::add_member),
+        ),
+        r(
+            Method::POST,
+            "/api/v1/inboxes/{inbox_id}/messages",
+            Member,
+            Inbox,
+            post(inboxes::inbound_message),
+        ),
+        r(
+            Method::GET,
+            "/api/v1/contacts",
+            Member,
+            Workspace,
+            get(contacts::list),
+        ),
+        r(
+            Method::POST,
+            "/api/v1/contacts",
+            Member,
+            Workspace,
+            post(contacts::create),
+        ),
+        r(
+            Method::GET,
+            "/api/v1/contacts/{contact_id}",
+            Member,
+            Contact,
+            get(contacts::show),
+        ),
+        r(
+            Method::GET,
+            "/api/v1/conversations",
+            Member,
+            Workspace,
+            get(conversations::list),
+        ),
+        r(
+            Method::GET,
+            "/api/v1/conversations/{conversation_id}",
+            Member,
+            Conversation,
+            get(conversations::show),
+        ),
+        r(
+            Method::PATCH,
+            "/api/v1/conversations/{conversation_id}",
+            Member,
+            Conversation,
+            patch(conversations::update),
+        ),
+        r(
+            Method::POST,
+            "/api/v1/conversations/{conversation_id}/assignment",
+            Member,
+            Conversation,
+            post(conversations::assign),
+        ),
+        r(
+            Method::GET,
+            "/api/v1/conversations/{conversation_id}/messages",
+            Member,
+            Conversation,
+            get(conversations::messages),
+        ),
+        r(
+            Method::POST,
+            "/api/v1/conversations/{conversation_id}/messages",
+            Member,
+            Conversation,
+            post(conversations::reply),
+        ),
+        r(
+            Method::GET,
+            "/api/v1/attachments/{attachment_id}",
+            Member,
+            Attachment,
+            get(conversations::attachment),
+        ),
+        r(
+            Method::GET,
+            "/api/v1/events",
+            Member,
+            Workspace,
+            get(events::list),
+        ),
+    ]
+}
+
+/// The route table without its handlers, for documentation and tests.
+pub fn routes() -> Vec<Route> {
+    table().into_iter().map(|(route, _)| route).collect()
+}

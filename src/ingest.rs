@@ -1,0 +1,74 @@
+//! The one door every inbound message comes through, whatever its channel: check it, store it in
+//! one transaction, then tell the bus. Connectors and webhooks call this and nothing else.
+
+use std::sync::Arc;
+
+use switchboard_connector_core::InboundMessage;
+
+use crate::bus::EventBus;
+use crate::domain::{now_millis, Id};
+use crate::store::{IngestOutcome, IngestRequest, Store, StoreError};
+
+/// The longest message text accepted, in bytes; longer input is refused rather than cut.
+pub const MAX_TEXT_BYTES: usize = 64 * 1024;
+
+#[derive(Clone)]
+pub struct Ingest {
+    store: Arc<dyn Store>,
+    bus: Arc<dyn EventBus>,
+}
+
+impl Ingest {
+    pub fn new(store: Arc<dyn Store>, bus: Arc<dyn EventBus>) -> Self {
+        Ingest { store, bus }
+    }
+
+    #[tracing::instrument(skip_all, fields(workspace = workspace_id, inbox = inbox_id, external_id = %message.external_id))]
+    pub async fn ingest(
+        &self,
+        workspace_id: Id,
+        inbox_id: Id,
+        message: InboundMessage,
+    ) -> Result<IngestOutcome, StoreError> {
+        check(&message)?;
+        let request = |message| IngestRequest {
+            workspace_id,
+            inbox_id,
+            message,
+            received_at: now_millis(),
+        };
+        let outcome = match self.store.ingest(request(message.clone())).await {
+            // A concurrent delivery of the same external id won; the second try answers with it.
+            Err(StoreError::Conflict(_)) => self.store.ingest(request(message)).await?,
+            other => other?,
+        };
+        self.bus.publish(&outcome.events);
+        let result = if outcome.created {
+            "created"
+        } else {
+            "duplicate"
+        };
+        metrics::counter!("switchboard_ingested_messages_total", "result" => result).increment(1);
+        Ok(outcome)
+    }
+}
+
+fn check(message: &InboundMessage) -> Result<(), StoreError> {
+    let invalid = |m: &str| Err(StoreError::Invalid(m.to_string()));
+    if message.external_id.trim().is_empty() {
+        return invalid("`external_id` must not be empty");
+    }
+    if message.external_id.len() > 512 {
+        return invalid("`external_id` is longer than 512 bytes");
+    }
+    if message.text.len() > MAX_TEXT_BYTES {
+        return invalid("`text` is longer than 64 KiB");
+    }
+    if message.text.trim().is_empty() && message.attachments.is_empty() {
+        return invalid("a message needs `text` or attachments");
+    }
+    if message.text.contains('\0') {
+        return invalid("`text` contains a NUL character");
+    }
+    Ok(())
+}

@@ -1,0 +1,20 @@
+//! Switchboard: an omnichannel interaction hub. Channel connectors ingest every customer message
+//! into one conversation store; agents answer from one inbox; replies go back through the
+//! channel they came from.
+#![forbid(unsafe_code)]
+
+pub mod app;
+pub mod auth;
+pub mod bus;
+pub mod cli;
+pub mod config;
+pub mod crypto;
+pub mod domain;
+pub mod http;
+pub mod ingest;
+pub mod outbound;
+pub mod store;
+pub mod telemetry;
+
+pub use app::Application;
+pub use config::Settings;

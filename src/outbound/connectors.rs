@@ -1,0 +1,39 @@
+//! Which connector sends for an inbox, built from the inbox's settings and its sealed secret.
+
+use switchboard_connector_api::CallbackOutbound;
+use switchboard_connector_core::{ChannelKind, DeliveryError, Outbound};
+
+use crate::crypto::SecretBox;
+use crate::store::ClaimedDelivery;
+
+pub fn outbound_for(
+    claimed: &ClaimedDelivery,
+    secrets: &SecretBox,
+    http: &reqwest::Client,
+) -> Result<Box<dyn Outbound>, DeliveryError> {
+    match claimed.inbox.kind {
+        ChannelKind::Api => {
+            let url = claimed
+                .inbox
+                .settings
+                .get("callback_url")
+                .and_then(|v| v.as_str())
+                .filter(|u| !u.is_empty())
+                .ok_or_else(|| DeliveryError::Permanent("the inbox has no callback URL".into()))?;
+            let secret = match &claimed.sealed_secret {
+                Some(sealed) => secrets
+                    .open(sealed)
+                    .map_err(|e| DeliveryError::Permanent(e.to_string()))?,
+                None => Vec::new(),
+            };
+            Ok(Box::new(CallbackOutbound::new(
+                http.clone(),
+                url.to_string(),
+                secret,
+            )))
+        }
+        other => Err(DeliveryError::Permanent(format!(
+            "{other} inboxes have no sending connector yet"
+        ))),
+    }
+}

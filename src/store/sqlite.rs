@@ -1,0 +1,141 @@
+//! The embedded engine: SQLite in WAL mode. Reads go through a pool of read-only connections;
+//! every write goes to one writer task that folds whatever writes are queued into a single
+//! transaction (group commit), each inside its own savepoint, so a burst of messages pays one
+//! fsync instead of one each and one failing write never takes its neighbours down with it.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use futures::future::BoxFuture;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{Connection, SqliteConnection, SqlitePool};
+use tokio::sync::{mpsc, oneshot};
+
+use super::{Engine, Result, StoreError, StoreOptions};
+
+type Db = sqlx::Sqlite;
+type EngineStore = SqliteStore;
+
+#[path = "shared.rs"]
+mod shared;
+
+/// Runs after the batch's commit with whether it held: hands the write's result to its caller.
+type Settle = Box<dyn FnOnce(std::result::Result<(), String>) + Send>;
+type Job =
+    Box<dyn for<'c> FnOnce(&'c mut SqliteConnection) -> BoxFuture<'c, (bool, Settle)> + Send>;
+
+pub struct SqliteStore {
+    readers: SqlitePool,
+    writer: mpsc::Sender<Job>,
+}
+
+impl SqliteStore {
+    const ENGINE: Engine = Engine::Sqlite;
+
+    pub async fn connect(url: &str, options: &StoreOptions) -> Result<SqliteStore> {
+        let synchronous = match options.sqlite_synchronous.as_str() {
+            "normal" => SqliteSynchronous::Normal,
+            "full" => SqliteSynchronous::Full,
+            other => {
+                return Err(StoreError::Invalid(format!(
+                    "sqlite synchronous must be `full` or `normal`, not {other:?}"
+                )))
+            }
+        };
+        let base = SqliteConnectOptions::from_str(url)?
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(synchronous)
+            .busy_timeout(Duration::from_secs(10))
+            .foreign_keys(true);
+        let mut writer =
+            sqlx::ConnectOptions::connect(&base.clone().create_if_missing(true)).await?;
+        sqlx::migrate!("./migrations/sqlite")
+            .run(&mut writer)
+            .await?;
+        let readers = SqlitePoolOptions::new()
+            .max_connections(options.max_connections.max(1))
+            .connect_with(base.read_only(true))
+            .await?;
+        let (tx, rx) = mpsc::channel(options.group_commit_max.max(1) * 4);
+        tokio::spawn(run_writer(writer, rx, options.group_commit_max.max(1)));
+        Ok(SqliteStore {
+            readers,
+            writer: tx,
+        })
+    }
+
+    async fn reader(&self) -> Result<sqlx::pool::PoolConnection<Db>> {
+        Ok(self.readers.acquire().await?)
+    }
+
+    /// Queues a write for the writer task and waits until the commit that carries it.
+    async fn write<T, F>(&self, op: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: for<'c> FnOnce(&'c mut SqliteConnection) -> BoxFuture<'c, Result<T>> + Send + 'static,
+    {
+        let (done, result) = oneshot::channel::<Result<T>>();
+        let job: Job = Box::new(move |conn| {
+            Box::pin(async move {
+                match op(conn).await {
+                    Ok(value) => {
+                        let settle: Settle = Box::new(move |commit| {
+                            let _ = done.send(match commit {
+                                Ok(()) => Ok(value),
+                                Err(e) => Err(StoreError::Invalid(format!("commit failed: {e}"))),
+                            });
+                        });
+                        (true, settle)
+                    }
+                    Err(e) => {
+                        let settle: Settle = Box::new(move |_| {
+                            let _ = done.send(Err(e));
+                        });
+                        (false, settle)
+                    }
+                }
+            })
+        });
+        self.writer
+            .send(job)
+            .await
+            .map_err(|_| StoreError::WriterGone)?;
+        result.await.map_err(|_| StoreError::WriterGone)?
+    }
+}
+
+async fn run_writer(mut conn: SqliteConnection, mut jobs: mpsc::Receiver<Job>, max_batch: usize) {
+    let mut batch = Vec::with_capacity(max_batch);
+    while jobs.recv_many(&mut batch, max_batch).await > 0 {
+        let size = batch.len();
+        let mut settles = Vec::with_capacity(size);
+        let outcome = run_batch(&mut conn, batch.drain(..), &mut settles).await;
+        metrics::histogram!("switchboard_store_group_commit_size").record(size as f64);
+        let commit = outcome.map_err(|e| e.to_string());
+        if let Err(e) = &commit {
+            tracing::error!(error = %e, writes = size, "group commit failed");
+        }
+        for settle in settles {
+            settle(commit.clone());
+        }
+    }
+}
+
+async fn run_batch(
+    conn: &mut SqliteConnection,
+    jobs: impl Iterator<Item = Job>,
+    settles: &mut Vec<Settle>,
+) -> std::result::Result<(), sqlx::Error> {
+    let mut tx = conn.begin().await?;
+    for job in jobs {
+        let mut savepoint = tx.begin().await?;
+        let (ok, settle) = job(&mut savepoint).await;
+        if ok {
+            savepoint.commit().await?;
+        } else {
+            savepoint.rollback().await?;
+        }
+        settles.push(settle);
+    }
+    tx.commit().await
+}
