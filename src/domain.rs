@@ -84,6 +84,20 @@ text_enum!(
     }
 );
 
+text_enum!(
+    /// An agent's availability. Only `online` agents receive new conversations; `busy` agents
+    /// keep what they have; `offline` is also what missed heartbeats turn into.
+    PresenceStatus { Online = "online", Busy = "busy", Offline = "offline" }
+);
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, ToSchema)]
+pub struct Presence {
+    pub user_id: Id,
+    pub status: PresenceStatus,
+    pub last_seen_at: Millis,
+    pub changed_at: Millis,
+}
+
 /// An email address checked at the edge, kept lower-cased.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct EmailAddress(String);

@@ -173,3 +173,13 @@ CREATE TABLE outbox (
     CONSTRAINT outbox_message_key UNIQUE (message_id)
 );
 CREATE INDEX outbox_due ON outbox (state, next_attempt_at);
+
+-- Agent presence, kept by the gateway from console heartbeats and read by the router.
+CREATE TABLE agent_presence (
+    user_id       BIGINT PRIMARY KEY REFERENCES users(id),
+    workspace_id  BIGINT NOT NULL REFERENCES workspaces(id),
+    status        TEXT NOT NULL CHECK (status IN ('online', 'busy', 'offline')),
+    last_seen_at  BIGINT NOT NULL,
+    changed_at    BIGINT NOT NULL
+);
+CREATE INDEX agent_presence_by_workspace ON agent_presence (workspace_id, status);

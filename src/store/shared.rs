@@ -30,10 +30,6 @@ fn is_unique_violation(e: &sqlx::Error) -> bool {
     matches!(e, sqlx::Error::Database(d) if d.is_unique_violation())
 }
 
-fn is_foreign_key_violation(e: &sqlx::Error) -> bool {
-    matches!(e, sqlx::Error::Database(d) if d.is_foreign_key_violation())
-}
-
 // ---------------------------------------------------------------------------------------------
 // Rows as stored, and their conversion into domain records.
 
@@ -1131,10 +1127,10 @@ async fn settle_delivery(
     error: Option<&str>,
     now: Millis,
 ) -> Result<Vec<Event>> {
-    let Some((workspace_id, message_id, inbox_id)) = sqlx::query_as::<Db, (i64, i64, i64)>(
+    let Some((workspace_id, message_id)) = sqlx::query_as::<Db, (i64, i64)>(
         "UPDATE outbox SET state = $2, lease_owner = NULL, lease_until = NULL, last_error = $3, \
          updated_at = $4 WHERE id = $1 AND state = 'pending' \
-         RETURNING workspace_id, message_id, inbox_id",
+         RETURNING workspace_id, message_id",
     )
     .bind(outbox_id)
     .bind(state)
@@ -1152,7 +1148,6 @@ async fn settle_delivery(
         .bind(error)
         .execute(&mut *c)
         .await?;
-    let _ = inbox_id;
     let message = message_by_id(c, message_id).await?;
     append_events(
         c,
@@ -1861,9 +1856,4 @@ fn push_inbox_filter(q: &mut QueryBuilder<'_, Db>, column: &str, visible: Option
         list.push_bind(*id);
     }
     q.push(")");
-}
-
-#[allow(dead_code)]
-fn foreign_key(e: &sqlx::Error) -> bool {
-    is_foreign_key_violation(e)
 }
