@@ -63,15 +63,27 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
             e.valid_up_to()
         )));
     }
-    serde_json::from_slice(bytes).map_err(|e| {
+    // Through serde_path_to_error so that a type error names the field (`contact.email: …`).
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {
         use serde_json::error::Category;
-        match e.classify() {
-            Category::Data => ApiError::Unprocessable(format!("invalid request: {e}")),
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        match inner.classify() {
+            Category::Data if path == "." => {
+                ApiError::Unprocessable(format!("invalid request: {inner}"))
+            }
+            Category::Data => {
+                ApiError::Unprocessable(format!("invalid request: `{path}`: {inner}"))
+            }
             Category::Syntax | Category::Eof | Category::Io => {
-                ApiError::BadRequest(format!("malformed JSON: {e}"))
+                ApiError::BadRequest(format!("malformed JSON: {inner}"))
             }
         }
-    })
+    })?;
+    de.end()
+        .map_err(|e| ApiError::BadRequest(format!("malformed JSON: {e}")))?;
+    Ok(value)
 }
 
 /// The authenticated caller, put in the request by the access layer of the route table.
@@ -151,54 +163,6 @@ impl<T> Paged<T> {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[derive(Debug, Deserialize)]
-    #[serde(deny_unknown_fields)]
-    #[allow(dead_code)]
-    struct Body {
-        name: String,
-    }
-
-    #[test]
-    fn bad_bodies_get_the_right_status() {
-        let status = |bytes: &[u8]| parse_json::<Body>(bytes).unwrap_err().status().as_u16();
-        assert_eq!(status(b"{\"name\": "), 400);
-        assert_eq!(status(b"not json"), 400);
-        assert_eq!(status(b"{\"name\": \"\xff\xfe\"}"), 400);
-        assert_eq!(status(b"{\"name\": \"a\", \"extra\": 1}"), 422);
-        assert_eq!(status(b"{\"name\": 5}"), 422);
-        assert_eq!(status(b"{}"), 422);
-    }
-
-    #[test]
-    fn cursors_round_trip_and_forgeries_are_refused() {
-        let cursor = encode_cursor((1_700_000_000_000, 42));
-        let page = PageQuery {
-            limit: None,
-            cursor: Some(cursor),
-        }
-        .page()
-        .unwrap();
-        assert_eq!(page.after, Some((1_700_000_000_000, 42)));
-        assert_eq!(page.limit, 50);
-        assert!(PageQuery {
-            limit: None,
-            cursor: Some("zz".into())
-        }
-        .page()
-        .is_err());
-        assert!(PageQuery {
-            limit: Some(0),
-            cursor: None
-        }
-        .page()
-        .is_err());
-    }
-}
-
 /// Path and query parameters with the API's error shape instead of axum's plain-text rejections.
 pub struct ApiPath<T>(pub T);
 pub struct ApiQuery<T>(pub T);
@@ -246,5 +210,53 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
                 .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
                 .map(|c| c.0.ip()),
         ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Body {
+        name: String,
+    }
+
+    #[test]
+    fn bad_bodies_get_the_right_status() {
+        let status = |bytes: &[u8]| parse_json::<Body>(bytes).unwrap_err().status().as_u16();
+        assert_eq!(status(b"{\"name\": "), 400);
+        assert_eq!(status(b"not json"), 400);
+        assert_eq!(status(b"{\"name\": \"\xff\xfe\"}"), 400);
+        assert_eq!(status(b"{\"name\": \"a\", \"extra\": 1}"), 422);
+        assert_eq!(status(b"{\"name\": 5}"), 422);
+        assert_eq!(status(b"{}"), 422);
+    }
+
+    #[test]
+    fn cursors_round_trip_and_forgeries_are_refused() {
+        let cursor = encode_cursor((1_700_000_000_000, 42));
+        let page = PageQuery {
+            limit: None,
+            cursor: Some(cursor),
+        }
+        .page()
+        .unwrap();
+        assert_eq!(page.after, Some((1_700_000_000_000, 42)));
+        assert_eq!(page.limit, 50);
+        assert!(PageQuery {
+            limit: None,
+            cursor: Some("zz".into())
+        }
+        .page()
+        .is_err());
+        assert!(PageQuery {
+            limit: Some(0),
+            cursor: None
+        }
+        .page()
+        .is_err());
     }
 }

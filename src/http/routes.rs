@@ -20,7 +20,7 @@ pub enum Access {
 }
 
 /// What the path's id points at, which decides the membership check.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Scope {
     /// No id in the path: the caller's own workspace.
     Workspace,

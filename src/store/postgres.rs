@@ -13,6 +13,8 @@ use super::{Engine, Result, StoreOptions};
 type Db = sqlx::Postgres;
 type EngineStore = PgStore;
 
+// Deliberately compiled once per engine: the same SQL with this engine's concrete types.
+#[allow(clippy::duplicate_mod)]
 #[path = "shared.rs"]
 mod shared;
 

@@ -16,6 +16,8 @@ use super::{Engine, Result, StoreError, StoreOptions};
 type Db = sqlx::Sqlite;
 type EngineStore = SqliteStore;
 
+// Deliberately compiled once per engine: the same SQL with this engine's concrete types.
+#[allow(clippy::duplicate_mod)]
 #[path = "shared.rs"]
 mod shared;
 

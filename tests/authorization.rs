@@ -1,0 +1,344 @@
+//! Walks every route of the route table (the same table the router is built from, so a new route
+//! cannot escape this test) as five callers: nobody, an admin of another workspace, an agent of
+//! another inbox, an agent of the right inbox, and the owner. Each must see 401/403/404/2xx as the
+//! route's access rule and scope say, and no listing may leak another inbox's or workspace's data.
+
+mod common;
+
+use std::collections::HashMap;
+
+use common::*;
+use serde_json::{json, Value};
+use switchboard::http::routes::{routes, Access, Route, Scope};
+use switchboard::store::NewUser;
+
+/// Planted in the conversation of inbox A; only people who may see inbox A may ever read it.
+const MARKER: &str = "MARKER-only-for-inbox-a";
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+enum Caller {
+    Anonymous,
+    OtherWorkspaceAdmin,
+    AgentOfOtherInbox,
+    AgentOfInbox,
+    Owner,
+}
+
+struct World {
+    app: TestApp,
+    tokens: HashMap<Caller, String>,
+    emails: HashMap<Caller, String>,
+    ids: HashMap<Scope, i64>,
+    agent_of_inbox_id: i64,
+}
+
+async fn world(engine: Engine) -> World {
+    let app = spawn_app(engine).await;
+    let (inbox_a, _) = app.api_inbox("Inbox A", None).await;
+    let (inbox_b, _) = app.api_inbox("Inbox B", None).await;
+    let (agent_in, agent_in_token) = app
+        .user_with_role("in@example.com", "Ines Inside", "agent")
+        .await;
+    let (agent_out, agent_out_token) = app
+        .user_with_role("out@example.com", "Otto Outside", "agent")
+        .await;
+    let agent_in_id = agent_in["id"].as_i64().unwrap();
+    app.add_member(inbox_a, agent_in_id).await;
+    app.add_member(inbox_b, agent_out["id"].as_i64().unwrap())
+        .await;
+
+    // Another workspace with its own admin.
+    let store = app.store();
+    let other = store.create_workspace("Elsewhere Ltd").await.unwrap();
+    store
+        .create_user(NewUser {
+            workspace_id: other.id,
+            email: switchboard::domain::EmailAddress::parse("admin@elsewhere.example").unwrap(),
+            name: "Elsa Elsewhere".into(),
+            role: switchboard::domain::Role::Admin,
+            password_hash: switchboard::auth::hash_password(PASSWORD).unwrap(),
+        })
+        .await
+        .unwrap();
+    let other_token = app
+        .post(
+            "/api/v1/auth/login",
+            None,
+            json!({"email": "admin@elsewhere.example", "password": PASSWORD}),
+        )
+        .await
+        .expect_status(200)
+        .json["token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    let message = app
+        .post(
+            &format!("/api/v1/inboxes/{inbox_a}/messages"),
+            Some(&app.token),
+            json!({
+                "contact": {"identifier": "walker", "name": "Wally Walker"},
+                "external_id": "walk-1",
+                "text": MARKER,
+                "subject": MARKER,
+                "attachments": [{"filename": "note.txt", "content_type": "text/plain", "data": "aGVsbG8="}]
+            }),
+        )
+        .await
+        .expect_status(201)
+        .json;
+    let conversation = message["conversation_id"].as_i64().unwrap();
+    let attachment = message["attachments"][0]["id"].as_i64().unwrap();
+    let contact = app
+        .get(
+            &format!("/api/v1/conversations/{conversation}"),
+            Some(&app.token),
+        )
+        .await
+        .json["contact_id"]
+        .as_i64()
+        .unwrap();
+    let team = app
+        .post("/api/v1/teams", Some(&app.token), json!({"name": "Tier 1"}))
+        .await
+        .expect_status(201)
+        .json["id"]
+        .as_i64()
+        .unwrap();
+
+    let tokens = HashMap::from([
+        (Caller::OtherWorkspaceAdmin, other_token),
+        (Caller::AgentOfOtherInbox, agent_out_token),
+        (Caller::AgentOfInbox, agent_in_token),
+        (Caller::Owner, app.token.clone()),
+    ]);
+    let emails = HashMap::from([
+        (
+            Caller::OtherWorkspaceAdmin,
+            "admin@elsewhere.example".to_string(),
+        ),
+        (Caller::AgentOfOtherInbox, "out@example.com".to_string()),
+        (Caller::AgentOfInbox, "in@example.com".to_string()),
+        (Caller::Owner, "owner@example.com".to_string()),
+    ]);
+    let ids = HashMap::from([
+        (Scope::Inbox, inbox_a),
+        (Scope::Conversation, conversation),
+        (Scope::Contact, contact),
+        (Scope::Team, team),
+        (Scope::Attachment, attachment),
+    ]);
+    World {
+        app,
+        tokens,
+        emails,
+        ids,
+        agent_of_inbox_id: agent_in_id,
+    }
+}
+
+/// A valid body for each writing route, made unique per call so that repeats do not conflict.
+fn body_for(route: &Route, world: &World, caller: Caller, n: usize) -> Option<Value> {
+    let unique = format!("{caller:?}-{n}").to_lowercase();
+    let body = match (route.method.as_str(), route.path) {
+        ("POST", "/api/v1/auth/login") => json!({
+            "email": world.emails.get(&caller).cloned().unwrap_or_else(|| "owner@example.com".into()),
+            "password": PASSWORD
+        }),
+        ("POST", "/api/v1/auth/logout") => json!({}),
+        ("POST", "/api/v1/tokens") => json!({"name": format!("token {unique}")}),
+        ("POST", "/api/v1/users") => json!({
+            "email": format!("{unique}@new.example"), "name": "New Person", "role": "agent", "password": PASSWORD
+        }),
+        ("POST", "/api/v1/teams") => json!({"name": format!("Team {unique}")}),
+        ("POST", "/api/v1/teams/{team_id}/members") => json!({"user_id": world.agent_of_inbox_id}),
+        ("POST", "/api/v1/inboxes") => json!({"name": format!("Inbox {unique}"), "kind": "api"}),
+        ("POST", "/api/v1/inboxes/{inbox_id}/members") => {
+            json!({"user_id": world.agent_of_inbox_id})
+        }
+        ("POST", "/api/v1/inboxes/{inbox_id}/messages") => json!({
+            "contact": {"identifier": "walker"}, "external_id": format!("walk-{unique}"), "text": "again"
+        }),
+        ("POST", "/api/v1/contacts") => {
+            json!({"name": "Carla", "email": format!("{unique}@contacts.example")})
+        }
+        ("PATCH", "/api/v1/conversations/{conversation_id}") => json!({"priority": 1}),
+        ("POST", "/api/v1/conversations/{conversation_id}/assignment") => {
+            json!({"assignee_id": null})
+        }
+        ("POST", "/api/v1/conversations/{conversation_id}/messages") => {
+            json!({"text": "a note", "private": true})
+        }
+        ("GET", _) => return None,
+        (method, path) => {
+            panic!("the authorization walk has no example body for {method} {path}: add one")
+        }
+    };
+    Some(body)
+}
+
+fn concrete_path(route: &Route, world: &World) -> String {
+    let id = world
+        .ids
+        .get(&route.scope)
+        .copied()
+        .unwrap_or_default()
+        .to_string();
+    let mut path = route.path.to_string();
+    for param in [
+        "{inbox_id}",
+        "{conversation_id}",
+        "{contact_id}",
+        "{team_id}",
+        "{attachment_id}",
+    ] {
+        path = path.replace(param, &id);
+    }
+    assert!(
+        !path.contains('{'),
+        "unknown path parameter in {}",
+        route.path
+    );
+    path
+}
+
+#[derive(Debug, PartialEq)]
+enum Expect {
+    Unauthorized,
+    Forbidden,
+    NotFound,
+    Success,
+}
+
+fn expected(route: &Route, caller: Caller) -> Expect {
+    use Expect::*;
+    if route.access == Access::Public {
+        return Success;
+    }
+    match caller {
+        Caller::Anonymous => Unauthorized,
+        Caller::Owner | Caller::AgentOfInbox
+            if route.access == Access::Admin && caller == Caller::AgentOfInbox =>
+        {
+            Forbidden
+        }
+        Caller::Owner | Caller::AgentOfInbox => Success,
+        Caller::OtherWorkspaceAdmin => match route.scope {
+            Scope::Workspace => Success,
+            _ => NotFound,
+        },
+        Caller::AgentOfOtherInbox => match (route.access, route.scope) {
+            (Access::Admin, _) => Forbidden,
+            (_, Scope::Inbox | Scope::Conversation | Scope::Attachment) => Forbidden,
+            _ => Success,
+        },
+    }
+}
+
+async fn walk(engine: Engine) {
+    let world = world(engine).await;
+    let table = routes();
+    assert!(
+        table.len() >= 25,
+        "the route table lost routes: {}",
+        table.len()
+    );
+    let mut failures = Vec::new();
+    let mut n = 0;
+    for route in &table {
+        for caller in [
+            Caller::Anonymous,
+            Caller::OtherWorkspaceAdmin,
+            Caller::AgentOfOtherInbox,
+            Caller::AgentOfInbox,
+            Caller::Owner,
+        ] {
+            n += 1;
+            let path = concrete_path(route, &world);
+            let mut token = world.tokens.get(&caller).cloned();
+            if route.path == "/api/v1/auth/logout" && token.is_some() {
+                // Logging out ends the token: walk it with a session of its own.
+                let email = &world.emails[&caller];
+                token = Some(
+                    world
+                        .app
+                        .post(
+                            "/api/v1/auth/login",
+                            None,
+                            json!({"email": email, "password": PASSWORD}),
+                        )
+                        .await
+                        .expect_status(200)
+                        .json["token"]
+                        .as_str()
+                        .unwrap()
+                        .to_string(),
+                );
+            }
+            let reply = match body_for(route, &world, caller, n) {
+                Some(body) => {
+                    world
+                        .app
+                        .send(route.method.clone(), &path, token.as_deref(), body)
+                        .await
+                }
+                None => world.app.get(&path, token.as_deref()).await,
+            };
+            let want = expected(route, caller);
+            let ok = match want {
+                Expect::Unauthorized => reply.status == 401,
+                Expect::Forbidden => reply.status == 403,
+                Expect::NotFound => reply.status == 404,
+                Expect::Success => (200..300).contains(&reply.status),
+            };
+            if !ok {
+                failures.push(format!(
+                    "{} {} as {caller:?}: wanted {want:?}, got {} {}",
+                    route.method,
+                    route.path,
+                    reply.status,
+                    reply.text.chars().take(160).collect::<String>()
+                ));
+            }
+            let may_see_inbox_a = matches!(caller, Caller::Owner | Caller::AgentOfInbox);
+            if !may_see_inbox_a && reply.text.contains(MARKER) {
+                failures.push(format!(
+                    "{} {} as {caller:?} leaked inbox A's data",
+                    route.method, route.path
+                ));
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} authorization failures:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+    world.app.stop().await;
+}
+
+on_both_engines! {
+    async fn every_route_answers_each_caller_as_its_access_rule_says(engine) {
+        walk(engine).await;
+    }
+}
+
+#[test]
+fn the_openapi_document_lists_exactly_the_route_table() {
+    let doc = serde_json::to_value(switchboard::http::openapi::document()).unwrap();
+    let mut documented: Vec<String> = Vec::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for method in item.as_object().unwrap().keys() {
+            documented.push(format!("{} {path}", method.to_uppercase()));
+        }
+    }
+    let mut table: Vec<String> = routes()
+        .iter()
+        .map(|r| format!("{} {}", r.method, r.path))
+        .collect();
+    documented.sort();
+    table.sort();
+    assert_eq!(documented, table, "OpenAPI and the route table disagree");
+}

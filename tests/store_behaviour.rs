@@ -1,0 +1,299 @@
+//! The store's behaviour, the same suite on SQLite and PostgreSQL: whatever engine is behind
+//! `Store`, callers see the same results.
+
+mod common;
+
+use std::sync::Arc;
+
+use common::*;
+use switchboard::domain::*;
+use switchboard::store::*;
+use switchboard_connector_core::{ChannelKind, Identity, InboundMessage, InboundSender};
+
+fn message(external_id: &str, who: &str, text: &str) -> InboundMessage {
+    InboundMessage {
+        external_id: external_id.into(),
+        sender: InboundSender {
+            identities: vec![Identity::new("test", who)],
+            name: Some(who.into()),
+            ..Default::default()
+        },
+        text: text.into(),
+        html: None,
+        subject: None,
+        attachments: vec![],
+        thread_key: None,
+    }
+}
+
+async fn setup(store: &Arc<dyn Store>) -> (Workspace, Inbox, User) {
+    let ws = store.create_workspace("Acme").await.unwrap();
+    let inbox = store
+        .create_inbox(NewInbox {
+            workspace_id: ws.id,
+            name: "Support".into(),
+            kind: ChannelKind::Api,
+            settings: serde_json::json!({}),
+            sealed_secret: None,
+        })
+        .await
+        .unwrap();
+    let agent = store
+        .create_user(NewUser {
+            workspace_id: ws.id,
+            email: EmailAddress::parse(&format!("agent{}@acme.example", ws.id)).unwrap(),
+            name: "Ada Agent".into(),
+            role: Role::Agent,
+            password_hash: "x".into(),
+        })
+        .await
+        .unwrap();
+    (ws, inbox, agent)
+}
+
+async fn ingest(
+    store: &Arc<dyn Store>,
+    ws: &Workspace,
+    inbox: &Inbox,
+    m: InboundMessage,
+) -> IngestOutcome {
+    store
+        .ingest(IngestRequest {
+            workspace_id: ws.id,
+            inbox_id: inbox.id,
+            message: m,
+            received_at: now_millis(),
+        })
+        .await
+        .unwrap()
+}
+
+fn actor(user: &User) -> Actor {
+    Actor {
+        user_id: user.id,
+        name: user.name.clone(),
+    }
+}
+
+on_both_engines! {
+    async fn event_sequence_numbers_are_dense_and_ordered_under_concurrent_writes(engine) {
+        let (store, _db) = open_store(engine).await;
+        let (ws, inbox, _) = setup(&store).await;
+        let (other_ws, other_inbox, _) = setup(&store).await;
+        let writes = (0..40).map(|i| {
+            let store = store.clone();
+            let (ws, inbox) = if i % 4 == 0 { (other_ws.clone(), other_inbox.clone()) } else { (ws.clone(), inbox.clone()) };
+            tokio::spawn(async move {
+                ingest(&store, &ws, &inbox, message(&format!("m{i}"), &format!("p{}", i % 5), "hi")).await
+            })
+        });
+        for write in futures::future::join_all(writes).await {
+            write.unwrap();
+        }
+        for workspace in [&ws, &other_ws] {
+            let events = store.events_after(workspace.id, 0, 10_000).await.unwrap();
+            let seqs: Vec<i64> = events.iter().map(|e| e.seq).collect();
+            let dense: Vec<i64> = (1..=events.len() as i64).collect();
+            assert_eq!(seqs, dense, "per-workspace sequence numbers have no gaps and no repeats");
+            assert!(events.iter().all(|e| e.workspace_id == workspace.id));
+        }
+        let tail = store.events_after(ws.id, 10, 5).await.unwrap();
+        assert_eq!(tail.iter().map(|e| e.seq).collect::<Vec<_>>(), vec![11, 12, 13, 14, 15]);
+    }
+
+    async fn nothing_crosses_workspaces(engine) {
+        let (store, _db) = open_store(engine).await;
+        let (ws, inbox, _) = setup(&store).await;
+        let (other, _, _) = setup(&store).await;
+        let stored = ingest(&store, &ws, &inbox, message("m1", "ana", "secret")).await;
+        assert!(store.get_conversation(other.id, stored.conversation.id).await.unwrap().is_none());
+        assert!(store.get_inbox(other.id, inbox.id).await.unwrap().is_none());
+        assert!(store.get_contact(other.id, stored.conversation.contact_id).await.unwrap().is_none());
+        assert!(store.list_messages(other.id, stored.conversation.id, &Page { after: None, limit: 50 }).await.unwrap().is_empty());
+        let listed = store.list_conversations(other.id, &ConversationFilter::default(), &Page { after: None, limit: 50 }).await.unwrap();
+        assert!(listed.is_empty());
+        let err = store
+            .ingest(IngestRequest { workspace_id: other.id, inbox_id: inbox.id, message: message("m2", "x", "y"), received_at: now_millis() })
+            .await
+            .unwrap_err();
+        assert!(matches!(err, StoreError::NotFound("inbox")), "{err}");
+    }
+
+    async fn one_person_on_two_channels_is_one_contact(engine) {
+        let (store, _db) = open_store(engine).await;
+        let (ws, inbox, _) = setup(&store).await;
+        let known = store
+            .create_contact(NewContact {
+                workspace_id: ws.id,
+                name: Some("Bea".into()),
+                email: Some("bea@example.org".into()),
+                phone: None,
+                attributes: serde_json::json!({"plan": "pro"}),
+                identities: vec![Identity::email("bea@example.org")],
+            })
+            .await
+            .unwrap();
+        let mut m = message("m1", "bea-crm-id", "hello");
+        m.sender.email = Some("Bea@Example.org".into());
+        let stored = ingest(&store, &ws, &inbox, m).await;
+        assert_eq!(stored.conversation.contact_id, known.id, "the email identity joins the known contact");
+        let contact = store.get_contact(ws.id, known.id).await.unwrap().unwrap();
+        let mut identities: Vec<_> = contact.identities.iter().map(|i| format!("{}:{}", i.namespace, i.identifier)).collect();
+        identities.sort();
+        assert_eq!(identities, vec!["email:bea@example.org", "test:bea-crm-id"]);
+        assert_eq!(contact.attributes["plan"], "pro");
+    }
+
+    async fn a_resolved_conversation_stays_closed_and_the_next_message_opens_a_new_one(engine) {
+        let (store, _db) = open_store(engine).await;
+        let (ws, inbox, agent) = setup(&store).await;
+        let first = ingest(&store, &ws, &inbox, message("m1", "cy", "one")).await;
+        let same = ingest(&store, &ws, &inbox, message("m2", "cy", "two")).await;
+        assert_eq!(first.conversation.id, same.conversation.id);
+
+        let patch = ConversationPatch { status: Some(ConversationStatus::Resolved), ..Default::default() };
+        let (resolved, events) = store.update_conversation(ws.id, first.conversation.id, patch, actor(&agent)).await.unwrap();
+        assert_eq!(resolved.status, ConversationStatus::Resolved);
+        assert!(resolved.resolved_at.is_some());
+        assert_eq!(events.iter().map(|e| e.kind.as_str()).collect::<Vec<_>>(), vec!["message.created", "conversation.updated"]);
+        let thread = store.list_messages(ws.id, first.conversation.id, &Page { after: None, limit: 50 }).await.unwrap();
+        assert_eq!(thread.last().unwrap().direction, Direction::Activity);
+        assert!(thread.last().unwrap().text.contains("Ada Agent"));
+
+        let next = ingest(&store, &ws, &inbox, message("m3", "cy", "three")).await;
+        assert_ne!(next.conversation.id, first.conversation.id);
+        assert_eq!(next.conversation.contact_id, first.conversation.contact_id);
+    }
+
+    async fn a_customer_writing_again_wakes_a_snoozed_conversation(engine) {
+        let (store, _db) = open_store(engine).await;
+        let (ws, inbox, agent) = setup(&store).await;
+        let first = ingest(&store, &ws, &inbox, message("m1", "di", "one")).await;
+        let patch = ConversationPatch { status: Some(ConversationStatus::Snoozed), snoozed_until: Some(now_millis() + 3_600_000), ..Default::default() };
+        store.update_conversation(ws.id, first.conversation.id, patch, actor(&agent)).await.unwrap();
+        let again = ingest(&store, &ws, &inbox, message("m2", "di", "hello?")).await;
+        assert_eq!(again.conversation.id, first.conversation.id);
+        assert_eq!(again.conversation.status, ConversationStatus::Open);
+        assert_eq!(again.conversation.snoozed_until, None);
+        assert!(again.events.iter().any(|e| e.kind == "conversation.updated"));
+    }
+
+    async fn thread_keys_keep_separate_threads_apart(engine) {
+        let (store, _db) = open_store(engine).await;
+        let (ws, inbox, _) = setup(&store).await;
+        let mut a = message("m1", "ed", "about invoice");
+        a.thread_key = Some("invoice".into());
+        let mut b = message("m2", "ed", "about login");
+        b.thread_key = Some("login".into());
+        let mut a2 = message("m3", "ed", "invoice again");
+        a2.thread_key = Some("invoice".into());
+        let a = ingest(&store, &ws, &inbox, a).await;
+        let b = ingest(&store, &ws, &inbox, b).await;
+        let a2 = ingest(&store, &ws, &inbox, a2).await;
+        assert_ne!(a.conversation.id, b.conversation.id);
+        assert_eq!(a.conversation.id, a2.conversation.id);
+    }
+
+    async fn conversations_page_by_recent_activity_without_gaps_or_repeats(engine) {
+        let (store, _db) = open_store(engine).await;
+        let (ws, inbox, _) = setup(&store).await;
+        for i in 0..7 {
+            ingest(&store, &ws, &inbox, message(&format!("m{i}"), &format!("person{i}"), "hi")).await;
+        }
+        let mut seen = Vec::new();
+        let mut after = None;
+        loop {
+            let page = store.list_conversations(ws.id, &ConversationFilter::default(), &Page { after, limit: 3 }).await.unwrap();
+            if page.is_empty() { break; }
+            after = page.last().map(|c| (c.last_activity_at, c.id));
+            seen.extend(page.iter().map(|c| c.id));
+        }
+        let mut sorted = seen.clone();
+        sorted.sort_unstable_by(|a, b| b.cmp(a));
+        sorted.dedup();
+        assert_eq!(seen.len(), 7);
+        assert_eq!(seen, sorted, "newest first, each once");
+        let only_visible = ConversationFilter { visible_inboxes: Some(vec![]), ..Default::default() };
+        assert!(store.list_conversations(ws.id, &only_visible, &Page { after: None, limit: 50 }).await.unwrap().is_empty());
+    }
+
+    async fn assignment_goes_only_to_agents_who_can_see_the_inbox(engine) {
+        let (store, _db) = open_store(engine).await;
+        let (ws, inbox, agent) = setup(&store).await;
+        let stored = ingest(&store, &ws, &inbox, message("m1", "fay", "hi")).await;
+        let err = store.assign_conversation(ws.id, stored.conversation.id, Some(agent.id), None, actor(&agent)).await.unwrap_err();
+        assert!(matches!(err, StoreError::Invalid(_)), "{err}");
+        store.add_inbox_member(ws.id, inbox.id, agent.id).await.unwrap();
+        let (assigned, events) = store.assign_conversation(ws.id, stored.conversation.id, Some(agent.id), None, actor(&agent)).await.unwrap();
+        assert_eq!(assigned.assignee_id, Some(agent.id));
+        assert_eq!(events.len(), 2);
+        let mine = ConversationFilter { assignee: Some(AssigneeFilter::User(agent.id)), ..Default::default() };
+        assert_eq!(store.list_conversations(ws.id, &mine, &Page { after: None, limit: 5 }).await.unwrap().len(), 1);
+    }
+
+    async fn a_leased_delivery_is_handed_to_one_dispatcher_at_a_time(engine) {
+        let (store, _db) = open_store(engine).await;
+        let (ws, inbox, agent) = setup(&store).await;
+        let stored = ingest(&store, &ws, &inbox, message("m1", "gus", "hi")).await;
+        let (reply, _) = store
+            .post_reply(NewReply {
+                workspace_id: ws.id, conversation_id: stored.conversation.id, author: actor(&agent),
+                text: "hello Gus".into(), html: None, private: false, attachments: vec![],
+            })
+            .await
+            .unwrap();
+        let now = now_millis();
+        let (a, b) = tokio::join!(
+            store.claim_deliveries("dispatcher-a", now, 60_000, 10),
+            store.claim_deliveries("dispatcher-b", now, 60_000, 10),
+        );
+        let (a, b) = (a.unwrap(), b.unwrap());
+        assert_eq!(a.len() + b.len(), 1, "exactly one dispatcher gets the row");
+        let claimed = a.into_iter().chain(b).next().unwrap();
+        assert_eq!(claimed.delivery.message_id, reply.id);
+        assert_eq!(claimed.delivery.attempt, 1);
+        assert!(claimed.delivery.recipient.contains(&Identity::new("test", "gus")));
+        assert_eq!(claimed.delivery.sender_name.as_deref(), Some("Ada Agent"));
+
+        assert!(store.claim_deliveries("dispatcher-c", now + 1_000, 60_000, 10).await.unwrap().is_empty());
+        let retaken = store.claim_deliveries("dispatcher-c", now + 61_000, 60_000, 10).await.unwrap();
+        assert_eq!(retaken.len(), 1, "a lease that ran out is taken over");
+        assert_eq!(retaken[0].delivery.delivery_id, claimed.delivery.delivery_id, "same delivery id on retry");
+        assert_eq!(retaken[0].delivery.attempt, 2);
+
+        let events = store.delivery_sent(claimed.outbox_id, Some("prov-1".into()), now).await.unwrap();
+        assert_eq!(events.len(), 1);
+        assert!(store.delivery_sent(claimed.outbox_id, None, now).await.unwrap().is_empty(), "settling twice is a no-op");
+        assert!(store.claim_deliveries("dispatcher-d", now + 200_000, 60_000, 10).await.unwrap().is_empty());
+    }
+
+    async fn presence_changes_are_events_and_silence_turns_agents_offline(engine) {
+        let (store, _db) = open_store(engine).await;
+        let (ws, _, agent) = setup(&store).await;
+        let t0 = now_millis();
+        let changed = store.set_presence(ws.id, agent.id, PresenceStatus::Online, t0).await.unwrap();
+        assert_eq!(changed.unwrap().kind, "presence.updated");
+        assert!(store.set_presence(ws.id, agent.id, PresenceStatus::Online, t0 + 10).await.unwrap().is_none());
+        store.touch_presence(agent.id, t0 + 20_000).await.unwrap();
+        assert!(store.expire_presence(t0 + 10_000, t0 + 30_000).await.unwrap().is_empty(), "seen recently");
+        let expired = store.expire_presence(t0 + 90_000, t0 + 100_000).await.unwrap();
+        assert_eq!(expired.len(), 1);
+        let listed = store.list_presence(ws.id).await.unwrap();
+        assert_eq!(listed[0].status, PresenceStatus::Offline);
+    }
+
+    async fn tokens_resolve_to_their_user_until_they_expire(engine) {
+        let (store, _db) = open_store(engine).await;
+        let (ws, inbox, agent) = setup(&store).await;
+        store.add_inbox_member(ws.id, inbox.id, agent.id).await.unwrap();
+        let now = now_millis();
+        store.create_token(NewToken { user_id: agent.id, kind: TokenKind::Session, name: "s".into(), hash: vec![1; 32], expires_at: Some(now + 1000) }).await.unwrap();
+        let principal = store.principal_by_token(&[1; 32], now).await.unwrap().unwrap();
+        assert_eq!(principal.user.id, agent.id);
+        assert_eq!(principal.member_inboxes, vec![inbox.id]);
+        assert!(store.principal_by_token(&[1; 32], now + 2000).await.unwrap().is_none(), "expired");
+        assert!(store.principal_by_token(&[2; 32], now).await.unwrap().is_none(), "unknown");
+        let dup = store.create_user(NewUser { workspace_id: ws.id, email: EmailAddress::parse(&agent.email).unwrap(), name: "x".into(), role: Role::Agent, password_hash: "x".into() }).await.unwrap_err();
+        assert!(matches!(dup, StoreError::Conflict(_)), "{dup}");
+    }
+}
