@@ -172,3 +172,20 @@ async fn tokens_stop_working_after_logout() {
         .expect_status(401);
     app.stop().await;
 }
+
+#[tokio::test]
+async fn swagger_ui_is_served_and_reads_the_apis_own_document() {
+    let app = spawn_app(Engine::Sqlite).await;
+    let page = app.get("/api/docs/", None).await.expect_status(200);
+    assert!(
+        page.text.contains("swagger"),
+        "{}",
+        &page.text[..page.text.len().min(200)]
+    );
+    let init = app
+        .get("/api/docs/swagger-initializer.js", None)
+        .await
+        .expect_status(200);
+    assert!(init.text.contains("/api/v1/openapi.json"), "{}", init.text);
+    app.stop().await;
+}

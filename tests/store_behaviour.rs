@@ -297,3 +297,56 @@ on_both_engines! {
         assert!(matches!(dup, StoreError::Conflict(_)), "{dup}");
     }
 }
+
+/// SQLite folds a burst of concurrent writes into few commits, so it pays few fsyncs.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_burst_of_messages_shares_commits_on_sqlite() {
+    let db = TestDatabase::new(common::Engine::Sqlite).await;
+    let sqlite = Arc::new(
+        SqliteStore::connect(&db.url, &StoreOptions::default())
+            .await
+            .unwrap(),
+    );
+    let store: Arc<dyn Store> = sqlite.clone();
+    let (ws, inbox, _) = setup(&store).await;
+    let before = sqlite
+        .writer_stats()
+        .commits
+        .load(std::sync::atomic::Ordering::Relaxed);
+    let writes = (0..200).map(|i| {
+        let (store, ws, inbox) = (store.clone(), ws.clone(), inbox.clone());
+        tokio::spawn(async move {
+            ingest(
+                &store,
+                &ws,
+                &inbox,
+                message(&format!("b{i}"), &format!("p{i}"), "hi"),
+            )
+            .await
+        })
+    });
+    for w in futures::future::join_all(writes).await {
+        assert!(w.unwrap().created);
+    }
+    let commits = sqlite
+        .writer_stats()
+        .commits
+        .load(std::sync::atomic::Ordering::Relaxed)
+        - before;
+    assert!(
+        commits < 100,
+        "200 concurrent messages took {commits} commits"
+    );
+    let all = store
+        .list_conversations(
+            ws.id,
+            &ConversationFilter::default(),
+            &Page {
+                after: None,
+                limit: 200,
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(all.len(), 200, "every message of the burst is stored");
+}

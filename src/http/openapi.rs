@@ -49,6 +49,8 @@ pub fn document() -> utoipa::openapi::OpenApi {
     ApiDoc::openapi()
 }
 
+/// Swagger UI reads the document from the API's own route, so it adds no route of its own
+/// besides its static files.
 pub fn swagger_ui() -> SwaggerUi {
-    SwaggerUi::new("/api/docs").url("/api/v1/openapi-ui.json", document())
+    SwaggerUi::new("/api/docs").config(utoipa_swagger_ui::Config::from("/api/v1/openapi.json"))
 }

@@ -4,6 +4,8 @@
 //! fsync instead of one each and one failing write never takes its neighbours down with it.
 
 use std::str::FromStr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use futures::future::BoxFuture;
@@ -29,6 +31,14 @@ type Job =
 pub struct SqliteStore {
     readers: SqlitePool,
     writer: mpsc::Sender<Job>,
+    stats: Arc<WriterStats>,
+}
+
+/// What the writer has done, for tests and metrics: how many writes and how many commits.
+#[derive(Debug, Default)]
+pub struct WriterStats {
+    pub writes: AtomicU64,
+    pub commits: AtomicU64,
 }
 
 impl SqliteStore {
@@ -59,11 +69,22 @@ impl SqliteStore {
             .connect_with(base.read_only(true))
             .await?;
         let (tx, rx) = mpsc::channel(options.group_commit_max.max(1) * 4);
-        tokio::spawn(run_writer(writer, rx, options.group_commit_max.max(1)));
+        let stats = Arc::new(WriterStats::default());
+        tokio::spawn(run_writer(
+            writer,
+            rx,
+            options.group_commit_max.max(1),
+            stats.clone(),
+        ));
         Ok(SqliteStore {
             readers,
             writer: tx,
+            stats,
         })
+    }
+
+    pub fn writer_stats(&self) -> &WriterStats {
+        &self.stats
     }
 
     async fn reader(&self) -> Result<sqlx::pool::PoolConnection<Db>> {
@@ -106,13 +127,20 @@ impl SqliteStore {
     }
 }
 
-async fn run_writer(mut conn: SqliteConnection, mut jobs: mpsc::Receiver<Job>, max_batch: usize) {
+async fn run_writer(
+    mut conn: SqliteConnection,
+    mut jobs: mpsc::Receiver<Job>,
+    max_batch: usize,
+    stats: Arc<WriterStats>,
+) {
     let mut batch = Vec::with_capacity(max_batch);
     while jobs.recv_many(&mut batch, max_batch).await > 0 {
         let size = batch.len();
         let mut settles = Vec::with_capacity(size);
         let outcome = run_batch(&mut conn, batch.drain(..), &mut settles).await;
         metrics::histogram!("switchboard_store_group_commit_size").record(size as f64);
+        stats.writes.fetch_add(size as u64, Ordering::Relaxed);
+        stats.commits.fetch_add(1, Ordering::Relaxed);
         let commit = outcome.map_err(|e| e.to_string());
         if let Err(e) = &commit {
             tracing::error!(error = %e, writes = size, "group commit failed");
