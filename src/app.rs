@@ -26,6 +26,7 @@ pub struct Application {
     first_start: Option<FirstStart>,
     server: JoinHandle<std::io::Result<()>>,
     dispatcher: JoinHandle<()>,
+    background: Vec<JoinHandle<()>>,
     shutdown: watch::Sender<bool>,
 }
 
@@ -125,7 +126,20 @@ impl Application {
             settings.dispatcher.clone(),
         );
         let dispatcher = tokio::spawn(dispatcher.run(dispatch_wake.clone(), shutdown_rx.clone()));
+        let signals = Arc::new(crate::signals::Signals::new(1024));
+        let visitor_hub = crate::widget::hub::VisitorHub::new();
+        let hub_task = tokio::spawn(visitor_hub.clone().run(bus.clone(), signals.clone()));
+        let widget_throttle = crate::auth::Throttle::new(
+            settings.widget.requests_per_minute,
+            Duration::from_secs(60),
+        );
+        let visitor_tokens =
+            crate::widget::VisitorTokens::new(secrets.subkey("switchboard visitor tokens v1"));
         let state = AppState(Arc::new(Shared {
+            signals,
+            visitor_hub,
+            visitor_tokens,
+            widget_throttle,
             ingest: Ingest::new(store.clone(), bus.clone()),
             limiter: LoginLimiter::new(
                 settings.security.login_max_failures,
@@ -154,6 +168,7 @@ impl Application {
             first_start,
             server,
             dispatcher,
+            background: vec![hub_task],
             shutdown,
         })
     }
@@ -194,6 +209,9 @@ impl Application {
     pub async fn stop(self) -> anyhow::Result<()> {
         let _ = self.shutdown.send(true);
         let _ = self.dispatcher.await;
+        for task in self.background {
+            task.abort();
+        }
         self.server.await.context("server task")??;
         Ok(())
     }

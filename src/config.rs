@@ -42,7 +42,17 @@ pub struct Settings {
     pub database: DatabaseSettings,
     pub security: SecuritySettings,
     pub dispatcher: DispatcherSettings,
+    pub widget: WidgetSettings,
     pub log: LogSettings,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WidgetSettings {
+    pub max_message_bytes: usize,
+    pub max_attachment_bytes: usize,
+    pub attachment_types: Vec<String>,
+    pub requests_per_minute: u32,
 }
 
 #[derive(Clone, Debug, Deserialize)]

@@ -12,6 +12,7 @@ use rand::RngCore;
 #[derive(Clone)]
 pub struct SecretBox {
     cipher: ChaCha20Poly1305,
+    key: [u8; 32],
 }
 
 impl std::fmt::Debug for SecretBox {
@@ -38,8 +39,11 @@ impl SecretBox {
         if bytes.len() != 32 {
             return Err(SecretError::BadKey);
         }
+        let mut key = [0u8; 32];
+        key.copy_from_slice(&bytes);
         Ok(SecretBox {
             cipher: ChaCha20Poly1305::new(Key::from_slice(&bytes)),
+            key,
         })
     }
 
@@ -52,6 +56,16 @@ impl SecretBox {
             write_private(path, encoded.as_bytes())?;
         }
         Self::from_base64(&std::fs::read_to_string(path)?)
+    }
+
+    /// A key for one purpose (signing visitor tokens…), derived from the hub key so that no
+    /// second secret needs managing, and distinct per purpose.
+    pub fn subkey(&self, purpose: &str) -> [u8; 32] {
+        use hmac::Mac;
+        let mut mac = <hmac::Hmac<sha2::Sha256> as Mac>::new_from_slice(&self.key)
+            .expect("HMAC takes keys of any length");
+        mac.update(purpose.as_bytes());
+        mac.finalize().into_bytes().into()
     }
 
     pub fn seal(&self, plaintext: &[u8]) -> Vec<u8> {

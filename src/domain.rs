@@ -183,7 +183,7 @@ pub struct Contact {
     pub last_activity_at: Millis,
 }
 
-#[derive(Clone, Debug, Serialize, ToSchema)]
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
 pub struct Conversation {
     pub id: Id,
     pub workspace_id: Id,
@@ -203,7 +203,7 @@ pub struct Conversation {
     pub snoozed_until: Option<Millis>,
 }
 
-#[derive(Clone, Debug, Serialize, ToSchema)]
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
 pub struct Attachment {
     pub id: Id,
     pub filename: String,
@@ -213,7 +213,7 @@ pub struct Attachment {
     pub url: Option<String>,
 }
 
-#[derive(Clone, Debug, Serialize, ToSchema)]
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
 pub struct Message {
     pub id: Id,
     pub workspace_id: Id,

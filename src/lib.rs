@@ -13,8 +13,10 @@ pub mod domain;
 pub mod http;
 pub mod ingest;
 pub mod outbound;
+pub mod signals;
 pub mod store;
 pub mod telemetry;
+pub mod widget;
 
 pub use app::Application;
 pub use config::Settings;

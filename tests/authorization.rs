@@ -30,12 +30,26 @@ struct World {
     emails: HashMap<Caller, String>,
     ids: HashMap<Scope, i64>,
     agent_of_inbox_id: i64,
+    website_token: String,
 }
 
 async fn world(engine: Engine) -> World {
     let app = spawn_app(engine).await;
     let (inbox_a, _) = app.api_inbox("Inbox A", None).await;
     let (inbox_b, _) = app.api_inbox("Inbox B", None).await;
+    let chat = app
+        .post(
+            "/api/v1/inboxes",
+            Some(&app.token),
+            json!({"name": "Site chat", "kind": "web_chat"}),
+        )
+        .await
+        .expect_status(201)
+        .json;
+    let website_token = chat["settings"]["website_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let (agent_in, agent_in_token) = app
         .user_with_role("in@example.com", "Ines Inside", "agent")
         .await;
@@ -135,6 +149,7 @@ async fn world(engine: Engine) -> World {
         emails,
         ids,
         agent_of_inbox_id: agent_in_id,
+        website_token,
     }
 }
 
@@ -170,6 +185,11 @@ fn body_for(route: &Route, world: &World, caller: Caller, n: usize) -> Option<Va
         ("POST", "/api/v1/conversations/{conversation_id}/messages") => {
             json!({"text": "a note", "private": true})
         }
+        ("PATCH", "/api/v1/inboxes/{inbox_id}") => json!({"settings": {}}),
+        ("POST", "/widget/v1/sessions") => json!({"website_token": world.website_token}),
+        ("POST", "/widget/v1/messages") => json!({"client_id": unique, "text": "hi"}),
+        ("POST", "/widget/v1/conversations/{conversation_id}/read") => json!({"message_id": 1}),
+        ("POST", "/widget/v1/conversations/{conversation_id}/rating") => json!({"score": 5}),
         ("GET", _) => return None,
         (method, path) => {
             panic!("the authorization walk has no example body for {method} {path}: add one")
@@ -215,6 +235,11 @@ fn expected(route: &Route, caller: Caller) -> Expect {
     use Expect::*;
     if route.access == Access::Public {
         return Success;
+    }
+    // Visitor routes take visitor tokens only: no console token opens them
+    // (tests/widget_visitor.rs walks them as visitors).
+    if route.access == Access::Visitor {
+        return Unauthorized;
     }
     match caller {
         Caller::Anonymous => Unauthorized,

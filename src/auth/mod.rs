@@ -6,5 +6,5 @@ mod rate_limit;
 mod token;
 
 pub use password::{decoy_hash, hash_password, verify_password};
-pub use rate_limit::LoginLimiter;
+pub use rate_limit::{LoginLimiter, Throttle};
 pub use token::{hash_token, new_token, random_token, TOKEN_PREFIX_API, TOKEN_PREFIX_SESSION};

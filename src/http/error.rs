@@ -18,6 +18,9 @@ pub enum ApiError {
     /// 401: no token, or one that is unknown or expired.
     #[error("authentication required")]
     Unauthorized,
+    /// 401 with the reason the credentials were refused (a forged identity, say).
+    #[error("{0}")]
+    UnauthorizedBecause(String),
     /// 403: known user, not allowed.
     #[error("{0}")]
     Forbidden(String),
@@ -63,7 +66,7 @@ impl ApiError {
     pub fn status(&self) -> StatusCode {
         match self {
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
-            ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
+            ApiError::Unauthorized | ApiError::UnauthorizedBecause(_) => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
@@ -79,7 +82,7 @@ impl ApiError {
     fn code(&self) -> &'static str {
         match self {
             ApiError::BadRequest(_) => "bad_request",
-            ApiError::Unauthorized => "unauthorized",
+            ApiError::Unauthorized | ApiError::UnauthorizedBecause(_) => "unauthorized",
             ApiError::Forbidden(_) => "forbidden",
             ApiError::NotFound(_) => "not_found",
             ApiError::Conflict(_) => "conflict",
@@ -89,6 +92,14 @@ impl ApiError {
             ApiError::TooManyRequests(_) => "too_many_requests",
             ApiError::Unavailable => "unavailable",
             ApiError::Internal(_) => "internal",
+        }
+    }
+
+    /// This 401 with the reason spelled out.
+    pub fn with_reason(self, reason: String) -> Self {
+        match self {
+            ApiError::Unauthorized => ApiError::UnauthorizedBecause(reason),
+            other => other,
         }
     }
 
@@ -115,7 +126,10 @@ impl IntoResponse for ApiError {
                 response.headers_mut().insert(header::RETRY_AFTER, v);
             }
         }
-        if matches!(self, ApiError::Unauthorized) {
+        if matches!(
+            self,
+            ApiError::Unauthorized | ApiError::UnauthorizedBecause(_)
+        ) {
             response.headers_mut().insert(
                 header::WWW_AUTHENTICATE,
                 header::HeaderValue::from_static("Bearer"),

@@ -4,7 +4,7 @@
 
 pub mod error;
 pub mod extract;
-mod handlers;
+pub(crate) mod handlers;
 pub mod openapi;
 pub mod routes;
 
@@ -41,6 +41,11 @@ pub struct Shared {
     pub prometheus: PrometheusHandle,
     /// Wakes the dispatcher when a reply has been queued, so it goes out at once.
     pub dispatch_wake: Arc<Notify>,
+    pub signals: Arc<crate::signals::Signals>,
+    pub visitor_tokens: crate::widget::VisitorTokens,
+    pub visitor_hub: Arc<crate::widget::hub::VisitorHub>,
+    /// Per-visitor and per-address budget on the public widget endpoints.
+    pub widget_throttle: crate::auth::Throttle,
 }
 
 #[derive(Clone)]
@@ -74,14 +79,27 @@ pub fn router(state: AppState) -> Router {
         } else {
             state.settings.server.max_body_bytes
         };
-        let handler = handler.layer(DefaultBodyLimit::max(limit)).route_layer(
-            middleware::from_fn_with_state(
-                state.clone(),
-                move |state: State<AppState>, req: Request, next: Next| {
-                    authenticate(state, access, req, next)
-                },
-            ),
-        );
+        let mut handler = handler.layer(DefaultBodyLimit::max(limit));
+        if route.path.starts_with("/widget/") {
+            // Widgets run on the customer's site: cross-origin by nature. Which origins may
+            // embed an inbox is checked per inbox by the visitor extractor.
+            handler = handler.layer(
+                tower_http::cors::CorsLayer::new()
+                    .allow_origin(tower_http::cors::AllowOrigin::mirror_request())
+                    .allow_methods([axum::http::Method::GET, axum::http::Method::POST])
+                    .allow_headers([
+                        axum::http::header::AUTHORIZATION,
+                        axum::http::header::CONTENT_TYPE,
+                    ])
+                    .max_age(std::time::Duration::from_secs(3600)),
+            );
+        }
+        let handler = handler.route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            move |state: State<AppState>, req: Request, next: Next| {
+                authenticate(state, access, req, next)
+            },
+        ));
         api = api.route(route.path, handler);
     }
     api.merge(openapi::swagger_ui())
@@ -111,7 +129,8 @@ async fn authenticate(
     req: Request,
     next: Next,
 ) -> Response {
-    if access == Access::Public {
+    // Visitor routes authenticate the visitor token themselves (see widget::visitor).
+    if matches!(access, Access::Public | Access::Visitor) {
         return next.run(req).await;
     }
     let (mut parts, body) = req.into_parts();

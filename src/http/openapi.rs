@@ -19,6 +19,12 @@ use super::handlers::*;
         conversations::list, conversations::show, conversations::update, conversations::assign,
         conversations::messages, conversations::reply, conversations::attachment,
         events::list,
+        inboxes::update,
+        crate::widget::handlers::session, crate::widget::handlers::conversations,
+        crate::widget::handlers::messages, crate::widget::handlers::post_message,
+        crate::widget::handlers::read, crate::widget::handlers::rate,
+        crate::widget::handlers::queue, crate::widget::handlers::attachment,
+        crate::widget::socket::upgrade,
     ),
     modifiers(&BearerAuth),
     tags(
@@ -29,6 +35,7 @@ use super::handlers::*;
         (name = "conversations", description = "Threads, replies, notes, assignment"),
         (name = "events", description = "The change log"),
         (name = "operations", description = "Health and metrics"),
+        (name = "widget", description = "The website chat widget's visitor endpoints (visitor tokens, CORS)"),
     )
 )]
 struct ApiDoc;
@@ -41,6 +48,15 @@ impl Modify for BearerAuth {
         components.add_security_scheme(
             "bearer",
             SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+        components.add_security_scheme(
+            "visitor",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some("A visitor token from POST /widget/v1/sessions"))
+                    .build(),
+            ),
         );
     }
 }

@@ -7,6 +7,7 @@ use axum::routing::{get, patch, post, MethodRouter};
 
 use super::handlers::{auth, contacts, conversations, events, inboxes, ops, people};
 use super::AppState;
+use crate::widget::{handlers as widget, socket as widget_socket};
 
 /// Who may call a route. Inbox-level rules (membership) are checked by the handler against the
 /// thing the path points at; see `Scope`.
@@ -17,6 +18,8 @@ pub enum Access {
     Member,
     /// Owners and admins.
     Admin,
+    /// A website visitor with a visitor token (never a console token).
+    Visitor,
 }
 
 /// What the path's id points at, which decides the membership check.
@@ -29,6 +32,9 @@ pub enum Scope {
     Contact,
     Team,
     Attachment,
+    /// A conversation as its visitor sees it.
+    VisitorConversation,
+    VisitorAttachment,
 }
 
 #[derive(Clone, Debug)]
@@ -155,6 +161,13 @@ pub(super) fn table() -> Vec<(Route, MethodRouter<AppState>)> {
             get(inboxes::show),
         ),
         r(
+            Method::PATCH,
+            "/api/v1/inboxes/{inbox_id}",
+            Admin,
+            Inbox,
+            patch(inboxes::update),
+        ),
+        r(
             Method::GET,
             "/api/v1/inboxes/{inbox_id}/members",
             Member,
@@ -251,6 +264,69 @@ pub(super) fn table() -> Vec<(Route, MethodRouter<AppState>)> {
             Member,
             Workspace,
             get(events::list),
+        ),
+        r(
+            Method::POST,
+            "/widget/v1/sessions",
+            Public,
+            Workspace,
+            post(widget::session),
+        ),
+        r(
+            Method::GET,
+            "/widget/v1/conversations",
+            Visitor,
+            Workspace,
+            get(widget::conversations),
+        ),
+        r(
+            Method::GET,
+            "/widget/v1/conversations/{conversation_id}/messages",
+            Visitor,
+            VisitorConversation,
+            get(widget::messages),
+        ),
+        r(
+            Method::POST,
+            "/widget/v1/messages",
+            Visitor,
+            Workspace,
+            post(widget::post_message),
+        ),
+        r(
+            Method::POST,
+            "/widget/v1/conversations/{conversation_id}/read",
+            Visitor,
+            VisitorConversation,
+            post(widget::read),
+        ),
+        r(
+            Method::POST,
+            "/widget/v1/conversations/{conversation_id}/rating",
+            Visitor,
+            VisitorConversation,
+            post(widget::rate),
+        ),
+        r(
+            Method::GET,
+            "/widget/v1/conversations/{conversation_id}/queue",
+            Visitor,
+            VisitorConversation,
+            get(widget::queue),
+        ),
+        r(
+            Method::GET,
+            "/widget/v1/attachments/{attachment_id}",
+            Visitor,
+            VisitorAttachment,
+            get(widget::attachment),
+        ),
+        r(
+            Method::GET,
+            "/widget/v1/ws",
+            Visitor,
+            Workspace,
+            get(widget_socket::upgrade),
         ),
     ]
 }

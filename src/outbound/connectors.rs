@@ -1,7 +1,9 @@
 //! Which connector sends for an inbox, built from the inbox's settings and its sealed secret.
 
 use switchboard_connector_api::CallbackOutbound;
-use switchboard_connector_core::{ChannelKind, DeliveryError, Outbound};
+use switchboard_connector_core::{
+    ChannelKind, DeliveryError, DeliveryReceipt, Outbound, OutboundDelivery,
+};
 
 use crate::crypto::SecretBox;
 use crate::store::ClaimedDelivery;
@@ -32,8 +34,20 @@ pub fn outbound_for(
                 secret,
             )))
         }
+        // Visitors receive replies live over their socket (and see them on return), so the
+        // widget needs no provider call: delivery is the reply being in the store.
+        ChannelKind::WebChat => Ok(Box::new(VisitorSocketOutbound)),
         other => Err(DeliveryError::Permanent(format!(
             "{other} inboxes have no sending connector yet"
         ))),
+    }
+}
+
+struct VisitorSocketOutbound;
+
+#[async_trait::async_trait]
+impl Outbound for VisitorSocketOutbound {
+    async fn deliver(&self, _: &OutboundDelivery) -> Result<DeliveryReceipt, DeliveryError> {
+        Ok(DeliveryReceipt::default())
     }
 }

@@ -5,6 +5,7 @@
 
 mod postgres;
 mod sqlite;
+mod widget;
 
 use async_trait::async_trait;
 use switchboard_connector_core::{ChannelKind, Identity, InboundMessage, OutboundDelivery};
@@ -13,6 +14,7 @@ use crate::domain::*;
 
 pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
+pub use widget::{Rating, WidgetStore};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -261,6 +263,8 @@ pub struct ClaimedDelivery {
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
     fn engine(&self) -> Engine;
+    /// The website chat channel's part of the store.
+    fn widget(&self) -> &dyn WidgetStore;
     async fn ping(&self) -> Result<()>;
 
     async fn create_workspace(&self, name: &str) -> Result<Workspace>;

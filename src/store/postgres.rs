@@ -17,6 +17,9 @@ type EngineStore = PgStore;
 #[allow(clippy::duplicate_mod)]
 #[path = "shared.rs"]
 mod shared;
+#[allow(clippy::duplicate_mod)]
+#[path = "widget_sql.rs"]
+mod widget_sql;
 
 pub struct PgStore {
     pool: PgPool,

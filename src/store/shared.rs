@@ -9,7 +9,7 @@
 use async_trait::async_trait;
 use sqlx::{FromRow, QueryBuilder};
 use switchboard_connector_core::{
-    AttachmentSource, ChannelKind, Identity, InboundMessage, OutboundDelivery,
+    AttachmentSource, ChannelKind, Identity, InboundSender, OutboundDelivery,
 };
 
 use super::{Db, EngineStore};
@@ -18,7 +18,7 @@ use crate::store::*;
 
 type Conn = <Db as sqlx::Database>::Connection;
 
-fn corrupt(what: &str, value: &str) -> StoreError {
+pub(super) fn corrupt(what: &str, value: &str) -> StoreError {
     StoreError::Corrupt(format!("unknown {what} {value:?}"))
 }
 
@@ -66,10 +66,10 @@ impl TryFrom<UserRow> for User {
     }
 }
 
-const INBOX_COLS: &str = "id, workspace_id, name, kind, settings, created_at";
+pub(super) const INBOX_COLS: &str = "id, workspace_id, name, kind, settings, created_at";
 
 #[derive(FromRow)]
-struct InboxRow {
+pub(super) struct InboxRow {
     id: i64,
     workspace_id: i64,
     name: String,
@@ -264,7 +264,11 @@ async fn user_by_id(c: &mut Conn, workspace_id: Id, user_id: Id) -> Result<Optio
     .transpose()
 }
 
-async fn inbox_by_id(c: &mut Conn, workspace_id: Id, inbox_id: Id) -> Result<Option<Inbox>> {
+pub(super) async fn inbox_by_id(
+    c: &mut Conn,
+    workspace_id: Id,
+    inbox_id: Id,
+) -> Result<Option<Inbox>> {
     sqlx::query_as::<Db, InboxRow>(&format!(
         "SELECT {INBOX_COLS} FROM inboxes WHERE workspace_id = $1 AND id = $2"
     ))
@@ -276,7 +280,7 @@ async fn inbox_by_id(c: &mut Conn, workspace_id: Id, inbox_id: Id) -> Result<Opt
     .transpose()
 }
 
-async fn conversation_by_id(
+pub(super) async fn conversation_by_id(
     c: &mut Conn,
     workspace_id: Id,
     id: Id,
@@ -357,7 +361,11 @@ async fn contacts_with_identities(c: &mut Conn, rows: Vec<ContactRow>) -> Result
         .collect())
 }
 
-async fn contact_by_id(c: &mut Conn, workspace_id: Id, id: Id) -> Result<Option<Contact>> {
+pub(super) async fn contact_by_id(
+    c: &mut Conn,
+    workspace_id: Id,
+    id: Id,
+) -> Result<Option<Contact>> {
     let row = sqlx::query_as::<Db, ContactRow>(&format!(
         "SELECT {CONTACT_COLS} FROM contacts WHERE workspace_id = $1 AND id = $2"
     ))
@@ -402,7 +410,7 @@ async fn messages_with_attachments(c: &mut Conn, rows: Vec<MessageRow>) -> Resul
         .collect()
 }
 
-async fn message_by_id(c: &mut Conn, id: Id) -> Result<Message> {
+pub(super) async fn message_by_id(c: &mut Conn, id: Id) -> Result<Message> {
     let row = sqlx::query_as::<Db, MessageRow>(&format!(
         "SELECT {MESSAGE_COLS} FROM messages WHERE id = $1"
     ))
@@ -416,15 +424,15 @@ async fn message_by_id(c: &mut Conn, id: Id) -> Result<Message> {
 }
 
 /// An event waiting to be appended at the end of its transaction (see the lock order above).
-struct PendingEvent {
-    kind: &'static str,
-    inbox_id: Option<Id>,
-    conversation_id: Option<Id>,
-    payload: serde_json::Value,
+pub(super) struct PendingEvent {
+    pub(super) kind: &'static str,
+    pub(super) inbox_id: Option<Id>,
+    pub(super) conversation_id: Option<Id>,
+    pub(super) payload: serde_json::Value,
 }
 
 impl PendingEvent {
-    fn conversation(kind: &'static str, conversation: &Conversation) -> Self {
+    pub(super) fn conversation(kind: &'static str, conversation: &Conversation) -> Self {
         PendingEvent {
             kind,
             inbox_id: Some(conversation.inbox_id),
@@ -442,7 +450,7 @@ impl PendingEvent {
         }
     }
 
-    fn message(kind: &'static str, message: &Message) -> Self {
+    pub(super) fn message(kind: &'static str, message: &Message) -> Self {
         PendingEvent {
             kind,
             inbox_id: Some(message.inbox_id),
@@ -452,7 +460,7 @@ impl PendingEvent {
     }
 }
 
-async fn append_events(
+pub(super) async fn append_events(
     c: &mut Conn,
     workspace_id: Id,
     pending: Vec<PendingEvent>,
@@ -588,13 +596,12 @@ async fn insert_activity(
 /// Finds the contact known by any of these identities (strongest first), or creates one; then
 /// links every identity not yet taken and fills blank details. Ends holding the contact's row
 /// lock, so concurrent messages from the same person serialise from here on.
-async fn resolve_contact(
+pub(super) async fn resolve_contact(
     c: &mut Conn,
     workspace_id: Id,
-    message: &InboundMessage,
+    sender: &InboundSender,
     now: Millis,
 ) -> Result<(Id, bool)> {
-    let sender = &message.sender;
     let mut identities = sender.identities.clone();
     if let Some(email) = sender.email.as_deref().filter(|e| !e.trim().is_empty()) {
         identities.push(Identity::email(email));
@@ -735,7 +742,8 @@ async fn ingest(c: &mut Conn, request: IngestRequest) -> Result<IngestOutcome> {
     {
         return Ok(seen);
     }
-    let (contact_id, contact_created) = resolve_contact(c, workspace_id, &message, now).await?;
+    let (contact_id, contact_created) =
+        resolve_contact(c, workspace_id, &message.sender, now).await?;
     // Under the contact's lock a concurrent delivery of the same message has either committed
     // (and we answer with it) or not started.
     if let Some(seen) =
@@ -1151,12 +1159,15 @@ async fn settle_delivery(
         // Settled already (a lease that ran out and was taken by another dispatcher).
         return Ok(Vec::new());
     };
-    sqlx::query::<Db>("UPDATE messages SET status = $2, error = $3 WHERE id = $1")
-        .bind(message_id)
-        .bind(status.as_str())
-        .bind(error)
-        .execute(&mut *c)
-        .await?;
+    // Only forward from `queued`: a visitor may have read the message already.
+    sqlx::query::<Db>(
+        "UPDATE messages SET status = $2, error = $3 WHERE id = $1 AND status = 'queued'",
+    )
+    .bind(message_id)
+    .bind(status.as_str())
+    .bind(error)
+    .execute(&mut *c)
+    .await?;
     let message = message_by_id(c, message_id).await?;
     append_events(
         c,
@@ -1173,6 +1184,10 @@ async fn settle_delivery(
 impl Store for EngineStore {
     fn engine(&self) -> Engine {
         Self::ENGINE
+    }
+
+    fn widget(&self) -> &dyn WidgetStore {
+        self
     }
 
     async fn ping(&self) -> Result<()> {

@@ -22,6 +22,9 @@ type EngineStore = SqliteStore;
 #[allow(clippy::duplicate_mod)]
 #[path = "shared.rs"]
 mod shared;
+#[allow(clippy::duplicate_mod)]
+#[path = "widget_sql.rs"]
+mod widget_sql;
 
 /// Runs after the batch's commit with whether it held: hands the write's result to its caller.
 type Settle = Box<dyn FnOnce(std::result::Result<(), String>) + Send>;

@@ -44,8 +44,29 @@ pub struct CreateInbox {
 pub struct CreatedInbox {
     #[serde(flatten)]
     pub inbox: Inbox,
-    /// API inboxes: the HMAC-SHA256 key that signs callbacks. Shown once, stored sealed.
+    /// API inboxes: the HMAC-SHA256 key that signs callbacks. Web chat inboxes: the key the host
+    /// site signs visitor identities with. Shown once, stored sealed.
     pub secret: Option<String>,
+    /// Web chat inboxes: the tag to paste into the site.
+    pub embed_snippet: Option<String>,
+}
+
+/// The one tag a site owner pastes to get the widget.
+pub fn embed_snippet(state: &AppState, inbox: &Inbox) -> Option<String> {
+    let token = inbox.settings.get("website_token")?.as_str()?;
+    let base = if state.settings.server.public_url.is_empty() {
+        format!("http://{}", state.settings.server.addr)
+    } else {
+        state
+            .settings
+            .server
+            .public_url
+            .trim_end_matches('/')
+            .to_string()
+    };
+    Some(format!(
+        r#"<script src="{base}/widget.js" data-website-token="{token}" async></script>"#
+    ))
 }
 
 #[utoipa::path(post, path = "/api/v1/inboxes", tag = "inboxes", security(("bearer" = [])),
@@ -80,7 +101,20 @@ pub async fn create(
         }
         settings.insert("callback_url".into(), url.into());
     }
-    let secret = (kind == ChannelKind::Api).then(|| crate::auth::random_token(32));
+    let website_token =
+        (kind == ChannelKind::WebChat).then(|| format!("wt_{}", crate::auth::random_token(18)));
+    if let Some(token) = &website_token {
+        let chat = crate::widget::WebChatSettings {
+            website_token: token.clone(),
+            ..Default::default()
+        };
+        let serde_json::Value::Object(map) = serde_json::to_value(chat).unwrap_or_default() else {
+            unreachable!("settings serialize to an object")
+        };
+        settings.extend(map);
+    }
+    let secret = matches!(kind, ChannelKind::Api | ChannelKind::WebChat)
+        .then(|| crate::auth::random_token(32));
     let inbox = state
         .store
         .create_inbox(NewInbox {
@@ -91,7 +125,93 @@ pub async fn create(
             sealed_secret: secret.as_ref().map(|s| state.secrets.seal(s.as_bytes())),
         })
         .await?;
-    Ok((StatusCode::CREATED, Json(CreatedInbox { inbox, secret })))
+    if let Some(token) = &website_token {
+        state
+            .store
+            .widget()
+            .set_website_token(inbox.id, token)
+            .await?;
+    }
+    let embed_snippet = embed_snippet(&state, &inbox);
+    Ok((
+        StatusCode::CREATED,
+        Json(CreatedInbox {
+            inbox,
+            secret,
+            embed_snippet,
+        }),
+    ))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateInbox {
+    pub name: Option<String>,
+    /// The kind's settings, whole: for web chat see `WebChatSettings` (its website token cannot
+    /// be changed); for API inboxes `{"callback_url": …}`.
+    pub settings: Option<serde_json::Value>,
+}
+
+#[utoipa::path(patch, path = "/api/v1/inboxes/{inbox_id}", tag = "inboxes", security(("bearer" = [])),
+    params(("inbox_id" = i64, Path)), request_body = UpdateInbox,
+    responses((status = 200, body = Inbox), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn update(
+    State(state): State<AppState>,
+    who: Principal,
+    ApiPath(inbox_id): ApiPath<Id>,
+    ApiJson(body): ApiJson<UpdateInbox>,
+) -> ApiResult<Json<Inbox>> {
+    let inbox = visible_inbox(&state, &who, inbox_id).await?;
+    if body.name.is_some() {
+        return Err(ApiError::Unprocessable(
+            "renaming inboxes is not supported yet".into(),
+        ));
+    }
+    let Some(settings) = body.settings else {
+        return Ok(Json(inbox));
+    };
+    let settings = match inbox.kind {
+        ChannelKind::WebChat => {
+            let mut chat: crate::widget::WebChatSettings = serde_json::from_value(settings)
+                .map_err(|e| ApiError::Unprocessable(format!("invalid web chat settings: {e}")))?;
+            chat.website_token =
+                crate::widget::WebChatSettings::from_inbox(&inbox.settings).website_token;
+            chat.validate().map_err(ApiError::Unprocessable)?;
+            serde_json::to_value(chat).map_err(|e| ApiError::Internal(e.to_string()))?
+        }
+        ChannelKind::Api => {
+            #[derive(Deserialize)]
+            #[serde(deny_unknown_fields)]
+            struct ApiSettings {
+                callback_url: Option<String>,
+            }
+            let api: ApiSettings = serde_json::from_value(settings.clone())
+                .map_err(|e| ApiError::Unprocessable(format!("invalid API inbox settings: {e}")))?;
+            if let Some(url) = &api.callback_url {
+                let parsed = url::Url::parse(url).map_err(|e| {
+                    ApiError::Unprocessable(format!("`callback_url` is not a URL: {e}"))
+                })?;
+                if !matches!(parsed.scheme(), "http" | "https") {
+                    return Err(ApiError::Unprocessable(
+                        "`callback_url` must be http or https".into(),
+                    ));
+                }
+            }
+            settings
+        }
+        other => {
+            return Err(ApiError::Unprocessable(format!(
+                "{other} inboxes have no settings to change here yet"
+            )))
+        }
+    };
+    Ok(Json(
+        state
+            .store
+            .widget()
+            .update_inbox_settings(who.workspace_id(), inbox.id, settings)
+            .await?,
+    ))
 }
 
 #[utoipa::path(get, path = "/api/v1/inboxes/{inbox_id}", tag = "inboxes", security(("bearer" = [])),

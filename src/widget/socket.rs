@@ -1,0 +1,307 @@
+//! `/widget/v1/ws`: a visitor's live line. The hub pushes what concerns the visitor; this turns it
+//! into visitor frames (no private notes, no internal activity), relays typing both ways, takes
+//! read receipts, and keeps the connection cheap while idle (small buffers, no polling).
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use axum::extract::ws::{Message as WsMessage, WebSocket, WebSocketUpgrade};
+use axum::extract::State;
+use axum::response::Response;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::hub::Push;
+use super::visitor::{AgentNames, Visitor, VisitorMessage};
+use crate::domain::{now_millis, Conversation, ConversationStatus, Id, Message};
+use crate::http::AppState;
+use crate::signals::{Typing, Typist};
+
+/// A socket with nothing heard for this long (not even a pong) is closed.
+const SILENCE_LIMIT: Duration = Duration::from_secs(90);
+const PING_EVERY: Duration = Duration::from_secs(30);
+/// Queue positions are recomputed at most this often per socket.
+const QUEUE_CHECK_EVERY: Duration = Duration::from_secs(2);
+
+#[utoipa::path(get, path = "/widget/v1/ws", tag = "widget",
+    params(("token" = String, Query, description = "The visitor token")),
+    responses((status = 101, description = "Switching to the visitor protocol"), (status = 401)))]
+pub async fn upgrade(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    ws: WebSocketUpgrade,
+) -> Response {
+    // tungstenite's default read buffer is 128 KiB, allocated up front: idle sockets would cost
+    // 30 times what they need.
+    ws.read_buffer_size(4 * 1024)
+        .write_buffer_size(0)
+        .max_write_buffer_size(256 * 1024)
+        .max_message_size(64 * 1024)
+        .max_frame_size(64 * 1024)
+        .on_upgrade(move |socket| async move {
+            if let Err(e) = serve(state, visitor, socket).await {
+                tracing::debug!(error = %e, "visitor socket ended");
+            }
+        })
+}
+
+#[derive(Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+enum ClientFrame {
+    Ping,
+    Typing { conversation_id: Id, on: bool },
+    Read { conversation_id: Id, message_id: Id },
+}
+
+fn frame(mut value: Value) -> WsMessage {
+    value["v"] = json!(1);
+    WsMessage::Text(value.to_string().into())
+}
+
+struct Session {
+    state: AppState,
+    visitor: Visitor,
+    conversations: HashMap<Id, Conversation>,
+    names: AgentNames,
+    queue_sent: HashMap<Id, i64>,
+    queue_checked: Option<Instant>,
+    /// A queue move arrived inside the throttle window: check again when it ends.
+    queue_due: Option<tokio::time::Instant>,
+}
+
+impl Session {
+    fn owns(&self, conversation_id: Id) -> bool {
+        self.conversations.contains_key(&conversation_id)
+    }
+
+    /// Frames for one push from the hub.
+    async fn on_push(&mut self, push: Push) -> Vec<WsMessage> {
+        match push {
+            Push::Event(event) => {
+                let mut out = Vec::new();
+                if event.kind.starts_with("conversation.") && event.kind != "conversation.rated" {
+                    if let Ok(conversation) =
+                        serde_json::from_value::<Conversation>(event.payload.clone())
+                    {
+                        if conversation.contact_id == self.visitor.claims.contact_id {
+                            out.push(frame(json!({"type": "conversation", "conversation": {
+                                "id": conversation.id, "status": conversation.status}})));
+                            self.conversations.insert(conversation.id, conversation);
+                        }
+                    }
+                } else if event.kind.starts_with("message.") {
+                    if let Ok(message) = serde_json::from_value::<Message>(event.payload.clone()) {
+                        if self.owns(message.conversation_id) && VisitorMessage::visible(&message) {
+                            let name = self
+                                .names
+                                .name(&self.state, self.visitor.claims.workspace_id, &message)
+                                .await;
+                            out.push(frame(json!({"type": "message", "message": VisitorMessage::new(&message, name)})));
+                        }
+                    }
+                }
+                out
+            }
+            Push::Typing(typing) => match &typing.typist {
+                Typist::Agent { name, .. } if self.owns(typing.conversation_id) => {
+                    vec![frame(json!({
+                        "type": "typing", "conversation_id": typing.conversation_id, "on": typing.on, "agent_name": name
+                    }))]
+                }
+                _ => Vec::new(),
+            },
+            Push::QueueMoved => self.queue_frames().await,
+        }
+    }
+
+    /// Where the visitor's waiting conversations stand, when that changed.
+    async fn queue_frames(&mut self) -> Vec<WsMessage> {
+        if let Some(checked) = self
+            .queue_checked
+            .filter(|t| t.elapsed() < QUEUE_CHECK_EVERY)
+        {
+            self.queue_due = Some(tokio::time::Instant::from_std(checked + QUEUE_CHECK_EVERY));
+            return Vec::new();
+        }
+        self.queue_checked = Some(Instant::now());
+        self.queue_due = None;
+        let waiting: Vec<Id> = self
+            .conversations
+            .values()
+            .filter(|c| c.status == ConversationStatus::Open)
+            .map(|c| c.id)
+            .collect();
+        let mut out = Vec::new();
+        for id in waiting {
+            let Ok(position) = self
+                .state
+                .store
+                .widget()
+                .queue_position(self.visitor.claims.workspace_id, id)
+                .await
+            else {
+                continue;
+            };
+            if self.queue_sent.insert(id, position) != Some(position) {
+                out.push(frame(
+                    json!({"type": "queue", "conversation_id": id, "position": position}),
+                ));
+            }
+        }
+        out
+    }
+
+    async fn on_client(&mut self, text: &str) -> Option<WsMessage> {
+        let parsed: ClientFrame = match serde_json::from_str(text) {
+            Ok(f) => f,
+            Err(e) => {
+                return Some(frame(
+                    json!({"type": "error", "code": "bad_frame", "message": e.to_string()}),
+                ))
+            }
+        };
+        match parsed {
+            ClientFrame::Ping => Some(frame(json!({"type": "pong"}))),
+            ClientFrame::Typing {
+                conversation_id,
+                on,
+            } => {
+                if !self.owns(conversation_id) {
+                    return Some(frame(
+                        json!({"type": "error", "code": "not_found", "message": "no such conversation"}),
+                    ));
+                }
+                self.state.signals.typing(Typing {
+                    workspace_id: self.visitor.claims.workspace_id,
+                    inbox_id: self.visitor.inbox.id,
+                    conversation_id,
+                    typist: Typist::Contact,
+                    on,
+                });
+                None
+            }
+            ClientFrame::Read {
+                conversation_id,
+                message_id,
+            } => {
+                if !self.owns(conversation_id) {
+                    return Some(frame(
+                        json!({"type": "error", "code": "not_found", "message": "no such conversation"}),
+                    ));
+                }
+                match self
+                    .state
+                    .store
+                    .widget()
+                    .mark_read_by_contact(
+                        self.visitor.claims.workspace_id,
+                        conversation_id,
+                        message_id,
+                        now_millis(),
+                    )
+                    .await
+                {
+                    Ok(events) => {
+                        self.state.publish(&events);
+                        None
+                    }
+                    Err(e) => Some(frame(
+                        json!({"type": "error", "code": "internal", "message": e.to_string()}),
+                    )),
+                }
+            }
+        }
+    }
+}
+
+async fn serve(
+    state: AppState,
+    visitor: Visitor,
+    mut socket: WebSocket,
+) -> Result<(), axum::Error> {
+    let filter = crate::store::ConversationFilter {
+        inbox_id: Some(visitor.inbox.id),
+        contact_id: Some(visitor.claims.contact_id),
+        ..Default::default()
+    };
+    let page = crate::store::Page {
+        after: None,
+        limit: 50,
+    };
+    let conversations = state
+        .store
+        .list_conversations(visitor.claims.workspace_id, &filter, &page)
+        .await
+        .unwrap_or_default();
+    let ids: Vec<Id> = conversations.iter().map(|c| c.id).collect();
+    let mut registration =
+        state
+            .visitor_hub
+            .register(visitor.claims.contact_id, visitor.inbox.id, &ids);
+    let mut session = Session {
+        state,
+        visitor,
+        conversations: conversations.into_iter().map(|c| (c.id, c)).collect(),
+        names: AgentNames::default(),
+        queue_sent: HashMap::new(),
+        queue_checked: None,
+        queue_due: None,
+    };
+    socket.send(frame(json!({"type": "ready"}))).await?;
+    for f in session.queue_frames().await {
+        socket.send(f).await?;
+    }
+    let mut ping = tokio::time::interval_at(tokio::time::Instant::now() + PING_EVERY, PING_EVERY);
+    let mut heard = Instant::now();
+    loop {
+        tokio::select! {
+            incoming = socket.recv() => {
+                heard = Instant::now();
+                match incoming {
+                    Some(Ok(WsMessage::Text(text))) => {
+                        if let Some(answer) = session.on_client(text.as_str()).await {
+                            socket.send(answer).await?;
+                        }
+                    }
+                    Some(Ok(WsMessage::Binary(_))) => {
+                        socket.send(frame(json!({"type": "error", "code": "bad_frame", "message": "frames are JSON text"}))).await?;
+                    }
+                    Some(Ok(WsMessage::Ping(_) | WsMessage::Pong(_))) => {}
+                    Some(Ok(WsMessage::Close(_))) | None | Some(Err(_)) => return Ok(()),
+                }
+            }
+            push = registration.rx.recv() => match push {
+                Some(push) => {
+                    for f in session.on_push(push).await {
+                        socket.send(f).await?;
+                    }
+                }
+                None => {
+                    // The hub let this socket go (it fell behind): the widget reconnects and
+                    // refetches what it missed.
+                    socket.send(frame(json!({"type": "resync", "reason": "fell behind"}))).await?;
+                    return futures::SinkExt::close(&mut socket).await;
+                }
+            },
+            _ = sleep_until_due(session.queue_due) => {
+                for f in session.queue_frames().await {
+                    socket.send(f).await?;
+                }
+            }
+            _ = ping.tick() => {
+                if heard.elapsed() > SILENCE_LIMIT {
+                    return futures::SinkExt::close(&mut socket).await;
+                }
+                socket.send(WsMessage::Ping(Default::default())).await?;
+            }
+        }
+    }
+}
+
+/// Sleeps until `due`, or forever when nothing is due.
+async fn sleep_until_due(due: Option<tokio::time::Instant>) {
+    match due {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
+    }
+}
