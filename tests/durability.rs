@@ -40,6 +40,17 @@ async fn start_server(data_dir: &std::path::Path, database_url: &str) -> (Child,
     (child, url)
 }
 
+async fn get_json(http: &reqwest::Client, url: &str, token: &str) -> serde_json::Value {
+    http.get(url)
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
 async fn login(http: &reqwest::Client, url: &str) -> String {
     let body: serde_json::Value = http
         .post(format!("{url}/api/v1/auth/login"))
@@ -108,30 +119,24 @@ async fn acknowledged_messages_survive_kill_minus_nine(engine: Engine) {
     let (_server, url) = start_server(db.dir.path(), &db.url).await;
     let token = login(&http, &url).await;
     let mut stored = std::collections::HashSet::new();
-    let conversations: serde_json::Value = http
-        .get(format!("{url}/api/v1/conversations?limit=200"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let conversations: serde_json::Value = get_json(
+        &http,
+        &format!("{url}/api/v1/conversations?limit=200"),
+        &token,
+    )
+    .await;
     for conversation in conversations["data"].as_array().unwrap() {
         let mut cursor = String::new();
         loop {
-            let page: serde_json::Value = http
-                .get(format!(
+            let page: serde_json::Value = get_json(
+                &http,
+                &format!(
                     "{url}/api/v1/conversations/{}/messages?limit=200{cursor}",
                     conversation["id"]
-                ))
-                .bearer_auth(&token)
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap();
+                ),
+                &token,
+            )
+            .await;
             for m in page["data"].as_array().unwrap() {
                 assert!(
                     stored.insert(m["external_id"].as_str().unwrap().to_string()),

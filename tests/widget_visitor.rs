@@ -256,17 +256,9 @@ async fn a_visitor_never_reaches_another_visitors_conversation() {
         .into_iter()
         .filter(|r| r.access == Access::Visitor && r.path.contains('{'))
     {
-        let path = route
-            .path
-            .replace("{conversation_id}", &anas_conversation.to_string())
-            .replace("{attachment_id}", &anas_attachment.to_string());
-        let reply = match route.method.as_str() {
-            "GET" => app.get(&path, Some(&bob)).await,
-            _ if path.ends_with("/read") => {
-                app.post(&path, Some(&bob), json!({"message_id": 1})).await
-            }
-            _ => app.post(&path, Some(&bob), json!({"score": 5})).await,
-        };
+        let path = route.path;
+        let reply =
+            call_visitor_route(&app, &route, anas_conversation, anas_attachment, &bob).await;
         assert_eq!(
             reply.status, 404,
             "{} {path} as another visitor: {}",
@@ -325,24 +317,8 @@ async fn forged_and_foreign_tokens_are_refused_at_every_visitor_entry_point() {
     assert!(visitor_routes.len() >= 7);
     for bad in [forged.as_str(), console.as_str(), "wv1.garbage"] {
         for route in &visitor_routes {
-            let path = route
-                .path
-                .replace("{conversation_id}", &conversation.to_string())
-                .replace("{attachment_id}", "1");
-            let reply = match route.method.as_str() {
-                "GET" if path.ends_with("/ws") => {
-                    app.get(&format!("{path}?token={bad}"), None).await
-                }
-                "GET" => app.get(&path, Some(bad)).await,
-                _ => {
-                    app.post(
-                        &path,
-                        Some(bad),
-                        json!({"client_id": "x", "text": "x", "message_id": 1, "score": 5}),
-                    )
-                    .await
-                }
-            };
+            let path = route.path;
+            let reply = call_visitor_route(&app, route, conversation, 1, bad).await;
             assert_eq!(
                 reply.status, 401,
                 "{} {path} with {bad:.12}…: {}",
@@ -419,24 +395,8 @@ async fn an_inbox_that_requires_verification_refuses_anonymous_visitors_everywhe
         .await
         .expect_status(403);
     for route in routes().iter().filter(|r| r.access == Access::Visitor) {
-        let path = route
-            .path
-            .replace("{conversation_id}", &conversation.to_string())
-            .replace("{attachment_id}", "1");
-        let reply = match route.method.as_str() {
-            "GET" if path.ends_with("/ws") => {
-                app.get(&format!("{path}?token={anonymous}"), None).await
-            }
-            "GET" => app.get(&path, Some(&anonymous)).await,
-            _ => {
-                app.post(
-                    &path,
-                    Some(&anonymous),
-                    json!({"client_id": "x", "text": "x", "message_id": 1, "score": 5}),
-                )
-                .await
-            }
-        };
+        let path = route.path;
+        let reply = call_visitor_route(&app, route, conversation, 1, &anonymous).await;
         assert_eq!(reply.status, 403, "{} {path}: {}", route.method, reply.text);
     }
     let verified = session(&app, json!({"website_token": chat.website_token,
@@ -674,4 +634,30 @@ async fn outside_business_hours_the_widget_is_told_the_team_is_away() {
     assert_eq!(closed["inbox"]["online"], false);
     assert_eq!(closed["inbox"]["away_message"], "Back at 9");
     app.stop().await;
+}
+
+/// Calls one visitor route as `token`, with a body that fits the route.
+async fn call_visitor_route(
+    app: &TestApp,
+    route: &switchboard::http::routes::Route,
+    conversation: i64,
+    attachment: i64,
+    token: &str,
+) -> Reply {
+    let path = route
+        .path
+        .replace("{conversation_id}", &conversation.to_string())
+        .replace("{attachment_id}", &attachment.to_string());
+    match route.method.as_str() {
+        "GET" if path.ends_with("/ws") => app.get(&format!("{path}?token={token}"), None).await,
+        "GET" => app.get(&path, Some(token)).await,
+        _ if path.ends_with("/read") => {
+            app.post(&path, Some(token), json!({"message_id": 1})).await
+        }
+        _ if path.ends_with("/rating") => app.post(&path, Some(token), json!({"score": 5})).await,
+        _ => {
+            app.post(&path, Some(token), json!({"client_id": "x", "text": "x"}))
+                .await
+        }
+    }
 }

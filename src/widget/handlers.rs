@@ -4,8 +4,8 @@
 use std::net::IpAddr;
 
 use axum::extract::State;
-use axum::http::{header, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::http::StatusCode;
+use axum::response::Response;
 use axum::Json;
 use serde::{Deserialize, Serialize};
 use switchboard_connector_core::{Identity, InboundAttachment, InboundMessage, InboundSender};
@@ -264,19 +264,7 @@ pub async fn conversations(
     State(state): State<AppState>,
     visitor: Visitor,
 ) -> ApiResult<Json<VisitorConversations>> {
-    let filter = crate::store::ConversationFilter {
-        inbox_id: Some(visitor.inbox.id),
-        contact_id: Some(visitor.claims.contact_id),
-        ..Default::default()
-    };
-    let page = crate::store::Page {
-        after: None,
-        limit: 50,
-    };
-    let list = state
-        .store
-        .list_conversations(visitor.claims.workspace_id, &filter, &page)
-        .await?;
+    let list = visitor.conversations(&state).await?;
     let ids: Vec<Id> = list.iter().map(|c| c.id).collect();
     let unread = state.store.widget().unread_by_contact(&ids).await?;
     let ratings = state.store.widget().ratings(&ids).await?;
@@ -650,19 +638,8 @@ pub async fn attachment(
     let Some(data) = blob.data.filter(|_| visible) else {
         return Err(ApiError::NotFound("attachment"));
     };
-    Ok((
-        [
-            (header::CONTENT_TYPE, blob.attachment.content_type),
-            (
-                header::CONTENT_DISPOSITION,
-                format!(
-                    "attachment; filename=\"{}\"",
-                    blob.attachment.filename.replace('"', "")
-                ),
-            ),
-            (header::X_CONTENT_TYPE_OPTIONS, "nosniff".to_string()),
-        ],
+    Ok(crate::http::handlers::conversations::file_response(
+        &blob.attachment,
         data,
-    )
-        .into_response())
+    ))
 }

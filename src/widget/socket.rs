@@ -219,20 +219,7 @@ async fn serve(
     visitor: Visitor,
     mut socket: WebSocket,
 ) -> Result<(), axum::Error> {
-    let filter = crate::store::ConversationFilter {
-        inbox_id: Some(visitor.inbox.id),
-        contact_id: Some(visitor.claims.contact_id),
-        ..Default::default()
-    };
-    let page = crate::store::Page {
-        after: None,
-        limit: 50,
-    };
-    let conversations = state
-        .store
-        .list_conversations(visitor.claims.workspace_id, &filter, &page)
-        .await
-        .unwrap_or_default();
+    let conversations = visitor.conversations(&state).await.unwrap_or_default();
     let ids: Vec<Id> = conversations.iter().map(|c| c.id).collect();
     let mut registration =
         state

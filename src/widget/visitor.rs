@@ -21,6 +21,23 @@ pub struct Visitor {
 }
 
 impl Visitor {
+    /// The visitor's conversations in this inbox, most recent first.
+    pub async fn conversations(&self, state: &AppState) -> Result<Vec<Conversation>, ApiError> {
+        let filter = crate::store::ConversationFilter {
+            inbox_id: Some(self.inbox.id),
+            contact_id: Some(self.claims.contact_id),
+            ..Default::default()
+        };
+        let page = crate::store::Page {
+            after: None,
+            limit: 50,
+        };
+        Ok(state
+            .store
+            .list_conversations(self.claims.workspace_id, &filter, &page)
+            .await?)
+    }
+
     /// The conversation at this id, if it is this visitor's own; 404 otherwise, so another
     /// visitor's ids reveal nothing.
     pub async fn own_conversation(

@@ -274,24 +274,29 @@ pub async fn attachment(
             "you are not a member of this attachment's inbox",
         ));
     }
-    match (blob.data, blob.attachment.url) {
-        (Some(data), _) => Ok((
-            [
-                (header::CONTENT_TYPE, blob.attachment.content_type),
-                // Never rendered inline: an uploaded HTML file must not run in our origin.
-                (
-                    header::CONTENT_DISPOSITION,
-                    format!(
-                        "attachment; filename=\"{}\"",
-                        blob.attachment.filename.replace('"', "")
-                    ),
-                ),
-                (header::X_CONTENT_TYPE_OPTIONS, "nosniff".to_string()),
-            ],
-            data,
-        )
-            .into_response()),
-        (None, Some(url)) => Ok(Redirect::temporary(&url).into_response()),
+    match (blob.data, &blob.attachment.url) {
+        (Some(data), _) => Ok(file_response(&blob.attachment, data)),
+        (None, Some(url)) => Ok(Redirect::temporary(url).into_response()),
         (None, None) => Err(ApiError::NotFound("attachment content")),
     }
+}
+
+/// An attachment's bytes as a download. Never rendered inline: an uploaded HTML file must not
+/// run in our origin.
+pub fn file_response(attachment: &crate::domain::Attachment, data: Vec<u8>) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, attachment.content_type.clone()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!(
+                    "attachment; filename=\"{}\"",
+                    attachment.filename.replace('"', "")
+                ),
+            ),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff".to_string()),
+        ],
+        data,
+    )
+        .into_response()
 }
