@@ -33,7 +33,7 @@ pub async fn upgrade(
 ) -> Response {
     // tungstenite's default read buffer is 128 KiB, allocated up front: idle sockets would cost
     // 30 times what they need.
-    ws.read_buffer_size(4 * 1024)
+    ws.read_buffer_size(1024)
         .write_buffer_size(0)
         .max_write_buffer_size(256 * 1024)
         .max_message_size(64 * 1024)
