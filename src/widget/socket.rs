@@ -13,6 +13,7 @@ use serde_json::{json, Value};
 
 use super::hub::Push;
 use super::visitor::{AgentNames, Visitor, VisitorMessage};
+use super::VisitorClaims;
 use crate::domain::{now_millis, Conversation, ConversationStatus, Id, Message};
 use crate::http::AppState;
 use crate::signals::{Typing, Typist};
@@ -58,10 +59,13 @@ fn frame(mut value: Value) -> WsMessage {
     WsMessage::Text(value.to_string().into())
 }
 
+/// What a socket keeps for its whole life: ids, not the inbox and its settings (checked once at
+/// the upgrade), because every byte here is paid by every idle visitor.
 struct Session {
     state: AppState,
-    visitor: Visitor,
-    conversations: HashMap<Id, Conversation>,
+    claims: VisitorClaims,
+    /// The visitor's conversations and their status.
+    conversations: HashMap<Id, ConversationStatus>,
     names: AgentNames,
     queue_sent: HashMap<Id, i64>,
     queue_checked: Option<Instant>,
@@ -83,10 +87,11 @@ impl Session {
                     if let Ok(conversation) =
                         serde_json::from_value::<Conversation>(event.payload.clone())
                     {
-                        if conversation.contact_id == self.visitor.claims.contact_id {
+                        if conversation.contact_id == self.claims.contact_id {
                             out.push(frame(json!({"type": "conversation", "conversation": {
                                 "id": conversation.id, "status": conversation.status}})));
-                            self.conversations.insert(conversation.id, conversation);
+                            self.conversations
+                                .insert(conversation.id, conversation.status);
                         }
                     }
                 } else if event.kind.starts_with("message.") {
@@ -94,7 +99,7 @@ impl Session {
                         if self.owns(message.conversation_id) && VisitorMessage::visible(&message) {
                             let name = self
                                 .names
-                                .name(&self.state, self.visitor.claims.workspace_id, &message)
+                                .name(&self.state, self.claims.workspace_id, &message)
                                 .await;
                             out.push(frame(json!({"type": "message", "message": VisitorMessage::new(&message, name)})));
                         }
@@ -127,9 +132,9 @@ impl Session {
         self.queue_due = None;
         let waiting: Vec<Id> = self
             .conversations
-            .values()
-            .filter(|c| c.status == ConversationStatus::Open)
-            .map(|c| c.id)
+            .iter()
+            .filter(|(_, status)| **status == ConversationStatus::Open)
+            .map(|(id, _)| *id)
             .collect();
         let mut out = Vec::new();
         for id in waiting {
@@ -137,7 +142,7 @@ impl Session {
                 .state
                 .store
                 .widget()
-                .queue_position(self.visitor.claims.workspace_id, id)
+                .queue_position(self.claims.workspace_id, id)
                 .await
             else {
                 continue;
@@ -172,8 +177,8 @@ impl Session {
                     ));
                 }
                 self.state.signals.typing(Typing {
-                    workspace_id: self.visitor.claims.workspace_id,
-                    inbox_id: self.visitor.inbox.id,
+                    workspace_id: self.claims.workspace_id,
+                    inbox_id: self.claims.inbox_id,
                     conversation_id,
                     typist: Typist::Contact,
                     on,
@@ -194,7 +199,7 @@ impl Session {
                     .store
                     .widget()
                     .mark_read_by_contact(
-                        self.visitor.claims.workspace_id,
+                        self.claims.workspace_id,
                         conversation_id,
                         message_id,
                         now_millis(),
@@ -225,10 +230,14 @@ async fn serve(
         state
             .visitor_hub
             .register(visitor.claims.contact_id, visitor.inbox.id, &ids);
+    let Visitor { claims, .. } = visitor;
     let mut session = Session {
         state,
-        visitor,
-        conversations: conversations.into_iter().map(|c| (c.id, c)).collect(),
+        claims,
+        conversations: conversations
+            .into_iter()
+            .map(|c| (c.id, c.status))
+            .collect(),
         names: AgentNames::default(),
         queue_sent: HashMap::new(),
         queue_checked: None,
