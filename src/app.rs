@@ -135,7 +135,30 @@ impl Application {
         );
         let visitor_tokens =
             crate::widget::VisitorTokens::new(secrets.subkey("switchboard visitor tokens v1"));
+        let gateway = &settings.gateway;
+        let console_hub = crate::gateway::hub::ConsoleHub::new(gateway.send_queue);
+        let console_task = tokio::spawn(console_hub.clone().run(
+            bus.clone(),
+            signals.clone(),
+            store.clone(),
+        ));
+        let presence_task = tokio::spawn(crate::gateway::presence::expire_silent_agents(
+            store.clone(),
+            bus.clone(),
+            Duration::from_secs(gateway.presence_timeout_secs),
+            Duration::from_secs(gateway.presence_check_secs),
+            shutdown_rx.clone(),
+        ));
+        let gateway_limits = crate::gateway::connection::Limits {
+            replay_limit: gateway.replay_limit,
+            ping_every: Duration::from_secs(gateway.ping_secs.max(1)),
+            silence_limit: Duration::from_secs(gateway.silence_secs.max(1)),
+            presence_touch_every: Duration::from_secs(15),
+            refresh_every: Duration::from_secs(gateway.refresh_secs.max(1)),
+        };
         let state = AppState(Arc::new(Shared {
+            console_hub,
+            gateway_limits,
             signals,
             visitor_hub,
             visitor_tokens,
@@ -168,7 +191,7 @@ impl Application {
             first_start,
             server,
             dispatcher,
-            background: vec![hub_task],
+            background: vec![hub_task, console_task, presence_task],
             shutdown,
         })
     }

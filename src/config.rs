@@ -42,8 +42,21 @@ pub struct Settings {
     pub database: DatabaseSettings,
     pub security: SecuritySettings,
     pub dispatcher: DispatcherSettings,
+    pub gateway: GatewaySettings,
     pub widget: WidgetSettings,
     pub log: LogSettings,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GatewaySettings {
+    pub replay_limit: i64,
+    pub send_queue: usize,
+    pub ping_secs: u64,
+    pub silence_secs: u64,
+    pub presence_timeout_secs: u64,
+    pub presence_check_secs: u64,
+    pub refresh_secs: u64,
 }
 
 #[derive(Clone, Debug, Deserialize)]

@@ -301,20 +301,38 @@ async fn walk(engine: Engine) {
                         .to_string(),
                 );
             }
-            let reply = match body_for(route, &world, caller, n) {
-                Some(body) => {
-                    world
-                        .app
-                        .send(route.method.clone(), &path, token.as_deref(), body)
-                        .await
+            let is_socket = route.path.ends_with("/ws");
+            let reply = if is_socket {
+                // A real upgrade request: a permitted caller gets 101 Switching Protocols.
+                let mut req = world
+                    .app
+                    .http
+                    .get(format!("{}{path}", world.app.url))
+                    .header("connection", "Upgrade")
+                    .header("upgrade", "websocket")
+                    .header("sec-websocket-version", "13")
+                    .header("sec-websocket-key", "dGhlIHNhbXBsZSBub25jZQ==");
+                if let Some(t) = &token {
+                    req = req.bearer_auth(t);
                 }
-                None => world.app.get(&path, token.as_deref()).await,
+                Reply::from(req.send().await.unwrap()).await
+            } else {
+                match body_for(route, &world, caller, n) {
+                    Some(body) => {
+                        world
+                            .app
+                            .send(route.method.clone(), &path, token.as_deref(), body)
+                            .await
+                    }
+                    None => world.app.get(&path, token.as_deref()).await,
+                }
             };
             let want = expected(route, caller);
             let ok = match want {
                 Expect::Unauthorized => reply.status == 401,
                 Expect::Forbidden => reply.status == 403,
                 Expect::NotFound => reply.status == 404,
+                Expect::Success if is_socket => reply.status == 101,
                 Expect::Success => (200..300).contains(&reply.status),
             };
             if !ok {

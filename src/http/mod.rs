@@ -46,6 +46,8 @@ pub struct Shared {
     pub visitor_hub: Arc<crate::widget::hub::VisitorHub>,
     /// Per-visitor and per-address budget on the public widget endpoints.
     pub widget_throttle: crate::auth::Throttle,
+    pub console_hub: Arc<crate::gateway::hub::ConsoleHub>,
+    pub gateway_limits: crate::gateway::connection::Limits,
 }
 
 #[derive(Clone)]
@@ -134,12 +136,22 @@ async fn authenticate(
         return next.run(req).await;
     }
     let (mut parts, body) = req.into_parts();
-    let Some(token) = extract::bearer_token(&parts) else {
+    // Browsers cannot set headers on WebSockets: the console socket also takes `?token=`.
+    let token = match extract::bearer_token(&parts) {
+        Some(token) => Some(token.to_string()),
+        None if parts.uri.path() == "/api/v1/ws" => {
+            url::form_urlencoded::parse(parts.uri.query().unwrap_or("").as_bytes())
+                .find(|(k, _)| k == "token")
+                .map(|(_, v)| v.into_owned())
+        }
+        None => None,
+    };
+    let Some(token) = token else {
         return ApiError::Unauthorized.into_response();
     };
     let principal = match state
         .store
-        .principal_by_token(&hash_token(token), now_millis())
+        .principal_by_token(&hash_token(&token), now_millis())
         .await
     {
         Ok(Some(p)) => p,

@@ -20,6 +20,8 @@ use super::handlers::*;
         conversations::messages, conversations::reply, conversations::attachment,
         events::list,
         inboxes::update,
+        conversations::read_marker,
+        crate::gateway::socket::upgrade,
         crate::widget::handlers::session, crate::widget::handlers::conversations,
         crate::widget::handlers::messages, crate::widget::handlers::post_message,
         crate::widget::handlers::read, crate::widget::handlers::rate,

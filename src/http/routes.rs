@@ -266,6 +266,20 @@ pub(super) fn table() -> Vec<(Route, MethodRouter<AppState>)> {
             get(events::list),
         ),
         r(
+            Method::GET,
+            "/api/v1/ws",
+            Member,
+            Workspace,
+            get(crate::gateway::socket::upgrade),
+        ),
+        r(
+            Method::GET,
+            "/api/v1/conversations/{conversation_id}/read",
+            Member,
+            Conversation,
+            get(conversations::read_marker),
+        ),
+        r(
             Method::POST,
             "/widget/v1/sessions",
             Public,

@@ -3,6 +3,7 @@
 //! with that engine's concrete types, so each is fully typed (no `sqlx::Any`) and no query is
 //! written twice. What differs lives in `sqlite.rs` (a group-commit writer) and `postgres.rs`.
 
+mod gateway;
 mod postgres;
 mod sqlite;
 mod widget;
@@ -12,6 +13,7 @@ use switchboard_connector_core::{ChannelKind, Identity, InboundMessage, Outbound
 
 use crate::domain::*;
 
+pub use gateway::{GatewayStore, ReadMarker};
 pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
 pub use widget::{Rating, WidgetStore};
@@ -265,6 +267,8 @@ pub trait Store: Send + Sync + 'static {
     fn engine(&self) -> Engine;
     /// The website chat channel's part of the store.
     fn widget(&self) -> &dyn WidgetStore;
+    /// The live gateway's part of the store.
+    fn gateway(&self) -> &dyn GatewayStore;
     async fn ping(&self) -> Result<()>;
 
     async fn create_workspace(&self, name: &str) -> Result<Workspace>;

@@ -1190,6 +1190,10 @@ impl Store for EngineStore {
         self
     }
 
+    fn gateway(&self) -> &dyn GatewayStore {
+        self
+    }
+
     async fn ping(&self) -> Result<()> {
         let mut c = self.reader().await?;
         sqlx::query::<Db>("SELECT 1").execute(&mut *c).await?;

@@ -300,3 +300,22 @@ pub fn file_response(attachment: &crate::domain::Attachment, data: Vec<u8>) -> R
     )
         .into_response()
 }
+
+/// How far the caller has read this conversation, and how many messages are after that.
+#[utoipa::path(get, path = "/api/v1/conversations/{conversation_id}/read", tag = "conversations",
+    security(("bearer" = [])), params(("conversation_id" = i64, Path)),
+    responses((status = 200, body = crate::store::ReadMarker), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn read_marker(
+    State(state): State<AppState>,
+    who: Principal,
+    ApiPath(id): ApiPath<Id>,
+) -> ApiResult<Json<crate::store::ReadMarker>> {
+    let conversation = visible_conversation(&state, &who, id).await?;
+    Ok(Json(
+        state
+            .store
+            .gateway()
+            .read_marker(who.workspace_id(), who.user.id, conversation.id)
+            .await?,
+    ))
+}

@@ -1,0 +1,101 @@
+//! SQL for the gateway's part of the store, compiled once per engine like shared.rs.
+
+use async_trait::async_trait;
+
+use super::shared::{append_events, conversation_by_id, PendingEvent};
+use super::{Db, EngineStore};
+use crate::domain::*;
+use crate::store::{GatewayStore, ReadMarker, Result, StoreError};
+
+#[async_trait]
+impl GatewayStore for EngineStore {
+    async fn current_seq(&self, workspace_id: Id) -> Result<i64> {
+        let mut c = self.reader().await?;
+        sqlx::query_scalar::<Db, i64>("SELECT event_seq FROM workspaces WHERE id = $1")
+            .bind(workspace_id)
+            .fetch_optional(&mut *c)
+            .await?
+            .ok_or(StoreError::NotFound("workspace"))
+    }
+
+    async fn mark_read(
+        &self,
+        workspace_id: Id,
+        user_id: Id,
+        conversation_id: Id,
+        message_id: Id,
+        now: Millis,
+    ) -> Result<Vec<Event>> {
+        self.write(move |c| {
+            Box::pin(async move {
+                let conversation = conversation_by_id(c, workspace_id, conversation_id)
+                    .await?
+                    .ok_or(StoreError::NotFound("conversation"))?;
+                let moved = sqlx::query::<Db>(
+                    "INSERT INTO conversation_reads (user_id, conversation_id, workspace_id, \
+                     last_read_message_id, updated_at) VALUES ($1, $2, $3, $4, $5) \
+                     ON CONFLICT (user_id, conversation_id) DO UPDATE SET \
+                     last_read_message_id = excluded.last_read_message_id, \
+                     updated_at = excluded.updated_at \
+                     WHERE conversation_reads.last_read_message_id < excluded.last_read_message_id",
+                )
+                .bind(user_id)
+                .bind(conversation_id)
+                .bind(workspace_id)
+                .bind(message_id)
+                .bind(now)
+                .execute(&mut *c)
+                .await?;
+                if moved.rows_affected() == 0 {
+                    return Ok(Vec::new());
+                }
+                let event = PendingEvent {
+                    kind: "conversation.read",
+                    inbox_id: Some(conversation.inbox_id),
+                    conversation_id: Some(conversation_id),
+                    payload: serde_json::json!({
+                        "user_id": user_id,
+                        "conversation_id": conversation_id,
+                        "last_read_message_id": message_id,
+                    }),
+                };
+                append_events(c, workspace_id, vec![event], now).await
+            })
+        })
+        .await
+    }
+
+    async fn read_marker(
+        &self,
+        workspace_id: Id,
+        user_id: Id,
+        conversation_id: Id,
+    ) -> Result<ReadMarker> {
+        let mut c = self.reader().await?;
+        let last = sqlx::query_scalar::<Db, i64>(
+            "SELECT last_read_message_id FROM conversation_reads \
+             WHERE user_id = $1 AND conversation_id = $2 AND workspace_id = $3",
+        )
+        .bind(user_id)
+        .bind(conversation_id)
+        .bind(workspace_id)
+        .fetch_optional(&mut *c)
+        .await?
+        .unwrap_or(0);
+        let unread = sqlx::query_scalar::<Db, i64>(
+            "SELECT COUNT(*) FROM messages WHERE conversation_id = $1 AND workspace_id = $2 \
+             AND id > $3 AND direction IN ('incoming', 'outgoing')",
+        )
+        .bind(conversation_id)
+        .bind(workspace_id)
+        .bind(last)
+        .fetch_one(&mut *c)
+        .await?;
+        Ok(ReadMarker {
+            user_id,
+            conversation_id,
+            last_read_message_id: last,
+            unread,
+        })
+    }
+}
