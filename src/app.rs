@@ -156,7 +156,18 @@ impl Application {
             presence_touch_every: Duration::from_secs(15),
             refresh_every: Duration::from_secs(gateway.refresh_secs.max(1)),
         };
+        let router = settings
+            .routing
+            .enabled
+            .then(|| crate::routing::engine::Router::new(store.clone(), bus.clone()));
+        let router_task = router.clone().map(|r| {
+            tokio::spawn(r.run(
+                Duration::from_secs(settings.routing.tick_secs.max(1)),
+                shutdown_rx.clone(),
+            ))
+        });
         let state = AppState(Arc::new(Shared {
+            router,
             console_hub,
             gateway_limits,
             signals,
@@ -191,7 +202,10 @@ impl Application {
             first_start,
             server,
             dispatcher,
-            background: vec![hub_task, console_task, presence_task],
+            background: [hub_task, console_task, presence_task]
+                .into_iter()
+                .chain(router_task)
+                .collect(),
             shutdown,
         })
     }

@@ -43,8 +43,16 @@ pub struct Settings {
     pub security: SecuritySettings,
     pub dispatcher: DispatcherSettings,
     pub gateway: GatewaySettings,
+    pub routing: RoutingSettings,
     pub widget: WidgetSettings,
     pub log: LogSettings,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RoutingSettings {
+    pub enabled: bool,
+    pub tick_secs: u64,
 }
 
 #[derive(Clone, Debug, Deserialize)]

@@ -14,6 +14,7 @@ pub mod gateway;
 pub mod http;
 pub mod ingest;
 pub mod outbound;
+pub mod routing;
 pub mod signals;
 pub mod store;
 pub mod telemetry;

@@ -142,6 +142,7 @@ async fn world(engine: Engine) -> World {
         (Scope::Contact, contact),
         (Scope::Team, team),
         (Scope::Attachment, attachment),
+        (Scope::User, agent_in_id),
     ]);
     World {
         app,
@@ -186,6 +187,8 @@ fn body_for(route: &Route, world: &World, caller: Caller, n: usize) -> Option<Va
             json!({"text": "a note", "private": true})
         }
         ("PATCH", "/api/v1/inboxes/{inbox_id}") => json!({"settings": {}}),
+        ("PUT", "/api/v1/inboxes/{inbox_id}/routing") => json!({"mode": "balanced"}),
+        ("PUT", "/api/v1/users/{user_id}/routing") => json!({"capacity": 5}),
         ("POST", "/widget/v1/sessions") => json!({"website_token": world.website_token}),
         ("POST", "/widget/v1/messages") => json!({"client_id": unique, "text": "hi"}),
         ("POST", "/widget/v1/conversations/{conversation_id}/read") => json!({"message_id": 1}),
@@ -208,6 +211,7 @@ fn concrete_path(route: &Route, world: &World) -> String {
     let mut path = route.path.to_string();
     for param in [
         "{inbox_id}",
+        "{user_id}",
         "{conversation_id}",
         "{contact_id}",
         "{team_id}",

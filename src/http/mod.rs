@@ -47,6 +47,8 @@ pub struct Shared {
     /// Per-visitor and per-address budget on the public widget endpoints.
     pub widget_throttle: crate::auth::Throttle,
     pub console_hub: Arc<crate::gateway::hub::ConsoleHub>,
+    /// Runs a routing pass after settings change (None when routing is off).
+    pub router: Option<crate::routing::engine::Router>,
     pub gateway_limits: crate::gateway::connection::Limits,
 }
 
@@ -61,6 +63,17 @@ impl std::ops::Deref for AppState {
 }
 
 impl AppState {
+    /// A routing pass for the workspace, in the background: settings changed.
+    pub fn reroute(&self, workspace_id: i64) {
+        if let Some(router) = self.router.clone() {
+            tokio::spawn(async move {
+                if let Err(e) = router.drain(workspace_id).await {
+                    tracing::warn!(error = %e, "routing pass failed");
+                }
+            });
+        }
+    }
+
     /// Hands committed events to the bus.
     pub fn publish(&self, events: &[Event]) {
         self.bus.publish(events);

@@ -21,6 +21,7 @@ use super::handlers::*;
         events::list,
         inboxes::update,
         conversations::read_marker,
+        routing::policy, routing::set_policy, routing::agent, routing::set_agent, routing::queue,
         crate::gateway::socket::upgrade,
         crate::widget::handlers::session, crate::widget::handlers::conversations,
         crate::widget::handlers::messages, crate::widget::handlers::post_message,
@@ -36,6 +37,7 @@ use super::handlers::*;
         (name = "contacts", description = "The people who write in"),
         (name = "conversations", description = "Threads, replies, notes, assignment"),
         (name = "events", description = "The change log"),
+        (name = "routing", description = "Who gets which conversation"),
         (name = "operations", description = "Health and metrics"),
         (name = "widget", description = "The website chat widget's visitor endpoints (visitor tokens, CORS)"),
     )

@@ -3,9 +3,9 @@
 //! authorization test walks it, so a route cannot be added without an access rule and a test.
 
 use axum::http::Method;
-use axum::routing::{get, patch, post, MethodRouter};
+use axum::routing::{get, patch, post, put, MethodRouter};
 
-use super::handlers::{auth, contacts, conversations, events, inboxes, ops, people};
+use super::handlers::{auth, contacts, conversations, events, inboxes, ops, people, routing};
 use super::AppState;
 use crate::widget::{handlers as widget, socket as widget_socket};
 
@@ -31,6 +31,7 @@ pub enum Scope {
     Conversation,
     Contact,
     Team,
+    User,
     Attachment,
     /// A conversation as its visitor sees it.
     VisitorConversation,
@@ -264,6 +265,41 @@ pub(super) fn table() -> Vec<(Route, MethodRouter<AppState>)> {
             Member,
             Workspace,
             get(events::list),
+        ),
+        r(
+            Method::GET,
+            "/api/v1/inboxes/{inbox_id}/routing",
+            Member,
+            Inbox,
+            get(routing::policy),
+        ),
+        r(
+            Method::PUT,
+            "/api/v1/inboxes/{inbox_id}/routing",
+            Admin,
+            Inbox,
+            put(routing::set_policy),
+        ),
+        r(
+            Method::GET,
+            "/api/v1/users/{user_id}/routing",
+            Member,
+            User,
+            get(routing::agent),
+        ),
+        r(
+            Method::PUT,
+            "/api/v1/users/{user_id}/routing",
+            Admin,
+            User,
+            put(routing::set_agent),
+        ),
+        r(
+            Method::GET,
+            "/api/v1/queue",
+            Member,
+            Workspace,
+            get(routing::queue),
         ),
         r(
             Method::GET,

@@ -5,6 +5,7 @@
 
 mod gateway;
 mod postgres;
+mod routing;
 mod sqlite;
 mod widget;
 
@@ -15,6 +16,7 @@ use crate::domain::*;
 
 pub use gateway::{GatewayStore, ReadMarker};
 pub use postgres::PgStore;
+pub use routing::{AgentRouting, RoutingData, RoutingStore};
 pub use sqlite::SqliteStore;
 pub use widget::{Rating, WidgetStore};
 
@@ -269,6 +271,8 @@ pub trait Store: Send + Sync + 'static {
     fn widget(&self) -> &dyn WidgetStore;
     /// The live gateway's part of the store.
     fn gateway(&self) -> &dyn GatewayStore;
+    /// The routing engine's part of the store.
+    fn routing(&self) -> &dyn RoutingStore;
     async fn ping(&self) -> Result<()>;
 
     async fn create_workspace(&self, name: &str) -> Result<Workspace>;

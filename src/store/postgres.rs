@@ -18,6 +18,9 @@ type EngineStore = PgStore;
 #[path = "gateway_sql.rs"]
 mod gateway_sql;
 #[allow(clippy::duplicate_mod)]
+#[path = "routing_sql.rs"]
+mod routing_sql;
+#[allow(clippy::duplicate_mod)]
 #[path = "shared.rs"]
 mod shared;
 #[allow(clippy::duplicate_mod)]

@@ -107,12 +107,13 @@ struct ContactRow {
     last_activity_at: i64,
 }
 
-const CONVERSATION_COLS: &str = "id, workspace_id, inbox_id, contact_id, status, assignee_id, \
+pub(super) const CONVERSATION_COLS: &str =
+    "id, workspace_id, inbox_id, contact_id, status, assignee_id, \
      team_id, priority, labels, subject, created_at, last_activity_at, waiting_since, \
      first_reply_at, resolved_at, snoozed_until";
 
 #[derive(FromRow)]
-struct ConversationRow {
+pub(super) struct ConversationRow {
     id: i64,
     workspace_id: i64,
     inbox_id: i64,
@@ -252,7 +253,11 @@ impl From<EventRow> for Event {
 // ---------------------------------------------------------------------------------------------
 // Building blocks used by several operations.
 
-async fn user_by_id(c: &mut Conn, workspace_id: Id, user_id: Id) -> Result<Option<User>> {
+pub(super) async fn user_by_id(
+    c: &mut Conn,
+    workspace_id: Id,
+    user_id: Id,
+) -> Result<Option<User>> {
     sqlx::query_as::<Db, UserRow>(&format!(
         "SELECT {USER_COLS} FROM users WHERE workspace_id = $1 AND id = $2"
     ))
@@ -570,7 +575,7 @@ async fn insert_attachment(
 
 /// An activity line in the thread ("Ana resolved the conversation"), so the history tells what
 /// happened and who did it.
-async fn insert_activity(
+pub(super) async fn insert_activity(
     c: &mut Conn,
     conversation: &Conversation,
     text: &str,
@@ -1191,6 +1196,10 @@ impl Store for EngineStore {
     }
 
     fn gateway(&self) -> &dyn GatewayStore {
+        self
+    }
+
+    fn routing(&self) -> &dyn RoutingStore {
         self
     }
 

@@ -23,6 +23,9 @@ type EngineStore = SqliteStore;
 #[path = "gateway_sql.rs"]
 mod gateway_sql;
 #[allow(clippy::duplicate_mod)]
+#[path = "routing_sql.rs"]
+mod routing_sql;
+#[allow(clippy::duplicate_mod)]
 #[path = "shared.rs"]
 mod shared;
 #[allow(clippy::duplicate_mod)]

@@ -8,6 +8,7 @@ pub mod events;
 pub mod inboxes;
 pub mod ops;
 pub mod people;
+pub mod routing;
 
 use crate::domain::{Conversation, Id, Inbox};
 use crate::store::Principal;
