@@ -189,6 +189,9 @@ fn body_for(route: &Route, world: &World, caller: Caller, n: usize) -> Option<Va
         ("PATCH", "/api/v1/inboxes/{inbox_id}") => json!({"settings": {}}),
         ("PUT", "/api/v1/inboxes/{inbox_id}/routing") => json!({"mode": "balanced"}),
         ("PUT", "/api/v1/users/{user_id}/routing") => json!({"capacity": 5}),
+        ("POST", "/api/v1/canned_responses") => {
+            json!({"short_code": format!("c-{unique}"), "content": "Thanks for writing!"})
+        }
         ("POST", "/widget/v1/sessions") => json!({"website_token": world.website_token}),
         ("POST", "/widget/v1/messages") => json!({"client_id": unique, "text": "hi"}),
         ("POST", "/widget/v1/conversations/{conversation_id}/read") => json!({"message_id": 1}),

@@ -2,6 +2,7 @@
 //! Routes come from the table in `routes.rs`; this module wires them with access control, body
 //! limits, request metrics and tracing.
 
+mod assets;
 pub mod error;
 pub mod extract;
 pub(crate) mod handlers;
@@ -13,7 +14,7 @@ use std::time::Instant;
 
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
 use axum::middleware::{self, Next};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
 use axum::Router;
 use metrics_exporter_prometheus::PrometheusHandle;
 use tokio::sync::Notify;
@@ -118,7 +119,7 @@ pub fn router(state: AppState) -> Router {
         api = api.route(route.path, handler);
     }
     api.merge(openapi::swagger_ui())
-        .route("/", axum::routing::get(|| async { Redirect::temporary("/api/docs/") }))
+        .merge(assets::routes())
         .fallback(|| async { ApiError::NotFound("route") })
         .method_not_allowed_fallback(|| async {
             ApiError::BadRequest("method not allowed on this route".into()).into_response()

@@ -21,6 +21,7 @@ use super::handlers::*;
         events::list,
         inboxes::update,
         conversations::read_marker,
+        conversations::counts, canned::list, canned::create,
         routing::policy, routing::set_policy, routing::agent, routing::set_agent, routing::queue,
         crate::gateway::socket::upgrade,
         crate::widget::handlers::session, crate::widget::handlers::conversations,

@@ -5,7 +5,9 @@
 use axum::http::Method;
 use axum::routing::{get, patch, post, put, MethodRouter};
 
-use super::handlers::{auth, contacts, conversations, events, inboxes, ops, people, routing};
+use super::handlers::{
+    auth, canned, contacts, conversations, events, inboxes, ops, people, routing,
+};
 use super::AppState;
 use crate::widget::{handlers as widget, socket as widget_socket};
 
@@ -293,6 +295,27 @@ pub(super) fn table() -> Vec<(Route, MethodRouter<AppState>)> {
             Admin,
             User,
             put(routing::set_agent),
+        ),
+        r(
+            Method::GET,
+            "/api/v1/conversations/counts",
+            Member,
+            Workspace,
+            get(conversations::counts),
+        ),
+        r(
+            Method::GET,
+            "/api/v1/canned_responses",
+            Member,
+            Workspace,
+            get(canned::list),
+        ),
+        r(
+            Method::POST,
+            "/api/v1/canned_responses",
+            Admin,
+            Workspace,
+            post(canned::create),
         ),
         r(
             Method::GET,

@@ -3,6 +3,7 @@
 //! with that engine's concrete types, so each is fully typed (no `sqlx::Any`) and no query is
 //! written twice. What differs lives in `sqlite.rs` (a group-commit writer) and `postgres.rs`.
 
+mod console;
 mod gateway;
 mod postgres;
 mod routing;
@@ -14,6 +15,7 @@ use switchboard_connector_core::{ChannelKind, Identity, InboundMessage, Outbound
 
 use crate::domain::*;
 
+pub use console::{CannedResponse, ConsoleStore, ConversationSummary, ViewCounts};
 pub use gateway::{GatewayStore, ReadMarker};
 pub use postgres::PgStore;
 pub use routing::{AgentRouting, RoutingData, RoutingStore};
@@ -210,6 +212,7 @@ pub struct ConversationFilter {
     pub assignee: Option<AssigneeFilter>,
     pub inbox_id: Option<Id>,
     pub contact_id: Option<Id>,
+    pub label: Option<String>,
     /// `None` for every inbox in the workspace, else only these.
     pub visible_inboxes: Option<Vec<Id>>,
 }
@@ -273,6 +276,8 @@ pub trait Store: Send + Sync + 'static {
     fn gateway(&self) -> &dyn GatewayStore;
     /// The routing engine's part of the store.
     fn routing(&self) -> &dyn RoutingStore;
+    /// The agents' console's part of the store.
+    fn console(&self) -> &dyn ConsoleStore;
     async fn ping(&self) -> Result<()>;
 
     async fn create_workspace(&self, name: &str) -> Result<Workspace>;

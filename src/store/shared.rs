@@ -26,7 +26,7 @@ fn json(text: &str) -> serde_json::Value {
     serde_json::from_str(text).unwrap_or(serde_json::Value::Null)
 }
 
-fn is_unique_violation(e: &sqlx::Error) -> bool {
+pub(super) fn is_unique_violation(e: &sqlx::Error) -> bool {
     matches!(e, sqlx::Error::Database(d) if d.is_unique_violation())
 }
 
@@ -1203,6 +1203,10 @@ impl Store for EngineStore {
         self
     }
 
+    fn console(&self) -> &dyn ConsoleStore {
+        self
+    }
+
     async fn ping(&self) -> Result<()> {
         let mut c = self.reader().await?;
         sqlx::query::<Db>("SELECT 1").execute(&mut *c).await?;
@@ -1644,6 +1648,18 @@ impl Store for EngineStore {
         if let Some(contact_id) = filter.contact_id {
             q.push(" AND contact_id = ").push_bind(contact_id);
         }
+        if let Some(label) = &filter.label {
+            // Labels are kept as a JSON array of strings: look for the quoted label, with LIKE's
+            // wildcards escaped so that "50%" means itself.
+            let quoted = serde_json::to_string(label).unwrap_or_default();
+            let escaped = quoted
+                .replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_");
+            q.push(" AND labels LIKE ")
+                .push_bind(format!("%{escaped}%"))
+                .push(" ESCAPE '\\'");
+        }
         push_inbox_filter(&mut q, "inbox_id", filter.visible_inboxes.as_deref());
         if let Some((at, id)) = page.after {
             q.push(" AND (last_activity_at, id) < (")
@@ -1996,7 +2012,11 @@ impl Store for EngineStore {
 }
 
 /// Restricts a query to the inboxes a principal may see (`None`: all of the workspace's).
-fn push_inbox_filter(q: &mut QueryBuilder<'_, Db>, column: &str, visible: Option<&[Id]>) {
+pub(super) fn push_inbox_filter(
+    q: &mut QueryBuilder<'_, Db>,
+    column: &str,
+    visible: Option<&[Id]>,
+) {
     let Some(ids) = visible else { return };
     if ids.is_empty() {
         q.push(" AND 1 = 0");

@@ -4,7 +4,7 @@ use axum::extract::State;
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Json;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use switchboard_connector_core::AttachmentSource;
 use utoipa::{IntoParams, ToSchema};
 
@@ -15,8 +15,8 @@ use crate::http::error::{ApiError, ApiResult, ErrorBody};
 use crate::http::extract::{ApiJson, ApiPath, ApiQuery, PageQuery, Paged};
 use crate::http::AppState;
 use crate::store::{
-    Actor, AssigneeFilter, ConversationFilter, ConversationPatch, NewAttachment, NewReply,
-    Principal,
+    Actor, AssigneeFilter, ConversationFilter, ConversationPatch, ConversationSummary,
+    NewAttachment, NewReply, Principal, ViewCounts,
 };
 
 #[derive(Deserialize, IntoParams)]
@@ -28,18 +28,20 @@ pub struct ConversationQuery {
     pub assignee: Option<String>,
     pub inbox: Option<Id>,
     pub contact: Option<Id>,
+    /// Only conversations carrying this label.
+    pub label: Option<String>,
     pub limit: Option<i64>,
     pub cursor: Option<String>,
 }
 
 #[utoipa::path(get, path = "/api/v1/conversations", tag = "conversations", security(("bearer" = [])),
     params(ConversationQuery),
-    responses((status = 200, description = "Most recent activity first", body = Paged<Conversation>)))]
+    responses((status = 200, description = "Most recent activity first, each with what the inbox list shows", body = Paged<ListedConversation>)))]
 pub async fn list(
     State(state): State<AppState>,
     who: Principal,
     ApiQuery(query): ApiQuery<ConversationQuery>,
-) -> ApiResult<Json<Paged<Conversation>>> {
+) -> ApiResult<Json<Paged<ListedConversation>>> {
     let page = PageQuery {
         limit: query.limit,
         cursor: query.cursor,
@@ -66,15 +68,53 @@ pub async fn list(
         assignee,
         inbox_id: query.inbox,
         contact_id: query.contact,
+        label: query.label.filter(|l| !l.is_empty()),
         visible_inboxes: who.visible_inboxes(),
     };
     let conversations = state
         .store
         .list_conversations(who.workspace_id(), &filter, &page)
         .await?;
-    Ok(Json(Paged::new(conversations, page.limit, |c| {
-        (c.last_activity_at, c.id)
+    let ids: Vec<Id> = conversations.iter().map(|c| c.id).collect();
+    let mut summaries: std::collections::HashMap<Id, ConversationSummary> = state
+        .store
+        .console()
+        .summaries(who.workspace_id(), who.user.id, &ids)
+        .await?
+        .into_iter()
+        .map(|s| (s.conversation_id, s))
+        .collect();
+    let listed = conversations
+        .into_iter()
+        .map(|conversation| ListedConversation {
+            summary: summaries.remove(&conversation.id).unwrap_or_default(),
+            conversation,
+        })
+        .collect();
+    Ok(Json(Paged::new(listed, page.limit, |c| {
+        (c.conversation.last_activity_at, c.conversation.id)
     })))
+}
+
+/// A row of the inbox list: the conversation and who it is with, the last message, unread count.
+#[derive(Serialize, ToSchema)]
+pub struct ListedConversation {
+    #[serde(flatten)]
+    pub conversation: Conversation,
+    pub summary: ConversationSummary,
+}
+
+#[utoipa::path(get, path = "/api/v1/conversations/counts", tag = "conversations", security(("bearer" = [])),
+    responses((status = 200, description = "Open conversations per view of the inbox list", body = ViewCounts)))]
+pub async fn counts(State(state): State<AppState>, who: Principal) -> ApiResult<Json<ViewCounts>> {
+    let visible = who.visible_inboxes();
+    Ok(Json(
+        state
+            .store
+            .console()
+            .view_counts(who.workspace_id(), who.user.id, visible.as_deref())
+            .await?,
+    ))
 }
 
 #[utoipa::path(get, path = "/api/v1/conversations/{conversation_id}", tag = "conversations", security(("bearer" = [])),

@@ -2,6 +2,7 @@
 //! the caller (the route table has already checked the role).
 
 pub mod auth;
+pub mod canned;
 pub mod contacts;
 pub mod conversations;
 pub mod events;

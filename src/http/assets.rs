@@ -1,0 +1,138 @@
+//! The agents' console and the website widget script, compiled into the binary so that one file
+//! is the whole product. Served with an ETag so browsers revalidate cheaply after an upgrade.
+
+use axum::extract::Path;
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+
+use super::AppState;
+
+struct Asset {
+    name: &'static str,
+    content_type: &'static str,
+    body: &'static [u8],
+}
+
+macro_rules! asset {
+    ($name:literal, $type:expr) => {
+        Asset {
+            name: $name,
+            content_type: $type,
+            body: include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/web/console/", $name)),
+        }
+    };
+}
+
+const JS: &str = "text/javascript; charset=utf-8";
+
+static CONSOLE: &[Asset] = &[
+    asset!("index.html", "text/html; charset=utf-8"),
+    asset!("style.css", "text/css; charset=utf-8"),
+    asset!("app.js", JS),
+    asset!("api.js", JS),
+    asset!("live.js", JS),
+    asset!("i18n.js", JS),
+    asset!("inbox.js", JS),
+    asset!("thread.js", JS),
+    asset!("settings.js", JS),
+    asset!("dom.js", JS),
+];
+
+static WIDGET: &[u8] = include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/web/widget/widget.js"));
+
+/// FNV-1a: a stable validator for content fixed at build time.
+fn etag(body: &[u8]) -> String {
+    let mut hash: u64 = 0xcbf29ce484222325;
+    for byte in body {
+        hash ^= u64::from(*byte);
+        hash = hash.wrapping_mul(0x100000001b3);
+    }
+    format!("\"{hash:016x}\"")
+}
+
+fn serve(headers: &HeaderMap, content_type: &'static str, body: &'static [u8]) -> Response {
+    let tag = etag(body);
+    if headers
+        .get(header::IF_NONE_MATCH)
+        .is_some_and(|v| v.as_bytes() == tag.as_bytes())
+    {
+        return (StatusCode::NOT_MODIFIED, [(header::ETAG, tag)]).into_response();
+    }
+    (
+        [
+            (header::CONTENT_TYPE, content_type.to_string()),
+            (header::ETAG, tag),
+            (header::CACHE_CONTROL, "no-cache".to_string()),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff".to_string()),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+async fn console_file(Path(name): Path<String>, headers: HeaderMap) -> Response {
+    match CONSOLE.iter().find(|a| a.name == name) {
+        Some(a) => serve(&headers, a.content_type, a.body),
+        None => super::error::ApiError::NotFound("file").into_response(),
+    }
+}
+
+async fn console_page(headers: HeaderMap) -> Response {
+    let index = &CONSOLE[0];
+    let mut response = serve(&headers, index.content_type, index.body);
+    // The console only talks to its own origin; nobody may frame it.
+    let h = response.headers_mut();
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        header::HeaderValue::from_static(
+            "default-src 'self'; img-src 'self' data: blob: https:; media-src 'self' data:; \
+             style-src 'self'; frame-src 'self' blob: data:; connect-src 'self' ws: wss:; \
+             frame-ancestors 'none'",
+        ),
+    );
+    response
+}
+
+async fn widget_script(headers: HeaderMap) -> Response {
+    let mut response = serve(&headers, JS, WIDGET);
+    // Any site may load the script; the inbox's allowed origins are enforced by the API.
+    response.headers_mut().insert(
+        header::ACCESS_CONTROL_ALLOW_ORIGIN,
+        header::HeaderValue::from_static("*"),
+    );
+    response
+}
+
+pub(super) fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/", get(console_page))
+        .route("/console/{name}", get(console_file))
+        .route("/widget.js", get(widget_script))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_console_module_imported_is_served() {
+        // A module the console imports but the table forgets would be a blank page in production.
+        for asset in CONSOLE.iter().filter(|a| a.name.ends_with(".js")) {
+            let source = std::str::from_utf8(asset.body).unwrap();
+            for line in source.lines().filter(|l| l.starts_with("import ")) {
+                let file = line
+                    .rsplit("./")
+                    .next()
+                    .and_then(|rest| rest.split(['\'', '"']).next())
+                    .unwrap();
+                assert!(
+                    CONSOLE.iter().any(|a| a.name == file),
+                    "{} imports {file}, which is not served",
+                    asset.name
+                );
+            }
+        }
+    }
+}

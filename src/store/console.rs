@@ -1,0 +1,69 @@
+//! The store's part for the agents' console: what a row of the inbox list shows beyond the
+//! conversation itself, the counts beside each view, and canned responses.
+
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::Result;
+use crate::domain::{Id, Millis};
+
+/// What the inbox list shows for a conversation besides its own fields.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, ToSchema)]
+pub struct ConversationSummary {
+    pub conversation_id: Id,
+    pub contact_name: Option<String>,
+    /// The latest customer-visible message (not notes or activity lines), cut to a preview.
+    pub last_message: Option<String>,
+    pub last_message_direction: Option<String>,
+    /// Customer messages after the user's read marker.
+    pub unread: i64,
+}
+
+/// How many open conversations each view of the inbox list holds.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, ToSchema)]
+pub struct ViewCounts {
+    pub mine: i64,
+    pub unassigned: i64,
+    pub all: i64,
+    /// (inbox id, open conversations)
+    pub by_inbox: Vec<(Id, i64)>,
+    /// (status, conversations) over every status.
+    pub by_status: Vec<(String, i64)>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+pub struct CannedResponse {
+    pub id: Id,
+    pub short_code: String,
+    pub content: String,
+    pub created_at: Millis,
+}
+
+#[async_trait]
+pub trait ConsoleStore: Send + Sync {
+    /// Summaries of the given conversations for `user_id` (ids of other workspaces are ignored).
+    async fn summaries(
+        &self,
+        workspace_id: Id,
+        user_id: Id,
+        conversation_ids: &[Id],
+    ) -> Result<Vec<ConversationSummary>>;
+    async fn view_counts(
+        &self,
+        workspace_id: Id,
+        user_id: Id,
+        visible_inboxes: Option<&[Id]>,
+    ) -> Result<ViewCounts>;
+    async fn canned_responses(&self, workspace_id: Id) -> Result<Vec<CannedResponse>>;
+    /// Fails with `Conflict` when the short code is taken in the workspace.
+    async fn create_canned_response(
+        &self,
+        workspace_id: Id,
+        short_code: &str,
+        content: &str,
+        now: Millis,
+    ) -> Result<CannedResponse>;
+    /// False when there was no such response in the workspace.
+    async fn delete_canned_response(&self, workspace_id: Id, id: Id) -> Result<bool>;
+}

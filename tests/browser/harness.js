@@ -1,0 +1,109 @@
+// Runs a real Switchboard (the debug binary cargo built) on a throwaway data directory and drives
+// its API, so browser tests start from a known world and can kill and restart the server.
+
+import { spawn } from 'node:child_process';
+import { mkdtempSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import net from 'node:net';
+import { chromium } from 'playwright-core';
+
+const here = dirname(fileURLToPath(import.meta.url));
+export const repo = join(here, '..', '..');
+export const shots = join(repo, 'target', 'screenshots');
+mkdirSync(shots, { recursive: true });
+
+export const OWNER = { email: 'owner@example.com', password: 'correct horse battery staple' };
+
+function freePort() {
+  return new Promise((resolve) => {
+    const s = net.createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+export class Hub {
+  static async start() {
+    const hub = new Hub();
+    hub.dataDir = mkdtempSync(join(tmpdir(), 'switchboard-browser-'));
+    hub.port = await freePort();
+    hub.url = `http://127.0.0.1:${hub.port}`;
+    await hub.boot();
+    hub.token = (await hub.call('POST', '/api/v1/auth/login', OWNER)).token;
+    return hub;
+  }
+
+  async boot() {
+    const bin = process.env.SWITCHBOARD_BIN || join(repo, 'target', 'debug', 'switchboard');
+    this.process = spawn(bin, ['serve', '--addr', `127.0.0.1:${this.port}`, '--data-dir', this.dataDir], {
+      env: { ...process.env, SWITCHBOARD_OWNER_EMAIL: OWNER.email, SWITCHBOARD_OWNER_PASSWORD: OWNER.password, RUST_LOG: 'warn' },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
+    const deadline = Date.now() + 30_000;
+    while (Date.now() < deadline) {
+      try {
+        if ((await fetch(`${this.url}/readyz`)).ok) return;
+      } catch { /* not up yet */ }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error('switchboard did not become ready in 30 s');
+  }
+
+  // kill -9: no graceful shutdown, like a crash or an OOM kill.
+  async kill() {
+    const exited = new Promise((r) => this.process.once('exit', r));
+    this.process.kill('SIGKILL');
+    await exited;
+  }
+
+  async restart() { await this.boot(); }
+
+  async stop() {
+    if (this.process && this.process.exitCode === null) await this.kill();
+  }
+
+  async call(method, path, body, token = this.token) {
+    const headers = { 'Content-Type': 'application/json' };
+    if (token) headers.Authorization = `Bearer ${token}`;
+    const response = await fetch(`${this.url}${path}`, { method, headers, body: body ? JSON.stringify(body) : undefined });
+    const text = await response.text();
+    if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${text}`);
+    return text ? JSON.parse(text) : null;
+  }
+
+  async agent(name, email, inboxIds, role = 'agent') {
+    const password = 'a long enough password';
+    const user = await this.call('POST', '/api/v1/users', { email, name, role, password });
+    for (const id of inboxIds) await this.call('POST', `/api/v1/inboxes/${id}/members`, { user_id: user.id });
+    return { ...user, email, password };
+  }
+
+  inbox(name, kind = 'api') { return this.call('POST', '/api/v1/inboxes', { name, kind }); }
+
+  // A customer message through the API channel.
+  customerSays(inboxId, who, text, externalId) {
+    return this.call('POST', `/api/v1/inboxes/${inboxId}/messages`, {
+      contact: { identifier: who.identifier, name: who.name }, external_id: externalId, text,
+    });
+  }
+}
+
+export function browser() {
+  return chromium.launch({ executablePath: process.env.CHROMIUM || '/usr/bin/chromium', args: ['--no-sandbox'] });
+}
+
+// A signed-in console in its own browser context (its own storage, like another person's laptop).
+export async function consoleFor(b, hub, user, viewport = { width: 1280, height: 720 }) {
+  const context = await b.newContext({ viewport, locale: 'en-US' });
+  const page = await context.newPage();
+  page.on('pageerror', (e) => console.error(`[${user.email}] page error:`, e.message));
+  await page.goto(hub.url);
+  await page.fill('input[name=email]', user.email);
+  await page.fill('input[name=password]', user.password);
+  await page.click('button[type=submit]');
+  await page.waitForSelector('.connection[data-state="live"]');
+  return page;
+}
