@@ -132,3 +132,37 @@ async fn the_console_and_the_widget_script_are_served_by_the_binary() {
     assert_eq!(widget.headers()["access-control-allow-origin"], "*");
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_site_on_another_origin_passes_the_widget_preflight() {
+    let app = spawn_app(Engine::Sqlite).await;
+    let preflight = reqwest::Client::new()
+        .request(
+            reqwest::Method::OPTIONS,
+            format!("{}/widget/v1/sessions", app.url),
+        )
+        .header("origin", "https://shop.example")
+        .header("access-control-request-method", "POST")
+        .header("access-control-request-headers", "content-type")
+        .send()
+        .await
+        .unwrap();
+    assert!(preflight.status().is_success(), "{}", preflight.status());
+    assert_eq!(
+        preflight.headers()["access-control-allow-origin"],
+        "https://shop.example"
+    );
+    // Errors carry CORS headers too, or the widget could not read why it was refused.
+    let refused = reqwest::Client::new()
+        .get(format!("{}/widget/v1/conversations", app.url))
+        .header("origin", "https://shop.example")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 401);
+    assert_eq!(
+        refused.headers()["access-control-allow-origin"],
+        "https://shop.example"
+    );
+    app.stop().await;
+}

@@ -95,10 +95,21 @@ pub fn router(state: AppState) -> Router {
         } else {
             state.settings.server.max_body_bytes
         };
-        let mut handler = handler.layer(DefaultBodyLimit::max(limit));
+        let mut handler = handler.layer(DefaultBodyLimit::max(limit)).route_layer(
+            middleware::from_fn_with_state(
+                state.clone(),
+                move |state: State<AppState>, req: Request, next: Next| {
+                    authenticate(state, access, req, next)
+                },
+            ),
+        );
         if route.path.starts_with("/widget/") {
+            // OPTIONS must be a method of the route, or the router's method-not-allowed
+            // fallback answers the preflight before CORS sees it.
+            handler = handler.options(|| async { axum::http::StatusCode::NO_CONTENT });
             // Widgets run on the customer's site: cross-origin by nature. Which origins may
-            // embed an inbox is checked per inbox by the visitor extractor.
+            // embed an inbox is checked per inbox by the visitor extractor. CORS sits outside
+            // authentication so that preflights are answered and errors stay readable.
             handler = handler.layer(
                 tower_http::cors::CorsLayer::new()
                     .allow_origin(tower_http::cors::AllowOrigin::mirror_request())
@@ -110,12 +121,6 @@ pub fn router(state: AppState) -> Router {
                     .max_age(std::time::Duration::from_secs(3600)),
             );
         }
-        let handler = handler.route_layer(middleware::from_fn_with_state(
-            state.clone(),
-            move |state: State<AppState>, req: Request, next: Next| {
-                authenticate(state, access, req, next)
-            },
-        ));
         api = api.route(route.path, handler);
     }
     api.merge(openapi::swagger_ui())
