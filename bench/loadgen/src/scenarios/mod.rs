@@ -1,0 +1,91 @@
+//! The scenarios of `loadgen run`, each a function from the context to rows of the table.
+
+use anyhow::{bail, Result};
+
+use crate::report::Row;
+use crate::server::Paths;
+
+mod fanout;
+mod idle;
+mod ingest;
+mod paced;
+mod process;
+mod routing;
+mod widget_size;
+
+/// Every scenario, in the order a full run takes them.
+pub const ALL: &[&str] = &[
+    "idle",
+    "fanout",
+    "ingest-sqlite",
+    "ingest-postgres",
+    "routing",
+    "process",
+    "widget-size",
+];
+
+/// How big a run is: `--quick` for CI (minutes), full for the README (under 30 minutes).
+#[derive(Clone, Copy, Debug)]
+pub struct Mode {
+    pub quick: bool,
+}
+
+impl Mode {
+    fn pick<T>(self, quick: T, full: T) -> T {
+        if self.quick {
+            quick
+        } else {
+            full
+        }
+    }
+
+    /// Idle sockets per server. Full stays under the 20,000-descriptor limit of one process.
+    pub fn idle_sockets(self) -> usize {
+        self.pick(1_000, 18_000)
+    }
+
+    /// Subscribed consoles in the fanout scenario.
+    pub fn fanout_sockets(self) -> usize {
+        self.pick(200, 10_000)
+    }
+
+    /// Messages per second posted while fanning out, and for how long.
+    pub fn fanout_rate(self) -> (u64, u64) {
+        self.pick((20, 5), (4, 20))
+    }
+
+    /// Concurrent API clients in the ingest scenarios (and pgbench).
+    pub fn ingest_clients(self) -> usize {
+        self.pick(8, 32)
+    }
+
+    /// Messages posted by the closed-loop ingest phase.
+    pub fn ingest_messages(self) -> usize {
+        self.pick(2_000, 30_000)
+    }
+
+    /// Seconds of the fixed 1,000 msg/s phase and of pgbench.
+    pub fn fixed_rate_secs(self) -> u64 {
+        self.pick(3, 10)
+    }
+}
+
+/// What every scenario gets.
+pub struct Ctx {
+    pub paths: Paths,
+    pub mode: Mode,
+}
+
+/// Runs one scenario by name.
+pub async fn run(name: &str, ctx: &Ctx) -> Result<Vec<Row>> {
+    match name {
+        "idle" => idle::run(ctx).await,
+        "fanout" => fanout::run(ctx).await,
+        "ingest-sqlite" => ingest::run_sqlite(ctx).await,
+        "ingest-postgres" => ingest::run_postgres(ctx).await,
+        "routing" => routing::run(ctx).await,
+        "process" => process::run(ctx).await,
+        "widget-size" => widget_size::run(ctx).await,
+        other => bail!("unknown scenario {other:?}; known: {}", ALL.join(", ")),
+    }
+}
