@@ -27,6 +27,7 @@ pub struct Application {
     server: JoinHandle<std::io::Result<()>>,
     dispatcher: JoinHandle<()>,
     background: Vec<JoinHandle<()>>,
+    forwarded_addr: Option<SocketAddr>,
     shutdown: watch::Sender<bool>,
 }
 
@@ -119,11 +120,50 @@ impl Application {
         let addr = listener.local_addr()?;
         let dispatch_wake = Arc::new(Notify::new());
         let (shutdown, shutdown_rx) = watch::channel(false);
+        let ingest = Ingest::new(store.clone(), bus.clone());
+        let email = crate::email::EmailChannel::new(
+            store.clone(),
+            bus.clone(),
+            ingest.clone(),
+            secrets.clone(),
+        );
+        let mut email_tasks = Vec::new();
+        if settings.email.imap_enabled {
+            email_tasks.push(tokio::spawn(email.clone().supervise(
+                Duration::from_secs(settings.email.supervise_secs.max(1)),
+                shutdown_rx.clone(),
+            )));
+        }
+        let forwarded_addr = if settings.email.inbound_smtp_addr.is_empty() {
+            None
+        } else {
+            let listener = tokio::net::TcpListener::bind(&settings.email.inbound_smtp_addr)
+                .await
+                .with_context(|| {
+                    format!(
+                        "cannot listen for forwarded mail on {}",
+                        settings.email.inbound_smtp_addr
+                    )
+                })?;
+            let addr = listener.local_addr()?;
+            let limits = switchboard_connector_email::inbound::InboundLimits {
+                hostname: settings.email.hostname.clone(),
+                max_message_bytes: settings.email.max_message_bytes,
+                ..Default::default()
+            };
+            email_tasks.push(tokio::spawn(email.clone().serve_forwarded(
+                listener,
+                limits,
+                shutdown_rx.clone(),
+            )));
+            Some(addr)
+        };
         let dispatcher = Dispatcher::new(
             store.clone(),
             bus.clone(),
             secrets.clone(),
             settings.dispatcher.clone(),
+            email.clone(),
         );
         let dispatcher = tokio::spawn(dispatcher.run(dispatch_wake.clone(), shutdown_rx.clone()));
         let signals = Arc::new(crate::signals::Signals::new(1024));
@@ -174,7 +214,8 @@ impl Application {
             visitor_hub,
             visitor_tokens,
             widget_throttle,
-            ingest: Ingest::new(store.clone(), bus.clone()),
+            ingest,
+            email,
             limiter: LoginLimiter::new(
                 settings.security.login_max_failures,
                 Duration::from_secs(settings.security.login_window_secs),
@@ -205,13 +246,20 @@ impl Application {
             background: [hub_task, console_task, presence_task]
                 .into_iter()
                 .chain(router_task)
+                .chain(email_tasks)
                 .collect(),
+            forwarded_addr,
             shutdown,
         })
     }
 
     pub fn addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// Where forwarded mail is accepted over SMTP, when the listener is on.
+    pub fn forwarded_mail_addr(&self) -> Option<SocketAddr> {
+        self.forwarded_addr
     }
 
     pub fn port(&self) -> u16 {

@@ -45,7 +45,22 @@ pub struct Settings {
     pub gateway: GatewaySettings,
     pub routing: RoutingSettings,
     pub widget: WidgetSettings,
+    pub email: EmailSettings,
     pub log: LogSettings,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EmailSettings {
+    /// Read email inboxes' IMAP mailboxes (off: only forwarded mail comes in).
+    pub imap_enabled: bool,
+    /// How often the list of email inboxes is checked for new or changed mailboxes.
+    pub supervise_secs: u64,
+    /// Where forwarded mail is accepted over SMTP; empty turns the listener off.
+    pub inbound_smtp_addr: String,
+    /// The name the inbound listener greets with.
+    pub hostname: String,
+    pub max_message_bytes: usize,
 }
 
 #[derive(Clone, Debug, Deserialize)]

@@ -229,6 +229,9 @@ pub struct Message {
     pub error: Option<String>,
     pub attachments: Vec<Attachment>,
     pub created_at: Millis,
+    /// What the channel carried beyond the words (email: from, to, cc, flags).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub meta: Option<serde_json::Value>,
 }
 
 /// One entry of the append-only event log. `seq` is dense and ordered per workspace: a client that

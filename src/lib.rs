@@ -10,6 +10,7 @@ pub mod cli;
 pub mod config;
 pub mod crypto;
 pub mod domain;
+pub mod email;
 pub mod gateway;
 pub mod http;
 pub mod ingest;

@@ -264,6 +264,7 @@ async fn two_routers_on_postgres_assign_each_conversation_once_within_capacity()
                             subject: None,
                             attachments: vec![],
                             thread_key: None,
+                            ..Default::default()
                         };
                         ingest.ingest(ws.id, inbox.id, message).await.unwrap();
                     }

@@ -23,6 +23,7 @@ fn message(external_id: &str, who: &str, text: &str) -> InboundMessage {
         subject: None,
         attachments: vec![],
         thread_key: None,
+        ..Default::default()
     }
 }
 
@@ -66,6 +67,15 @@ async fn ingest(
         })
         .await
         .unwrap()
+}
+
+fn resolve() -> ConversationPatch {
+    ConversationPatch {
+        status: Some(ConversationStatus::Resolved),
+        snoozed_until: None,
+        priority: None,
+        labels: None,
+    }
 }
 
 fn actor(user: &User) -> Actor {
@@ -238,7 +248,7 @@ on_both_engines! {
         let (reply, _) = store
             .post_reply(NewReply {
                 workspace_id: ws.id, conversation_id: stored.conversation.id, author: actor(&agent),
-                text: "hello Gus".into(), html: None, private: false, attachments: vec![],
+                text: "hello Gus".into(), html: None, private: false, attachments: vec![], meta: None,
             })
             .await
             .unwrap();
@@ -280,6 +290,98 @@ on_both_engines! {
         assert_eq!(expired.len(), 1);
         let listed = store.list_presence(ws.id).await.unwrap();
         assert_eq!(listed[0].status, PresenceStatus::Offline);
+    }
+
+    async fn a_reply_joins_the_conversation_it_answers_even_a_resolved_one(engine) {
+        let (store, _db) = open_store(engine).await;
+        let (ws, inbox, agent) = setup(&store).await;
+        let first = ingest(&store, &ws, &inbox, InboundMessage {
+            thread_key: Some("email:order 42".into()),
+            ..message("<o1@customer.test>", "bob", "Where is my order?")
+        }).await;
+        store.update_conversation(ws.id, first.conversation.id, resolve(), actor(&agent)).await.unwrap();
+        // A new subject, but it answers the first mail: same conversation, open again.
+        let reply = ingest(&store, &ws, &inbox, InboundMessage {
+            thread_key: Some("email:something else".into()),
+            references: vec!["<nope@x>".into(), "<o1@customer.test>".into()],
+            ..message("<r2@customer.test>", "bob", "Still waiting")
+        }).await;
+        assert_eq!(reply.conversation.id, first.conversation.id);
+        assert_eq!(reply.conversation.status, ConversationStatus::Open);
+        // From another address (a colleague in CC), proved by the channel: same conversation.
+        let colleague = ingest(&store, &ws, &inbox, InboundMessage {
+            conversation_hint: Some(first.conversation.id),
+            ..message("<c3@customer.test>", "carol", "Me too")
+        }).await;
+        assert_eq!(colleague.conversation.id, first.conversation.id);
+        // A new subject with no references: a new conversation.
+        let fresh = ingest(&store, &ws, &inbox, InboundMessage {
+            thread_key: Some("email:invoice".into()),
+            ..message("<n4@customer.test>", "bob", "About my invoice")
+        }).await;
+        assert_ne!(fresh.conversation.id, first.conversation.id);
+    }
+
+    async fn hints_and_references_never_cross_inboxes(engine) {
+        let (store, _db) = open_store(engine).await;
+        let (ws, inbox, _) = setup(&store).await;
+        let other = store.create_inbox(NewInbox { workspace_id: ws.id, name: "Other".into(), kind: ChannelKind::Api, settings: serde_json::json!({}), sealed_secret: None }).await.unwrap();
+        let theirs = ingest(&store, &ws, &other, message("<a@x>", "bob", "hi")).await;
+        let ours = ingest(&store, &ws, &inbox, InboundMessage {
+            conversation_hint: Some(theirs.conversation.id),
+            references: vec!["<a@x>".into()],
+            ..message("<b@x>", "bob", "hello")
+        }).await;
+        assert_ne!(ours.conversation.id, theirs.conversation.id);
+        assert_eq!(ours.conversation.inbox_id, inbox.id);
+    }
+
+    async fn an_auto_reply_keeps_its_thread_but_wakes_nobody(engine) {
+        let (store, _db) = open_store(engine).await;
+        let (ws, inbox, agent) = setup(&store).await;
+        let first = ingest(&store, &ws, &inbox, message("<o1@x>", "bob", "hi")).await;
+        store.update_conversation(ws.id, first.conversation.id, resolve(), actor(&agent)).await.unwrap();
+        let away = ingest(&store, &ws, &inbox, InboundMessage {
+            automatic: true,
+            references: vec!["<o1@x>".into()],
+            meta: Some(serde_json::json!({"email": {"automatic": true}})),
+            ..message("<ooo@x>", "bob", "I am out of office")
+        }).await;
+        assert_eq!(away.conversation.id, first.conversation.id);
+        assert_eq!(away.conversation.status, ConversationStatus::Resolved, "not reopened");
+        assert_eq!(away.message.meta.as_ref().unwrap()["email"]["automatic"], true);
+    }
+
+    async fn mailbox_checkpoints_and_bounces(engine) {
+        let (store, _db) = open_store(engine).await;
+        let (ws, inbox, agent) = setup(&store).await;
+        assert_eq!(store.email().checkpoint(inbox.id, "INBOX").await.unwrap(), None);
+        store.email().save_checkpoint(inbox.id, "INBOX", 7, 100, now_millis()).await.unwrap();
+        store.email().save_checkpoint(inbox.id, "INBOX", 7, 250, now_millis()).await.unwrap();
+        assert_eq!(store.email().checkpoint(inbox.id, "INBOX").await.unwrap(), Some((7, 250)));
+        assert_eq!(store.email().checkpoint(inbox.id, "Archive").await.unwrap(), None);
+
+        let stored = ingest(&store, &ws, &inbox, message("<o1@x>", "bob", "hi")).await;
+        let (reply, _) = store.post_reply(NewReply {
+            workspace_id: ws.id, conversation_id: stored.conversation.id, author: actor(&agent),
+            text: "hello".into(), html: None, private: false, attachments: vec![],
+            meta: Some(serde_json::json!({"email": {"cc": ["boss@x.test"], "bcc": []}})),
+        }).await.unwrap();
+        let claimed = store.claim_deliveries("d", now_millis(), 60_000, 10).await.unwrap();
+        assert_eq!(claimed[0].delivery.meta.as_ref().unwrap()["email"]["cc"][0], "boss@x.test");
+        store.delivery_sent(claimed[0].outbox_id, Some("sb-1.c1-abc@acme.test".into()), now_millis()).await.unwrap();
+        let thread = store.email().thread(ws.id, stored.conversation.id).await.unwrap();
+        assert_eq!(thread.message_ids, vec!["<o1@x>", "sb-1.c1-abc@acme.test"]);
+        assert_eq!(thread.last_incoming.as_deref(), Some("<o1@x>"));
+
+        let events = store.email().mark_bounced(ws.id, inbox.id, &["sb-1.c1-abc@acme.test".into()], "550 user unknown", now_millis()).await.unwrap();
+        assert_eq!(events.len(), 1);
+        let messages = store.list_messages(ws.id, stored.conversation.id, &Page { after: None, limit: 50 }).await.unwrap();
+        let failed = messages.iter().find(|m| m.id == reply.id).unwrap();
+        assert_eq!(failed.status, DeliveryStatus::Failed);
+        assert!(failed.error.as_deref().unwrap().contains("550 user unknown"));
+        // A second report about the same mail changes nothing.
+        assert!(store.email().mark_bounced(ws.id, inbox.id, &["sb-1.c1-abc@acme.test".into()], "again", now_millis()).await.unwrap().is_empty());
     }
 
     async fn tokens_resolve_to_their_user_until_they_expire(engine) {

@@ -36,6 +36,8 @@ pub struct Shared {
     pub store: Arc<dyn Store>,
     pub bus: Arc<dyn EventBus>,
     pub ingest: Ingest,
+    /// The email channel: mail in (IMAP, forwarding) and replies out.
+    pub email: Arc<crate::email::EmailChannel>,
     pub secrets: SecretBox,
     pub limiter: LoginLimiter,
     pub settings: Settings,

@@ -5,15 +5,20 @@ use switchboard_connector_core::{
     ChannelKind, DeliveryError, DeliveryReceipt, Outbound, OutboundDelivery,
 };
 
+use std::sync::Arc;
+
 use crate::crypto::SecretBox;
+use crate::email::{EmailChannel, EmailOutbound};
 use crate::store::ClaimedDelivery;
 
 pub fn outbound_for(
     claimed: &ClaimedDelivery,
     secrets: &SecretBox,
     http: &reqwest::Client,
+    email: &Arc<EmailChannel>,
 ) -> Result<Box<dyn Outbound>, DeliveryError> {
     match claimed.inbox.kind {
+        ChannelKind::Email => Ok(Box::new(EmailOutbound::for_delivery(email, claimed)?)),
         ChannelKind::Api => {
             let url = claimed
                 .inbox

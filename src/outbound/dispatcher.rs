@@ -18,6 +18,7 @@ use crate::bus::EventBus;
 use crate::config::DispatcherSettings;
 use crate::crypto::SecretBox;
 use crate::domain::now_millis;
+use crate::email::EmailChannel;
 use crate::store::{ClaimedDelivery, Store};
 
 pub struct Dispatcher {
@@ -26,6 +27,7 @@ pub struct Dispatcher {
     secrets: SecretBox,
     http: reqwest::Client,
     settings: DispatcherSettings,
+    email: Arc<EmailChannel>,
     owner: String,
 }
 
@@ -35,6 +37,7 @@ impl Dispatcher {
         bus: Arc<dyn EventBus>,
         secrets: SecretBox,
         settings: DispatcherSettings,
+        email: Arc<EmailChannel>,
     ) -> Self {
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(30))
@@ -48,6 +51,7 @@ impl Dispatcher {
             secrets,
             http,
             settings,
+            email,
             owner: format!("dispatcher-{}", crate::auth::random_token(6)),
         }
     }
@@ -98,7 +102,7 @@ impl Dispatcher {
 
     #[tracing::instrument(skip_all, fields(outbox = claimed.outbox_id, attempt = claimed.delivery.attempt))]
     async fn deliver(&self, claimed: ClaimedDelivery) {
-        let outcome = match outbound_for(&claimed, &self.secrets, &self.http) {
+        let outcome = match outbound_for(&claimed, &self.secrets, &self.http, &self.email) {
             Ok(connector) => connector.deliver(&claimed.delivery).await,
             Err(e) => Err(e),
         };

@@ -4,6 +4,7 @@
 //! written twice. What differs lives in `sqlite.rs` (a group-commit writer) and `postgres.rs`.
 
 mod console;
+mod email;
 mod gateway;
 mod postgres;
 mod routing;
@@ -16,6 +17,7 @@ use switchboard_connector_core::{ChannelKind, Identity, InboundMessage, Outbound
 use crate::domain::*;
 
 pub use console::{CannedResponse, ConsoleStore, ConversationSummary, ViewCounts};
+pub use email::{AttachmentData, EmailStore, EmailThread};
 pub use gateway::{GatewayStore, ReadMarker};
 pub use postgres::PgStore;
 pub use routing::{AgentRouting, RoutingData, RoutingStore};
@@ -248,6 +250,8 @@ pub struct NewReply {
     /// A private note is seen by agents only and never delivered.
     pub private: bool,
     pub attachments: Vec<NewAttachment>,
+    /// Channel details for the delivery (email: cc, bcc).
+    pub meta: Option<serde_json::Value>,
 }
 
 pub struct AttachmentBlob {
@@ -278,6 +282,8 @@ pub trait Store: Send + Sync + 'static {
     fn routing(&self) -> &dyn RoutingStore;
     /// The agents' console's part of the store.
     fn console(&self) -> &dyn ConsoleStore;
+    /// The email channel's part of the store.
+    fn email(&self) -> &dyn EmailStore;
     async fn ping(&self) -> Result<()>;
 
     async fn create_workspace(&self, name: &str) -> Result<Workspace>;

@@ -158,7 +158,7 @@ impl TryFrom<ConversationRow> for Conversation {
 }
 
 const MESSAGE_COLS: &str = "id, workspace_id, conversation_id, inbox_id, direction, sender_kind, \
-     sender_id, text, html, external_id, status, error, created_at";
+     sender_id, text, html, external_id, status, error, created_at, meta";
 
 #[derive(FromRow)]
 struct MessageRow {
@@ -175,6 +175,7 @@ struct MessageRow {
     status: String,
     error: Option<String>,
     created_at: i64,
+    meta: Option<String>,
 }
 
 impl MessageRow {
@@ -197,6 +198,7 @@ impl MessageRow {
             error: self.error,
             attachments,
             created_at: self.created_at,
+            meta: self.meta.as_deref().map(json),
         })
     }
 }
@@ -525,12 +527,13 @@ async fn insert_message(
     html: Option<&str>,
     external_id: Option<&str>,
     status: DeliveryStatus,
+    meta: Option<&serde_json::Value>,
     now: Millis,
 ) -> Result<Option<Id>> {
     Ok(sqlx::query_scalar::<Db, i64>(
         "INSERT INTO messages (workspace_id, conversation_id, inbox_id, direction, sender_kind, \
-         sender_id, text, html, external_id, status, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
+         sender_id, text, html, external_id, status, created_at, meta) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
          ON CONFLICT (inbox_id, external_id) DO NOTHING RETURNING id",
     )
     .bind(conversation.workspace_id)
@@ -544,6 +547,7 @@ async fn insert_message(
     .bind(external_id)
     .bind(status.as_str())
     .bind(now)
+    .bind(meta.map(|m| m.to_string()))
     .fetch_optional(&mut *c)
     .await?)
 }
@@ -591,6 +595,7 @@ pub(super) async fn insert_activity(
         None,
         None,
         DeliveryStatus::Sent,
+        None,
         now,
     )
     .await?
@@ -732,6 +737,40 @@ async fn existing_by_external_id(
     }))
 }
 
+/// The conversation `message` answers, if the channel proved one or it references a stored
+/// message of the same inbox (nearest reference first).
+async fn answered_conversation(
+    c: &mut Conn,
+    inbox_id: Id,
+    message: &InboundMessage,
+) -> Result<Option<Id>> {
+    if let Some(hint) = message.conversation_hint {
+        let found = sqlx::query_scalar::<Db, i64>(
+            "SELECT id FROM conversations WHERE id = $1 AND inbox_id = $2",
+        )
+        .bind(hint)
+        .bind(inbox_id)
+        .fetch_optional(&mut *c)
+        .await?;
+        if found.is_some() {
+            return Ok(found);
+        }
+    }
+    for reference in message.references.iter().take(50) {
+        let found = sqlx::query_scalar::<Db, i64>(
+            "SELECT conversation_id FROM messages WHERE inbox_id = $1 AND external_id = $2",
+        )
+        .bind(inbox_id)
+        .bind(reference)
+        .fetch_optional(&mut *c)
+        .await?;
+        if found.is_some() {
+            return Ok(found);
+        }
+    }
+    Ok(None)
+}
+
 async fn ingest(c: &mut Conn, request: IngestRequest) -> Result<IngestOutcome> {
     let IngestRequest {
         workspace_id,
@@ -770,16 +809,37 @@ async fn ingest(c: &mut Conn, request: IngestRequest) -> Result<IngestOutcome> {
         });
     }
 
-    let open = sqlx::query_scalar::<Db, i64>(
-        "SELECT id FROM conversations WHERE inbox_id = $1 AND contact_id = $2 \
-         AND status <> 'resolved' AND ($3 IS NULL OR thread_key = $3) ORDER BY id DESC LIMIT 1",
-    )
-    .bind(inbox_id)
-    .bind(contact_id)
-    .bind(&message.thread_key)
-    .fetch_optional(&mut *c)
-    .await?;
+    // The conversation a message answers (proved by the channel, or named by a reference) wins
+    // over the contact's open one: replies keep their thread even from another address, and
+    // reopen it if it was resolved.
+    let answered = answered_conversation(c, inbox_id, &message).await?;
+    let open = match answered {
+        Some(id) => Some(id),
+        None => {
+            sqlx::query_scalar::<Db, i64>(
+                "SELECT id FROM conversations WHERE inbox_id = $1 AND contact_id = $2 \
+                 AND status <> 'resolved' AND ($3 IS NULL OR thread_key = $3) \
+                 ORDER BY id DESC LIMIT 1",
+            )
+            .bind(inbox_id)
+            .bind(contact_id)
+            .bind(&message.thread_key)
+            .fetch_optional(&mut *c)
+            .await?
+        }
+    };
     let conversation = match open {
+        Some(id) if message.automatic => {
+            // An auto-reply is kept with its thread but wakes nobody up.
+            sqlx::query::<Db>("UPDATE conversations SET last_activity_at = $2 WHERE id = $1")
+                .bind(id)
+                .bind(now)
+                .execute(&mut *c)
+                .await?;
+            conversation_by_id(c, workspace_id, id)
+                .await?
+                .ok_or(StoreError::NotFound("conversation"))?
+        }
         Some(id) => {
             // The customer wrote again: a snoozed or pending conversation needs an agent now.
             let before: String =
@@ -842,6 +902,7 @@ async fn ingest(c: &mut Conn, request: IngestRequest) -> Result<IngestOutcome> {
         message.html.as_deref(),
         Some(&message.external_id),
         DeliveryStatus::Received,
+        message.meta.as_ref(),
         now,
     )
     .await?
@@ -894,6 +955,7 @@ async fn post_reply(c: &mut Conn, reply: NewReply) -> Result<(Message, Vec<Event
         reply.html.as_deref(),
         None,
         status,
+        reply.meta.as_ref(),
         now,
     )
     .await?
@@ -1135,6 +1197,7 @@ async fn delivery_of(
             sender_name,
             attempt: attempts as u32,
             created_at: created,
+            meta: message.meta,
         },
         inbox,
     })
@@ -1204,6 +1267,10 @@ impl Store for EngineStore {
     }
 
     fn console(&self) -> &dyn ConsoleStore {
+        self
+    }
+
+    fn email(&self) -> &dyn EmailStore {
         self
     }
 

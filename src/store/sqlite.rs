@@ -23,6 +23,9 @@ type EngineStore = SqliteStore;
 #[path = "console_sql.rs"]
 mod console_sql;
 #[allow(clippy::duplicate_mod)]
+#[path = "email_sql.rs"]
+mod email_sql;
+#[allow(clippy::duplicate_mod)]
 #[path = "gateway_sql.rs"]
 mod gateway_sql;
 #[allow(clippy::duplicate_mod)]

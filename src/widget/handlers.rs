@@ -478,6 +478,7 @@ pub async fn post_message(
         subject: None,
         attachments,
         thread_key: None,
+        ..Default::default()
     };
     let outcome = state
         .ingest

@@ -116,7 +116,7 @@ pub enum AttachmentSource {
 
 /// One message a connector hands to ingest. `external_id` is the provider's id for it
 /// (Message-ID, SID, wamid…): ingest stores each (inbox, external id) once, whatever the retries.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct InboundMessage {
     pub external_id: String,
     pub sender: InboundSender,
@@ -127,6 +127,23 @@ pub struct InboundMessage {
     /// A key the channel uses to keep a thread together (an email thread root, a chat session).
     /// Messages with the same key join the same conversation while it is not resolved.
     pub thread_key: Option<String>,
+    /// External ids of earlier messages this one answers, nearest first (email's In-Reply-To and
+    /// References). A message that answers a stored one joins its conversation, even a resolved
+    /// one, which it reopens.
+    #[serde(default)]
+    pub references: Vec<String>,
+    /// A conversation the channel has proved this message belongs to (a signed reply address or
+    /// marker); ingest checks it is in the same inbox before trusting it.
+    #[serde(default)]
+    pub conversation_hint: Option<i64>,
+    /// Sent by a machine (auto-reply, out-of-office): stored in its conversation, but it neither
+    /// reopens it nor makes it wait for an agent, and nothing ever answers it automatically.
+    #[serde(default)]
+    pub automatic: bool,
+    /// Channel details kept with the message (email: from, to, cc, flags); shown, never parsed
+    /// by the hub.
+    #[serde(default)]
+    pub meta: Option<serde_json::Value>,
 }
 
 /// Everything a connector needs to deliver one outgoing message to the customer.
@@ -144,6 +161,9 @@ pub struct OutboundDelivery {
     pub sender_name: Option<String>,
     pub attempt: u32,
     pub created_at: String,
+    /// Channel details the author gave (email: cc, bcc).
+    #[serde(default)]
+    pub meta: Option<serde_json::Value>,
 }
 
 /// What a provider said when it accepted a delivery.

@@ -236,6 +236,57 @@ pub struct ReplyBody {
     pub private: bool,
     #[serde(default)]
     pub attachments: Vec<AttachmentInput>,
+    /// Email conversations only: more recipients who get a copy.
+    #[serde(default)]
+    pub cc: Vec<String>,
+    /// Email conversations only: recipients who get a copy the others do not see.
+    #[serde(default)]
+    pub bcc: Vec<String>,
+}
+
+/// CC and BCC go with email replies only, and must be real addresses.
+async fn email_copies(
+    state: &AppState,
+    who: &Principal,
+    conversation: &crate::domain::Conversation,
+    body: &ReplyBody,
+) -> ApiResult<Option<serde_json::Value>> {
+    if body.cc.is_empty() && body.bcc.is_empty() {
+        return Ok(None);
+    }
+    let inbox = state
+        .store
+        .get_inbox(who.workspace_id(), conversation.inbox_id)
+        .await?;
+    if inbox.map(|i| i.kind) != Some(switchboard_connector_core::ChannelKind::Email) {
+        return Err(ApiError::Unprocessable(
+            "`cc` and `bcc` are for email conversations only".into(),
+        ));
+    }
+    if body.private {
+        return Err(ApiError::Unprocessable(
+            "a private note has no recipients: drop `cc` and `bcc`".into(),
+        ));
+    }
+    let mut lists = Vec::new();
+    for (field, list) in [("cc", &body.cc), ("bcc", &body.bcc)] {
+        if list.len() > 50 {
+            return Err(ApiError::Unprocessable(format!(
+                "`{field}` has more than 50 addresses"
+            )));
+        }
+        let mut clean = Vec::new();
+        for address in list {
+            let parsed = crate::domain::EmailAddress::parse(address).map_err(|_| {
+                ApiError::Unprocessable(format!("`{field}`: {address:?} is not an email address"))
+            })?;
+            clean.push(parsed.as_str().to_string());
+        }
+        lists.push(clean);
+    }
+    Ok(Some(
+        serde_json::json!({ "email": { "cc": lists[0], "bcc": lists[1] } }),
+    ))
 }
 
 #[utoipa::path(post, path = "/api/v1/conversations/{conversation_id}/messages", tag = "conversations", security(("bearer" = [])),
@@ -259,6 +310,7 @@ pub async fn reply(
             "`text` is longer than 64 KiB".into(),
         ));
     }
+    let meta = email_copies(&state, &who, &conversation, &body).await?;
     let attachments = parse_attachments(body.attachments)?
         .into_iter()
         .map(|(filename, content_type, source)| match source {
@@ -286,6 +338,7 @@ pub async fn reply(
             html: body.html,
             private: body.private,
             attachments,
+            meta,
         })
         .await?;
     state.publish(&events);

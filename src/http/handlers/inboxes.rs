@@ -38,6 +38,15 @@ pub struct CreateInbox {
     /// API inboxes: where replies are POSTed, signed with the inbox's secret.
     #[serde(default)]
     pub callback_url: Option<String>,
+    /// Email inboxes: the address, mailbox (IMAP) and sending server (SMTP).
+    #[serde(default)]
+    pub email: Option<crate::email::EmailInboxSettings>,
+    /// Email inboxes: the IMAP password, stored sealed and never shown again.
+    #[serde(default)]
+    pub imap_password: Option<String>,
+    /// Email inboxes: the SMTP password, stored sealed and never shown again.
+    #[serde(default)]
+    pub smtp_password: Option<String>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -113,6 +122,36 @@ pub async fn create(
         };
         settings.extend(map);
     }
+    let mut sealed_email = None;
+    match (kind, body.email) {
+        (ChannelKind::Email, Some(email)) => {
+            email
+                .check()
+                .map_err(|e| ApiError::Unprocessable(e.to_string()))?;
+            let serde_json::Value::Object(map) = serde_json::to_value(&email).unwrap_or_default()
+            else {
+                unreachable!("settings serialize to an object")
+            };
+            settings.extend(map);
+            let passwords = crate::email::EmailSecrets {
+                imap_password: body.imap_password,
+                smtp_password: body.smtp_password,
+            };
+            let plain = serde_json::to_vec(&passwords).unwrap_or_default();
+            sealed_email = Some(state.secrets.seal(&plain));
+        }
+        (ChannelKind::Email, None) => {
+            return Err(ApiError::Unprocessable(
+                "email inboxes need `email` settings (at least the `address`)".into(),
+            ))
+        }
+        (_, Some(_)) => {
+            return Err(ApiError::Unprocessable(
+                "only email inboxes take `email` settings".into(),
+            ))
+        }
+        (_, None) => {}
+    }
     let secret = matches!(kind, ChannelKind::Api | ChannelKind::WebChat)
         .then(|| crate::auth::random_token(32));
     let inbox = state
@@ -122,7 +161,8 @@ pub async fn create(
             name: name.to_string(),
             kind,
             settings: serde_json::Value::Object(settings),
-            sealed_secret: secret.as_ref().map(|s| state.secrets.seal(s.as_bytes())),
+            sealed_secret: sealed_email
+                .or_else(|| secret.as_ref().map(|s| state.secrets.seal(s.as_bytes()))),
         })
         .await?;
     if let Some(token) = &website_token {
@@ -407,6 +447,7 @@ pub async fn inbound_message(
         subject: body.subject,
         attachments,
         thread_key: body.thread_key,
+        ..Default::default()
     };
     let outcome = state
         .ingest

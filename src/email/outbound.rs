@@ -1,0 +1,154 @@
+//! The sending half of an email inbox: an agent's reply as a mail that threads in the customer's
+//! client and brings their answer back to the same conversation.
+
+use std::sync::Arc;
+
+use switchboard_connector_core::{DeliveryError, DeliveryReceipt, Outbound, OutboundDelivery};
+use switchboard_connector_email::compose::text_to_html;
+use switchboard_connector_email::{compose, html, Draft, DraftAttachment};
+
+use super::{EmailChannel, EmailInboxSettings};
+use crate::store::ClaimedDelivery;
+
+pub struct EmailOutbound {
+    channel: Arc<EmailChannel>,
+    workspace_id: i64,
+    inbox_name: String,
+    settings: EmailInboxSettings,
+}
+
+impl EmailOutbound {
+    pub fn for_delivery(
+        channel: &Arc<EmailChannel>,
+        claimed: &ClaimedDelivery,
+    ) -> Result<EmailOutbound, DeliveryError> {
+        let settings = EmailInboxSettings::load(
+            &claimed.inbox,
+            claimed.sealed_secret.as_deref(),
+            &channel.secrets,
+        )
+        .map_err(|e| DeliveryError::Permanent(e.to_string()))?;
+        Ok(EmailOutbound {
+            channel: channel.clone(),
+            workspace_id: claimed.workspace_id,
+            inbox_name: claimed.inbox.name.clone(),
+            settings,
+        })
+    }
+
+    /// The mail for `delivery`, as it will be sent (every retry builds the same one).
+    pub async fn draft(&self, delivery: &OutboundDelivery) -> Result<Draft, DeliveryError> {
+        let store = self.channel.store.email();
+        let transient = |e: crate::store::StoreError| DeliveryError::Transient(e.to_string());
+        let thread = store
+            .thread(self.workspace_id, delivery.conversation_id)
+            .await
+            .map_err(transient)?;
+        let to = thread
+            .contact_email
+            .clone()
+            .or_else(|| {
+                delivery
+                    .recipient
+                    .iter()
+                    .find(|i| i.namespace == "email")
+                    .map(|i| i.identifier.clone())
+            })
+            .ok_or_else(|| DeliveryError::Permanent("the contact has no email address".into()))?;
+        let copies = |field: &str| -> Vec<String> {
+            delivery
+                .meta
+                .as_ref()
+                .and_then(|m| m.get("email"))
+                .and_then(|e| e.get(field))
+                .and_then(|v| serde_json::from_value(v.clone()).ok())
+                .unwrap_or_default()
+        };
+        let s = &self.settings;
+        let team = s
+            .display_name
+            .clone()
+            .unwrap_or_else(|| self.inbox_name.clone());
+        let from_name = match &delivery.sender_name {
+            Some(agent) => format!("{agent} ({team})"),
+            None => team,
+        };
+        let subject = match thread.subject.as_deref().map(str::trim) {
+            Some(s) if s.to_lowercase().starts_with("re:") => s.to_string(),
+            Some(s) if !s.is_empty() => format!("Re: {s}"),
+            _ => format!("Re: your message to {}", self.inbox_name),
+        };
+        // References: the first mail and the latest ones, as RFC 5322 suggests for long threads.
+        let mut references = thread.message_ids.clone();
+        if references.len() > 20 {
+            let first = references[0].clone();
+            references = std::iter::once(first)
+                .chain(references[references.len() - 19..].iter().cloned())
+                .collect();
+        }
+        let mut text = delivery.text.clone();
+        let mut body_html = match &delivery.html {
+            Some(h) => html::sanitize(h),
+            None => text_to_html(&delivery.text),
+        };
+        if let Some(signature) = s.signature.as_deref().filter(|s| !s.trim().is_empty()) {
+            text.push_str("\n\n-- \n");
+            text.push_str(signature);
+            body_html.push_str("<div class=\"signature\">-- <br>");
+            body_html.push_str(&html::escape(signature).replace('\n', "<br>"));
+            body_html.push_str("</div>");
+        }
+        body_html.push_str(&self.channel.tags.html_marker(delivery.conversation_id));
+        let attachments = store
+            .attachment_data(delivery.message_id)
+            .await
+            .map_err(transient)?
+            .into_iter()
+            .map(|a| DraftAttachment {
+                filename: a.filename,
+                content_type: a.content_type,
+                data: a.data,
+            })
+            .collect();
+        Ok(Draft {
+            message_id: self.channel.tags.message_id(
+                delivery.message_id,
+                delivery.conversation_id,
+                s.domain(),
+            ),
+            from_name: Some(from_name),
+            from_address: s.address.clone(),
+            reply_to: Some(
+                self.channel
+                    .tags
+                    .reply_address(&s.address, delivery.conversation_id),
+            ),
+            to: vec![(thread.contact_name.clone(), to)],
+            cc: copies("cc"),
+            bcc: copies("bcc"),
+            subject,
+            in_reply_to: thread.last_incoming.clone(),
+            references,
+            text,
+            html: format!("<!doctype html><html><body>{body_html}</body></html>"),
+            attachments,
+            automatic: false,
+        })
+    }
+}
+
+#[async_trait::async_trait]
+impl Outbound for EmailOutbound {
+    async fn deliver(&self, delivery: &OutboundDelivery) -> Result<DeliveryReceipt, DeliveryError> {
+        let smtp = self.settings.smtp.as_ref().ok_or_else(|| {
+            DeliveryError::Permanent("the email inbox has no SMTP server to send with".into())
+        })?;
+        let sender = self.channel.sender_for(delivery.inbox_id, smtp)?;
+        let draft = self.draft(delivery).await?;
+        let mail = compose(&draft).map_err(|e| DeliveryError::Permanent(e.to_string()))?;
+        sender.send(&mail).await?;
+        Ok(DeliveryReceipt {
+            provider_message_id: Some(draft.message_id),
+        })
+    }
+}

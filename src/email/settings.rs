@@ -1,0 +1,99 @@
+//! An email inbox's settings: its address and servers in the inbox row, its passwords sealed
+//! beside them. Passwords are never in the settings the API shows.
+
+use serde::{Deserialize, Serialize};
+use switchboard_connector_email::{ImapSettings, SmtpSettings};
+use utoipa::ToSchema;
+
+use crate::crypto::SecretBox;
+use crate::domain::Inbox;
+
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EmailInboxSettings {
+    /// The support address customers write to, e.g. support@example.com.
+    pub address: String,
+    /// Shown after the agent's name in From: "Ana (Acme Support)".
+    #[serde(default)]
+    pub display_name: Option<String>,
+    /// Appended to every reply, as text (and as HTML with line breaks).
+    #[serde(default)]
+    pub signature: Option<String>,
+    /// The mailbox to read; none when mail arrives only by forwarding.
+    #[serde(default)]
+    #[schema(value_type = Option<Object>)]
+    pub imap: Option<ImapSettings>,
+    /// The server replies go out through.
+    #[serde(default)]
+    #[schema(value_type = Option<Object>)]
+    pub smtp: Option<SmtpSettings>,
+}
+
+/// What is sealed: the passwords.
+#[derive(Clone, Default, Serialize, Deserialize)]
+pub struct EmailSecrets {
+    #[serde(default)]
+    pub imap_password: Option<String>,
+    #[serde(default)]
+    pub smtp_password: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SettingsError {
+    #[error("invalid email inbox settings: {0}")]
+    Invalid(String),
+    #[error("cannot open the inbox's sealed passwords: {0}")]
+    Sealed(String),
+}
+
+impl EmailInboxSettings {
+    pub fn check(&self) -> Result<(), SettingsError> {
+        let invalid = |m: &str| Err(SettingsError::Invalid(m.into()));
+        if crate::domain::EmailAddress::parse(&self.address).is_err() {
+            return invalid("`address` must be an email address");
+        }
+        if let Some(imap) = &self.imap {
+            if imap.host.trim().is_empty() || imap.port == 0 || imap.username.is_empty() {
+                return invalid("`imap` needs `host`, `port` and `username`");
+            }
+        }
+        if let Some(smtp) = &self.smtp {
+            if smtp.host.trim().is_empty() || smtp.port == 0 {
+                return invalid("`smtp` needs `host` and `port`");
+            }
+        }
+        Ok(())
+    }
+
+    pub fn domain(&self) -> &str {
+        self.address
+            .rsplit_once('@')
+            .map_or("switchboard.local", |(_, d)| d)
+    }
+
+    /// The settings of `inbox` with their passwords filled in from the sealed secret.
+    pub fn load(
+        inbox: &Inbox,
+        sealed: Option<&[u8]>,
+        secrets: &SecretBox,
+    ) -> Result<EmailInboxSettings, SettingsError> {
+        let mut settings: EmailInboxSettings = serde_json::from_value(inbox.settings.clone())
+            .map_err(|e| SettingsError::Invalid(e.to_string()))?;
+        let passwords: EmailSecrets = match sealed {
+            Some(sealed) => {
+                let plain = secrets
+                    .open(sealed)
+                    .map_err(|e| SettingsError::Sealed(e.to_string()))?;
+                serde_json::from_slice(&plain).map_err(|e| SettingsError::Sealed(e.to_string()))?
+            }
+            None => EmailSecrets::default(),
+        };
+        if let Some(imap) = &mut settings.imap {
+            imap.password = passwords.imap_password.clone().unwrap_or_default();
+        }
+        if let Some(smtp) = &mut settings.smtp {
+            smtp.password = passwords.smtp_password.clone();
+        }
+        Ok(settings)
+    }
+}
