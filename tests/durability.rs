@@ -3,71 +3,13 @@
 
 mod common;
 
-use std::process::Stdio;
-use std::time::Duration;
-
 use common::*;
 use serde_json::json;
-use tokio::io::{AsyncBufReadExt, BufReader};
-use tokio::process::{Child, Command};
-
-/// Starts `switchboard serve` on a free port and waits for its "listening on" line.
-async fn start_server(data_dir: &std::path::Path, database_url: &str) -> (Child, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_switchboard"))
-        .args(["serve", "--addr", "127.0.0.1:0", "--data-dir"])
-        .arg(data_dir)
-        .env("DATABASE_URL", database_url)
-        .env("SWITCHBOARD_OWNER_EMAIL", "owner@example.com")
-        .env("SWITCHBOARD_OWNER_PASSWORD", PASSWORD)
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("the switchboard binary starts");
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let url = tokio::time::timeout(Duration::from_secs(30), async {
-        while let Some(line) = lines.next_line().await.unwrap() {
-            if let Some(url) = line.strip_prefix("listening on ") {
-                return url.to_string();
-            }
-        }
-        panic!("the server exited before listening");
-    })
-    .await
-    .expect("the server listens within 30 s");
-    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-    (child, url)
-}
-
-async fn get_json(http: &reqwest::Client, url: &str, token: &str) -> serde_json::Value {
-    http.get(url)
-        .bearer_auth(token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap()
-}
-
-async fn login(http: &reqwest::Client, url: &str) -> String {
-    let body: serde_json::Value = http
-        .post(format!("{url}/api/v1/auth/login"))
-        .json(&json!({"email": "owner@example.com", "password": PASSWORD}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    body["token"].as_str().unwrap().to_string()
-}
 
 async fn acknowledged_messages_survive_kill_minus_nine(engine: Engine) {
     let db = TestDatabase::new(engine).await;
     let http = reqwest::Client::new();
-    let (mut server, url) = start_server(db.dir.path(), &db.url).await;
+    let (mut server, url) = start_server(db.dir.path(), &db.url, &[]).await;
     let token = login(&http, &url).await;
     let inbox: serde_json::Value = http
         .post(format!("{url}/api/v1/inboxes"))
@@ -116,7 +58,7 @@ async fn acknowledged_messages_survive_kill_minus_nine(engine: Engine) {
     }
     assert!(acked.len() >= 100);
 
-    let (_server, url) = start_server(db.dir.path(), &db.url).await;
+    let (_server, url) = start_server(db.dir.path(), &db.url, &[]).await;
     let token = login(&http, &url).await;
     let mut stored = std::collections::HashSet::new();
     let conversations: serde_json::Value = get_json(

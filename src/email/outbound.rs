@@ -70,7 +70,8 @@ impl EmailOutbound {
             .clone()
             .unwrap_or_else(|| self.inbox_name.clone());
         let from_name = match &delivery.sender_name {
-            Some(agent) => format!("{agent} ({team})"),
+            // Parentheses would make clients show an encoded word; a bar reads the same everywhere.
+            Some(agent) => format!("{agent} | {team}"),
             None => team,
         };
         let subject = match thread.subject.as_deref().map(str::trim) {

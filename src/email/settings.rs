@@ -13,7 +13,7 @@ use crate::domain::Inbox;
 pub struct EmailInboxSettings {
     /// The support address customers write to, e.g. support@example.com.
     pub address: String,
-    /// Shown after the agent's name in From: "Ana (Acme Support)".
+    /// Shown after the agent's name in From: "Ana | Acme Support".
     #[serde(default)]
     pub display_name: Option<String>,
     /// Appended to every reply, as text (and as HTML with line breaks).

@@ -1,0 +1,372 @@
+//! The email channel against a real Postfix and Dovecot: a thread of ten mails between a
+//! customer's mail client and an agent stays one conversation whatever the client does to its
+//! headers, bounces fail the reply they name, and forwarded mail comes in over SMTP.
+
+mod common;
+#[path = "common/mail_lab.rs"]
+mod mail_lab;
+
+use std::time::Duration;
+
+use common::*;
+use mail_lab::{header, MailLab};
+use serde_json::{json, Value};
+
+const SUPPORT: &str = "support@support.test";
+const CUSTOMER: &str = "customer@customer.test";
+
+async fn email_inbox(app: &TestApp, lab: &MailLab, address: &str) -> i64 {
+    let created = app
+        .post(
+            "/api/v1/inboxes",
+            Some(&app.token),
+            json!({"name": "Support mail", "kind": "email", "email": lab.inbox_settings(address),
+                   "imap_password": format!("{}-pass", address.split('@').next().unwrap())}),
+        )
+        .await
+        .expect_status(201)
+        .json;
+    assert!(
+        created["settings"]["imap"].get("password").is_none(),
+        "passwords are never shown"
+    );
+    created["id"].as_i64().unwrap()
+}
+
+async fn spawn(engine: Engine) -> TestApp {
+    spawn_app_with(engine, |s| {
+        s.email.supervise_secs = 1;
+        s.routing.enabled = false;
+    })
+    .await
+}
+
+/// The inbox's conversations, newest activity first.
+async fn conversations(app: &TestApp, inbox: i64) -> Vec<Value> {
+    app.get(
+        &format!("/api/v1/conversations?inbox={inbox}&limit=100"),
+        Some(&app.token),
+    )
+    .await
+    .expect_status(200)
+    .json["data"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+}
+
+async fn messages(app: &TestApp, conversation: i64) -> Vec<Value> {
+    app.get(
+        &format!("/api/v1/conversations/{conversation}/messages?limit=200"),
+        Some(&app.token),
+    )
+    .await
+    .expect_status(200)
+    .json["data"]
+        .as_array()
+        .cloned()
+        .unwrap()
+}
+
+/// Waits until `check` holds for the inbox's conversations.
+async fn wait_until(
+    app: &TestApp,
+    inbox: i64,
+    what: &str,
+    check: impl Fn(&[Value]) -> bool,
+) -> Vec<Value> {
+    for _ in 0..300 {
+        let list = conversations(app, inbox).await;
+        if check(&list) {
+            return list;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!(
+        "timed out waiting for {what}: {:#?}",
+        conversations(app, inbox).await
+    );
+}
+
+async fn message_count(app: &TestApp, conversation: i64, at_least: usize) -> Vec<Value> {
+    for _ in 0..300 {
+        let list = messages(app, conversation).await;
+        if list.len() >= at_least {
+            return list;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!(
+        "conversation {conversation} never reached {at_least} messages: {:#?}",
+        messages(app, conversation).await
+    );
+}
+
+async fn agent_replies(app: &TestApp, conversation: i64, text: &str) -> Value {
+    app.post(
+        &format!("/api/v1/conversations/{conversation}/messages"),
+        Some(&app.token),
+        json!({"text": text}),
+    )
+    .await
+    .expect_status(201)
+    .json
+}
+
+/// The customer's client answers `agent_mail` in one of the ways real clients and providers do.
+fn customer_answer(agent_mail: &str, n: usize, style: &str) -> (String, Vec<String>) {
+    let agent_id = header(agent_mail, "Message-ID").unwrap();
+    let references = header(agent_mail, "References").unwrap_or_default();
+    let reply_to = header(agent_mail, "Reply-To").unwrap();
+    let subject = header(agent_mail, "Subject").unwrap();
+    // The quoted history carries the agent's HTML, hidden marker and all.
+    let quoted_html = agent_mail
+        .split("<body>")
+        .nth(1)
+        .and_then(|b| b.split("</body>").next())
+        .map(|b| b.replace("=\r\n", "").replace("=3D", "="))
+        .unwrap_or_default();
+    let id = format!("<answer-{n}@customer.test>");
+    let (to, threading, subject) = match style {
+        // A well-behaved client: In-Reply-To, References, Reply-To honoured.
+        "polite" => (reply_to, format!("In-Reply-To: {agent_id}\r\nReferences: {references} {agent_id}\r\n"), subject),
+        // A client that drops References and In-Reply-To but answers the Reply-To address.
+        "no-references" => (reply_to, String::new(), subject),
+        // A provider that rewrote the agent's Message-ID: the customer's client refers to an id
+        // we never issued, writes to the plain address, and only the quoted marker is left.
+        "rewritten-ids" => (
+            SUPPORT.to_string(),
+            format!("In-Reply-To: <rewritten-{n}@provider.test>\r\nReferences: <rewritten-{n}@provider.test>\r\n"),
+            subject,
+        ),
+        // Everything lost but the quote, and the customer changed the subject.
+        _ => (SUPPORT.to_string(), String::new(), format!("Another question ({n})")),
+    };
+    let raw = format!(
+        "From: Bob Customer <{CUSTOMER}>\r\nTo: {to}\r\nSubject: {subject}\r\nMessage-ID: {id}\r\n{threading}\
+         MIME-Version: 1.0\r\nContent-Type: multipart/alternative; boundary=\"alt\"\r\n\r\n\
+         --alt\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nAnswer number {n}.\r\n\r\nOn Mon, Acme wrote:\r\n> earlier\r\n\
+         --alt\r\nContent-Type: text/html; charset=utf-8\r\n\r\n<p>Answer number {n}.</p><blockquote>{quoted_html}</blockquote>\r\n--alt--\r\n"
+    );
+    (raw, vec![to])
+}
+
+on_both_engines! {
+    async fn a_thread_of_ten_mails_stays_one_conversation(engine) {
+        let lab = MailLab::start(None);
+        let app = spawn(engine).await;
+        let inbox = email_inbox(&app, &lab, SUPPORT).await;
+
+        lab.send(CUSTOMER, &[SUPPORT], &format!(
+            "From: Bob Customer <{CUSTOMER}>\r\nTo: {SUPPORT}\r\nSubject: Order 42 arrived broken\r\n\
+             Message-ID: <first@customer.test>\r\n\r\nThe vase was in pieces.\r\n")).await;
+        let list = wait_until(&app, inbox, "the first mail", |l| l.len() == 1).await;
+        let conversation = list[0]["id"].as_i64().unwrap();
+        assert_eq!(list[0]["subject"], "Order 42 arrived broken");
+
+        let styles = ["polite", "no-references", "rewritten-ids", "subject-changed"];
+        for round in 0..5 {
+            agent_replies(&app, conversation, &format!("Reply number {round} from **Olive**.")).await;
+            let mails = lab.wait_for_mail(CUSTOMER, round + 1).await;
+            let agent_mail = &mails[round];
+            // What the customer's client sees: our name, our threading, one stable Message-ID.
+            let parsed = switchboard_connector_email::parse_mail(agent_mail.as_bytes(), &switchboard_connector_email::ParseContext {
+                tags: &switchboard_connector_email::ThreadTags::new(b"other".to_vec()), own_addresses: &[] });
+            assert_eq!(parsed.message.sender.name.as_deref(), Some("Olive Owner | Acme Support"));
+            assert!(header(agent_mail, "In-Reply-To").is_some(), "{agent_mail}");
+            assert!(header(agent_mail, "References").is_some(), "{agent_mail}");
+            assert!(header(agent_mail, "Subject").unwrap().starts_with("Re: Order 42"));
+            assert!(agent_mail.contains("text/plain") && agent_mail.contains("text/html"));
+            if round == 4 {
+                break;
+            }
+            let (answer, to) = customer_answer(agent_mail, round, styles[round]);
+            let to: Vec<&str> = to.iter().map(String::as_str).collect();
+            lab.send(CUSTOMER, &to, &answer).await;
+            message_count(&app, conversation, 2 * round + 3).await;
+        }
+        let thread = message_count(&app, conversation, 10).await;
+        assert_eq!(thread.len(), 10, "five mails each way: {thread:#?}");
+        assert_eq!(conversations(&app, inbox).await.len(), 1, "the thread never split");
+        assert_eq!(thread.iter().filter(|m| m["direction"] == "incoming").count(), 5);
+        // Every reply went out and kept its Message-ID as its external id.
+        for _ in 0..100 {
+            let all_sent = messages(&app, conversation).await.iter()
+                .filter(|m| m["direction"] == "outgoing").all(|m| m["status"] == "sent");
+            if all_sent { break; }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let thread = messages(&app, conversation).await;
+        for m in thread.iter().filter(|m| m["direction"] == "outgoing") {
+            assert_eq!(m["status"], "sent", "{m}");
+            assert!(m["external_id"].as_str().unwrap().starts_with("sb-"), "{m}");
+        }
+        // The customer's words, not the quoted history, are the visible text.
+        assert_eq!(thread[2]["text"], "Answer number 0.");
+
+        // A new subject with no references from the same customer is a new conversation.
+        lab.send(CUSTOMER, &[SUPPORT], &format!(
+            "From: {CUSTOMER}\r\nTo: {SUPPORT}\r\nSubject: Invoice for October\r\nMessage-ID: <new@customer.test>\r\n\r\nWhere is it?\r\n")).await;
+        wait_until(&app, inbox, "a second conversation", |l| l.len() == 2).await;
+        app.stop().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bounce_fails_the_reply_it_names() {
+    let lab = MailLab::start(None);
+    let app = spawn(Engine::Sqlite).await;
+    let inbox = email_inbox(&app, &lab, SUPPORT).await;
+    // A customer whose mailbox is gone: Postfix accepts our reply, then bounces it to us.
+    lab.send("someone@gone.test", &[SUPPORT], "From: someone@gone.test\r\nTo: support@support.test\r\nSubject: Hello\r\nMessage-ID: <g1@customer.test>\r\n\r\nHi\r\n").await;
+    let list = wait_until(&app, inbox, "the mail", |l| l.len() == 1).await;
+    let conversation = list[0]["id"].as_i64().unwrap();
+    let reply = agent_replies(&app, conversation, "Hello there").await;
+    for _ in 0..300 {
+        let thread = messages(&app, conversation).await;
+        let ours = thread.iter().find(|m| m["id"] == reply["id"]).unwrap();
+        if ours["status"] == "failed" {
+            assert!(
+                ours["error"].as_str().unwrap().starts_with("bounced:"),
+                "{ours}"
+            );
+            // The bounce itself is not a customer message.
+            assert_eq!(
+                thread
+                    .iter()
+                    .filter(|m| m["direction"] == "incoming")
+                    .count(),
+                1
+            );
+            app.stop().await;
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!(
+        "the reply was never marked bounced: {:#?}\n{}",
+        messages(&app, conversation).await,
+        lab.log()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forwarded_mail_comes_in_through_the_mta() {
+    let app = spawn_app_with(Engine::Sqlite, |s| {
+        s.email.inbound_smtp_addr = "127.0.0.1:0".into();
+        s.routing.enabled = false;
+    })
+    .await;
+    let port = app
+        .app
+        .as_ref()
+        .unwrap()
+        .forwarded_mail_addr()
+        .unwrap()
+        .port();
+    let lab = MailLab::start(Some(port));
+    let created = app
+        .post(
+            "/api/v1/inboxes",
+            Some(&app.token),
+            json!({"name": "Forwarded", "kind": "email",
+            "email": {"address": "help@inbound.test"}}),
+        )
+        .await
+        .expect_status(201)
+        .json;
+    let inbox = created["id"].as_i64().unwrap();
+    // The customer writes to the company; its MTA relays the domain to Switchboard.
+    lab.send(CUSTOMER, &["help@inbound.test"], &format!(
+        "From: Bob <{CUSTOMER}>\r\nTo: help@inbound.test\r\nSubject: Forwarded question\r\nMessage-ID: <fw1@customer.test>\r\n\r\nDoes forwarding work?\r\n")).await;
+    let list = wait_until(&app, inbox, "the forwarded mail", |l| l.len() == 1).await;
+    let thread = messages(&app, list[0]["id"].as_i64().unwrap()).await;
+    assert_eq!(thread[0]["text"], "Does forwarding work?");
+    // An address no inbox owns is refused at RCPT, so the sender's MTA keeps and reports it.
+    let refused = mail_lab::send_smtp(
+        port,
+        CUSTOMER,
+        &["nobody@inbound.test"],
+        "Subject: x\r\n\r\ny\r\n",
+    )
+    .await;
+    assert!(
+        refused.unwrap_err().starts_with("550"),
+        "unknown addresses are refused"
+    );
+    app.stop().await;
+}
+
+/// Mails in the store, and distinct external ids among them, read straight from the database.
+async fn stored_mail(database_url: &str) -> (i64, i64) {
+    use sqlx::Connection;
+    let mut c = sqlx::SqliteConnection::connect(database_url).await.unwrap();
+    sqlx::query_as::<_, (i64, i64)>(
+        "SELECT COUNT(*), COUNT(DISTINCT external_id) FROM messages WHERE direction = 'incoming'",
+    )
+    .fetch_one(&mut c)
+    .await
+    .unwrap_or((0, 0))
+}
+
+async fn wait_for_stored(database_url: &str, at_least: i64, within: Duration) -> (i64, i64) {
+    let deadline = tokio::time::Instant::now() + within;
+    loop {
+        let counts = stored_mail(database_url).await;
+        if counts.0 >= at_least || tokio::time::Instant::now() > deadline {
+            return counts;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// Dovecot restarted mid-sync, then Switchboard killed with SIGKILL mid-sync and started again:
+/// every mail of the mailbox ends up stored exactly once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn restarts_and_crashes_mid_sync_store_every_mail_exactly_once() {
+    const MAILS: i64 = 3_000;
+    let lab = MailLab::start(None);
+    lab.run("fill", &["marketing@support.test", &MAILS.to_string()]);
+    let db = TestDatabase::new(Engine::Sqlite).await;
+    let env = [
+        ("SWITCHBOARD__EMAIL__SUPERVISE_SECS", "1"),
+        ("SWITCHBOARD__ROUTING__ENABLED", "false"),
+    ];
+    let (mut server, url) = start_server(db.dir.path(), &db.url, &env).await;
+    let http = reqwest::Client::new();
+    let token = login(&http, &url).await;
+    let mut settings = lab.inbox_settings("marketing@support.test");
+    settings["imap"]["batch_messages"] = json!(25);
+    let created: Value = http
+        .post(format!("{url}/api/v1/inboxes"))
+        .bearer_auth(&token)
+        .json(&json!({"name": "Campaign replies", "kind": "email", "email": settings, "imap_password": "marketing-pass"}))
+        .send().await.unwrap().json().await.unwrap();
+    assert!(created["id"].is_i64(), "{created}");
+
+    // Dovecot goes away in the middle of the sync and comes back.
+    let (seen, _) = wait_for_stored(&db.url, 300, Duration::from_secs(60)).await;
+    assert!(
+        (300..MAILS).contains(&seen),
+        "the sync is under way ({seen} stored)"
+    );
+    lab.run("restart-imap", &[]);
+
+    // Then Switchboard itself dies without warning, mid-batch.
+    let (seen, _) = wait_for_stored(&db.url, seen + 600, Duration::from_secs(60)).await;
+    assert!(seen < MAILS, "still syncing when killed ({seen} stored)");
+    server.start_kill().unwrap();
+    server.wait().await.unwrap();
+    let (_server, _url) = start_server(db.dir.path(), &db.url, &env).await;
+
+    let (total, distinct) = wait_for_stored(&db.url, MAILS, Duration::from_secs(120)).await;
+    // A moment more: nothing may arrive twice after the last mail.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let (total_after, distinct_after) = stored_mail(&db.url).await;
+    assert_eq!((total, distinct), (MAILS, MAILS), "every mail once");
+    assert_eq!(
+        (total_after, distinct_after),
+        (MAILS, MAILS),
+        "and nothing after"
+    );
+}
