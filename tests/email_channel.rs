@@ -210,6 +210,47 @@ on_both_engines! {
         wait_until(&app, inbox, "a second conversation", |l| l.len() == 2).await;
         app.stop().await;
     }
+
+    // Every message of the MIME corpus (and the generated giants) is stored once, whole,
+    // however broken it is; a second delivery of the same bytes stores nothing new.
+    async fn the_mime_corpus_is_stored_whole_and_once(engine) {
+        use switchboard::email::MailOutcome;
+        let app = spawn(engine).await;
+        let created = app
+            .post("/api/v1/inboxes", Some(&app.token), json!({"name": "Corpus", "kind": "email",
+                "email": {"address": "support@acme.test"}}))
+            .await
+            .expect_status(201)
+            .json;
+        let state = app.app.as_ref().unwrap().state().clone();
+        let inbox = state.store.get_inbox(app.workspace_id, created["id"].as_i64().unwrap()).await.unwrap().unwrap();
+        let corpus = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/mime");
+        let large = tempfile::tempdir().unwrap();
+        let made = std::process::Command::new("python3").arg(corpus.join("make_corpus.py"))
+            .arg("--large").arg(large.path()).status().unwrap();
+        assert!(made.success());
+        let mut files: Vec<std::path::PathBuf> = std::fs::read_dir(&corpus).unwrap()
+            .chain(std::fs::read_dir(large.path()).unwrap())
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|e| e == "eml"))
+            .collect();
+        files.sort();
+        assert!(files.len() >= 70);
+        let mut ids = std::collections::HashSet::new();
+        for file in &files {
+            let raw = std::fs::read(file).unwrap();
+            let first = state.email.accept_mail(&inbox, &raw).await
+                .unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+            let MailOutcome::Stored { message_id, created } = first else {
+                panic!("{}: {first:?}", file.display());
+            };
+            assert!(created, "{}", file.display());
+            assert!(ids.insert(message_id), "{}: two mails became one message", file.display());
+            let again = state.email.accept_mail(&inbox, &raw).await.unwrap();
+            assert_eq!(again, MailOutcome::Stored { message_id, created: false }, "{}", file.display());
+        }
+        app.stop().await;
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

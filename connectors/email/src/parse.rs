@@ -150,8 +150,26 @@ fn read(raw: &[u8], mail: &Message<'_>, cx: &ParseContext<'_>) -> ParsedMail {
         )),
         None => None,
     };
+    let mut unreadable = false;
     if text.trim().is_empty() && attachments.is_empty() {
-        text = "(empty email)".into();
+        let body_start = mail.root_part().offset_body as usize;
+        let has_body = raw
+            .get(body_start..)
+            .is_some_and(|b| b.iter().any(|c| !c.is_ascii_whitespace()));
+        // A "mail" with neither sender nor subject nor words is not a mail we understood.
+        let understood = from.is_some() || subject.is_some();
+        if has_body || !understood {
+            // Bytes were there but nothing readable came out of them: keep them all.
+            unreadable = true;
+            text = "This email could not be read. The original is attached as original.eml.".into();
+            attachments.push(InboundAttachment {
+                filename: "original.eml".into(),
+                content_type: "message/rfc822".into(),
+                source: AttachmentSource::Inline(raw.to_vec()),
+            });
+        } else {
+            text = "(empty email)".into();
+        }
     }
 
     let mut references: Vec<String> = Vec::new();
@@ -190,6 +208,7 @@ fn read(raw: &[u8], mail: &Message<'_>, cx: &ParseContext<'_>) -> ParsedMail {
             "date": mail.date().map(|d| d.to_rfc3339()),
             "automatic": kind == MailKind::Automatic,
             "quoted_text": !folded.is_empty(),
+            "unreadable": unreadable,
         }
     });
     let message = InboundMessage {
@@ -208,7 +227,7 @@ fn read(raw: &[u8], mail: &Message<'_>, cx: &ParseContext<'_>) -> ParsedMail {
     ParsedMail {
         message,
         kind,
-        unreadable: false,
+        unreadable,
     }
 }
 
