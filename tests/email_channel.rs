@@ -411,3 +411,70 @@ async fn restarts_and_crashes_mid_sync_store_every_mail_exactly_once() {
         "and nothing after"
     );
 }
+
+/// Dovecot forgets its UIDs (a restored backup, a rebuilt index): UIDVALIDITY changes, the
+/// mailbox is read again from the start, and nothing already stored is stored twice.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_uidvalidity_change_rereads_the_mailbox_without_duplicates() {
+    let lab = MailLab::start(None);
+    lab.run("fill", &["marketing@support.test", "40"]);
+    let app = spawn(Engine::Sqlite).await;
+    let inbox = email_inbox(&app, &lab, "marketing@support.test").await;
+    let store = app.store();
+    let count = |store: std::sync::Arc<dyn switchboard::store::Store>| async move {
+        store.email().checkpoint(inbox, "INBOX").await.unwrap()
+    };
+    let mut first = None;
+    for _ in 0..300 {
+        first = count(store.clone()).await;
+        if first.is_some_and(|(_, uid)| uid == 40) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let (validity, _) = first.expect("the mailbox was read");
+
+    // Dovecot loses its UID list and index, and new mail arrives while it is down.
+    lab.run("kill-imap", &[]);
+    let maildir = lab.dir.path().join("mail/support.test/marketing");
+    for entry in std::fs::read_dir(&maildir).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().to_string();
+        if name.starts_with("dovecot") {
+            let _ = std::fs::remove_file(&path);
+        }
+    }
+    std::thread::sleep(Duration::from_millis(1100)); // UIDVALIDITY is a timestamp: make it move
+    lab.run("start-imap", &[]);
+    lab.send(CUSTOMER, &["marketing@support.test"], &format!(
+        "From: {CUSTOMER}\r\nTo: marketing@support.test\r\nSubject: After the rebuild\r\nMessage-ID: <after@customer.test>\r\n\r\nNew mail.\r\n")).await;
+
+    for _ in 0..400 {
+        if let Some((v, uid)) = count(store.clone()).await {
+            if v != validity && uid >= 41 {
+                break;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let (new_validity, last) = count(store.clone()).await.unwrap();
+    assert_ne!(
+        new_validity, validity,
+        "Dovecot gave the mailbox a new UIDVALIDITY"
+    );
+    assert_eq!(
+        last, 41,
+        "all 41 mails read again under the new UIDVALIDITY"
+    );
+    let list = conversations(&app, inbox).await;
+    let mut incoming = 0;
+    for c in &list {
+        incoming += messages(&app, c["id"].as_i64().unwrap())
+            .await
+            .iter()
+            .filter(|m| m["direction"] == "incoming")
+            .count();
+    }
+    assert_eq!(incoming, 41, "40 old mails once each, and the new one");
+    app.stop().await;
+}

@@ -26,8 +26,9 @@ function freePort() {
 }
 
 export class Hub {
-  static async start() {
+  static async start(env = {}) {
     const hub = new Hub();
+    hub.env = env;
     hub.dataDir = mkdtempSync(join(tmpdir(), 'switchboard-browser-'));
     hub.port = await freePort();
     hub.url = `http://127.0.0.1:${hub.port}`;
@@ -39,7 +40,7 @@ export class Hub {
   async boot() {
     const bin = process.env.SWITCHBOARD_BIN || join(repo, 'target', 'debug', 'switchboard');
     this.process = spawn(bin, ['serve', '--addr', `127.0.0.1:${this.port}`, '--data-dir', this.dataDir], {
-      env: { ...process.env, SWITCHBOARD_OWNER_EMAIL: OWNER.email, SWITCHBOARD_OWNER_PASSWORD: OWNER.password, RUST_LOG: 'warn' },
+      env: { ...process.env, ...this.env, SWITCHBOARD_OWNER_EMAIL: OWNER.email, SWITCHBOARD_OWNER_PASSWORD: OWNER.password, RUST_LOG: 'warn' },
       stdio: ['ignore', 'ignore', 'inherit'],
     });
     const deadline = Date.now() + 30_000;

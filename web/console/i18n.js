@@ -3,6 +3,7 @@
 
 const STRINGS = {
   en: {
+    cc: 'Cc (email addresses)', bcc: 'Bcc', show_original: 'Show the whole email',
     sign_in: 'Sign in', email: 'Email', password: 'Password', sign_out: 'Sign out',
     mine: 'Mine', unassigned: 'Unassigned', all: 'All', inboxes: 'Inboxes', settings: 'Settings',
     status: 'Status', open: 'Open', pending: 'Pending', snoozed: 'Snoozed', resolved: 'Resolved',
@@ -24,6 +25,7 @@ const STRINGS = {
     you: 'You', customer: 'Customer', language: 'Language', load_failed: 'Could not load: {m}',
   },
   fa: {
+    cc: 'رونوشت', bcc: 'رونوشت پنهان', show_original: 'نمایش کامل ایمیل',
     sign_in: 'ورود', email: 'ایمیل', password: 'گذرواژه', sign_out: 'خروج',
     mine: 'مال من', unassigned: 'بدون مسئول', all: 'همه', inboxes: 'صندوق‌ها', settings: 'تنظیمات',
     status: 'وضعیت', open: 'باز', pending: 'در انتظار', snoozed: 'به تعویق', resolved: 'حل‌شده',
@@ -44,6 +46,7 @@ const STRINGS = {
     you: 'شما', customer: 'مشتری', language: 'زبان', load_failed: 'بارگذاری نشد: {m}',
   },
   ar: {
+    cc: 'نسخة إلى', bcc: 'نسخة مخفية', show_original: 'عرض البريد كاملًا',
     sign_in: 'تسجيل الدخول', email: 'البريد الإلكتروني', password: 'كلمة المرور', sign_out: 'خروج',
     mine: 'محادثاتي', unassigned: 'غير مسندة', all: 'الكل', inboxes: 'صناديق الوارد', settings: 'الإعدادات',
     status: 'الحالة', open: 'مفتوحة', pending: 'معلقة', snoozed: 'مؤجلة', resolved: 'محلولة',

@@ -111,10 +111,16 @@ export class Thread {
     const sender = m.sender_kind === 'contact'
       ? (this.contact && this.contact.name) || t('customer')
       : m.sender_id === this.app.me.id ? t('you') : this.app.userName(m.sender_id) || 'Switchboard';
-    const body = m.html
-      // Email HTML is shown in a sandbox with no scripts, forms or same-origin access.
-      ? h('iframe', { class: 'html-body', sandbox: '', srcdoc: m.html, title: sender, referrerpolicy: 'no-referrer' })
-      : h('div', { class: 'text', dir: 'auto' }, m.text);
+    // Email HTML is shown in a sandbox with no scripts, forms or same-origin access.
+    const frame = () => h('iframe', { class: 'html-body', sandbox: '', srcdoc: m.html, title: sender, referrerpolicy: 'no-referrer' });
+    const email = m.meta && m.meta.email;
+    const body = email && m.html
+      // A customer's mail shows the words they wrote; the whole mail (quoted history, formatting)
+      // is one click away.
+      ? h('div', { class: 'email-body' },
+        h('div', { class: 'text', dir: 'auto' }, m.text),
+        h('details', { class: 'original' }, h('summary', {}, t('show_original')), frame()))
+      : m.html ? frame() : h('div', { class: 'text', dir: 'auto' }, m.text);
     return h('li', { class: `message ${m.direction}`, dataset: { messageId: String(m.id) } },
       h('div', { class: 'meta' },
         h('span', { class: 'channel', title: inbox ? inbox.kind : '' }, channelIcon(inbox && inbox.kind)),
@@ -147,9 +153,15 @@ export class Thread {
       h('button', { role: 'tab', class: 'tab-note', onclick: () => this.setMode('note') }, t('note')));
     this.suggestions = h('ul', { class: 'canned', role: 'listbox', hidden: true });
     this.fileList = h('span', { class: 'files' });
+    // Email replies can copy more people; other channels have one recipient.
+    const inbox = this.app.inboxes.find((i) => i.id === this.conversation.inbox_id);
+    const email = inbox && inbox.kind === 'email';
+    this.cc = h('input', { type: 'text', class: 'copies', dir: 'ltr', placeholder: t('cc'), 'aria-label': t('cc') });
+    this.bcc = h('input', { type: 'text', class: 'copies', dir: 'ltr', placeholder: t('bcc'), 'aria-label': t('bcc') });
+    this.copies = email ? h('div', { class: 'copies-row' }, this.cc, this.bcc) : null;
     const picker = h('input', { type: 'file', multiple: true, hidden: true, onchange: (e) => { this.files.push(...e.target.files); this.renderFiles(); } });
     this.form = h('form', { class: 'composer', onsubmit: (e) => { e.preventDefault(); this.send(); } },
-      this.tabs, this.suggestions, this.input,
+      this.tabs, this.copies, this.suggestions, this.input,
       h('div', { class: 'composer-actions' },
         h('button', { type: 'button', onclick: () => picker.click() }, `📎 ${t('attach')}`), picker, this.fileList,
         h('button', { type: 'submit', class: 'primary send' }, t('send'))));
@@ -219,11 +231,17 @@ export class Thread {
     if (!text && !this.files.length) return;
     const attachments = await Promise.all(this.files.map(async (f) => ({ filename: f.name, content_type: f.type || undefined, data: await fileToBase64(f) })));
     const body = { text, private: this.mode === 'note', attachments };
+    if (this.copies && this.mode === 'reply') {
+      const list = (input) => input.value.split(/[,;\s]+/).map((a) => a.trim()).filter(Boolean);
+      body.cc = list(this.cc);
+      body.bcc = list(this.bcc);
+    }
     this.input.disabled = true;
     try {
       const message = await api(`/conversations/${this.conversation.id}/messages`, { method: 'POST', body });
       if (!this.messages.some((m) => m.id === message.id)) this.messages.push(message);
       this.input.value = '';
+      if (this.copies) { this.cc.value = ''; this.bcc.value = ''; }
       this.files = [];
       this.renderFiles();
       this.renderMessages();

@@ -58,6 +58,10 @@ impl Api {
         Ok(Api { http, base, token })
     }
 
+    pub fn http(&self) -> &reqwest::Client {
+        &self.http
+    }
+
     pub fn token(&self) -> &str {
         &self.token
     }

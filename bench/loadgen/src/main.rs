@@ -7,6 +7,7 @@
 use clap::{Parser, Subcommand};
 
 mod api;
+mod mimeparse;
 mod pool;
 mod procfs;
 mod rawsqlite;
@@ -36,6 +37,8 @@ enum Command {
     Sockets(worker::SocketsArgs),
     /// Insert message rows straight into a SQLite file (WAL, synchronous=FULL).
     RawSqlite(rawsqlite::RawArgs),
+    /// Parse a directory of .eml files with the email connector for a while; JSON rate out.
+    MimeParse(mimeparse::MimeArgs),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -53,5 +56,6 @@ fn main() -> anyhow::Result<()> {
         }
         Command::Sockets(args) => runtime.block_on(worker::run(args)),
         Command::RawSqlite(args) => runtime.block_on(rawsqlite::run(args)),
+        Command::MimeParse(args) => mimeparse::run(args),
     }
 }

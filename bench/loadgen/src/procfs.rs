@@ -16,6 +16,18 @@ pub fn rss_kib(pid: u32) -> Result<u64> {
         .with_context(|| format!("no VmRSS in /proc/{pid}/status"))
 }
 
+/// Peak resident set size of `pid` in KiB (VmHWM of /proc/PID/status).
+pub fn peak_rss_kib(pid: u32) -> Result<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .with_context(|| format!("reading /proc/{pid}/status"))?;
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmHWM:"))
+        .and_then(|rest| rest.split_whitespace().next())
+        .and_then(|kib| kib.parse().ok())
+        .with_context(|| format!("no VmHWM in /proc/{pid}/status"))
+}
+
 /// User plus system CPU time of `pid` in seconds (utime + stime of /proc/PID/stat).
 pub fn cpu_secs(pid: u32) -> Result<f64> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))

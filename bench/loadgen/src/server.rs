@@ -104,6 +104,8 @@ pub struct SwitchboardOptions {
     pub data_dir: Option<PathBuf>,
     /// `--database-url` (PostgreSQL); the embedded SQLite when empty.
     pub database_url: Option<String>,
+    /// More settings, as SWITCHBOARD__SECTION__KEY variables.
+    pub env: Vec<(String, String)>,
 }
 
 impl Server {
@@ -130,6 +132,7 @@ impl Server {
             // Every visitor session comes from one machine: lift the per-address widget limit.
             .env("SWITCHBOARD__WIDGET__REQUESTS_PER_MINUTE", "100000000")
             .env("SWITCHBOARD__LOG__LEVEL", "warn");
+        command.envs(options.env.iter().map(|(k, v)| (k.as_str(), v.as_str())));
         if let Some(url) = &options.database_url {
             command.arg("--database-url").arg(url);
         }

@@ -5,6 +5,7 @@ use anyhow::{bail, Result};
 use crate::report::Row;
 use crate::server::Paths;
 
+mod email;
 mod fanout;
 mod idle;
 mod ingest;
@@ -22,6 +23,8 @@ pub const ALL: &[&str] = &[
     "routing",
     "process",
     "widget-size",
+    "email-sync",
+    "mime-parse",
 ];
 
 /// How big a run is: `--quick` for CI (minutes), full for the README (under 30 minutes).
@@ -64,6 +67,16 @@ impl Mode {
         self.pick(2_000, 30_000)
     }
 
+    /// Mails in the IMAP mailbox the email-sync scenario reads.
+    pub fn mailbox_size(self) -> usize {
+        self.pick(2_000, 50_000)
+    }
+
+    /// Seconds each side parses the MIME mix for.
+    pub fn parse_secs(self) -> u64 {
+        self.pick(2, 8)
+    }
+
     /// Seconds of the fixed 1,000 msg/s phase and of pgbench.
     pub fn fixed_rate_secs(self) -> u64 {
         self.pick(3, 10)
@@ -86,6 +99,8 @@ pub async fn run(name: &str, ctx: &Ctx) -> Result<Vec<Row>> {
         "routing" => routing::run(ctx).await,
         "process" => process::run(ctx).await,
         "widget-size" => widget_size::run(ctx).await,
+        "email-sync" => email::sync(ctx).await,
+        "mime-parse" => email::parse(ctx).await,
         other => bail!("unknown scenario {other:?}; known: {}", ALL.join(", ")),
     }
 }
