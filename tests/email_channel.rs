@@ -478,3 +478,90 @@ async fn a_uidvalidity_change_rereads_the_mailbox_without_duplicates() {
     assert_eq!(incoming, 41, "40 old mails once each, and the new one");
     app.stop().await;
 }
+
+/// What a mailbox sync hands over, kept in memory.
+#[derive(Default)]
+struct Collected {
+    mails: std::sync::Mutex<Vec<(u32, usize)>>,
+    checkpoint: std::sync::Mutex<Option<switchboard_connector_email::Checkpoint>>,
+}
+
+#[async_trait::async_trait]
+impl switchboard_connector_email::MailSink for Collected {
+    async fn checkpoint(
+        &self,
+    ) -> Result<
+        Option<switchboard_connector_email::Checkpoint>,
+        switchboard_connector_email::SinkError,
+    > {
+        Ok(*self.checkpoint.lock().unwrap())
+    }
+    async fn accept(
+        &self,
+        uid: u32,
+        raw: &[u8],
+    ) -> Result<(), switchboard_connector_email::SinkError> {
+        self.mails.lock().unwrap().push((uid, raw.len()));
+        Ok(())
+    }
+    async fn save_checkpoint(
+        &self,
+        c: switchboard_connector_email::Checkpoint,
+    ) -> Result<(), switchboard_connector_email::SinkError> {
+        *self.checkpoint.lock().unwrap() = Some(c);
+        Ok(())
+    }
+}
+
+/// IMAPS and STARTTLS against Dovecot's self-signed certificate: refused by default (the
+/// certificate is not trusted), read in full when the admin accepts it; a wrong password is a
+/// clear login error.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mailboxes_are_read_over_tls_and_starttls() {
+    use switchboard_connector_email::{ImapSettings, MailboxSync, Security};
+    let lab = MailLab::start(None);
+    lab.run("fill", &["marketing@support.test", "30"]);
+    let settings = |port: u16, security: Security, accept: bool, password: &str| -> ImapSettings {
+        serde_json::from_value(json!({"host": "127.0.0.1", "port": port, "security": security,
+            "username": "marketing@support.test", "accept_invalid_certs": accept, "batch_messages": 7}))
+            .map(|mut s: ImapSettings| { s.password = password.into(); s })
+            .unwrap()
+    };
+    for (port, security) in [
+        (lab.imaps_port, Security::Tls),
+        (lab.imap_port, Security::Starttls),
+    ] {
+        let untrusted = MailboxSync::new(settings(port, security, false, "marketing-pass"))
+            .sync_once(&Collected::default())
+            .await;
+        assert!(
+            untrusted.is_err(),
+            "{security:?}: a self-signed certificate is not trusted by default"
+        );
+
+        let sink = Collected::default();
+        let report = MailboxSync::new(settings(port, security, true, "marketing-pass"))
+            .sync_once(&sink)
+            .await
+            .unwrap();
+        assert_eq!(report.fetched, 30, "{security:?}");
+        let uids: Vec<u32> = sink.mails.lock().unwrap().iter().map(|(u, _)| *u).collect();
+        assert_eq!(
+            uids,
+            (1..=30).collect::<Vec<_>>(),
+            "{security:?}: in order, each once"
+        );
+        assert_eq!(sink.checkpoint.lock().unwrap().unwrap().last_uid, 30);
+        // Nothing new: a second pass reads nothing.
+        let again = MailboxSync::new(settings(port, security, true, "marketing-pass"))
+            .sync_once(&sink)
+            .await
+            .unwrap();
+        assert_eq!(again.fetched, 0);
+    }
+    let wrong = MailboxSync::new(settings(lab.imaps_port, Security::Tls, true, "nope"))
+        .sync_once(&Collected::default())
+        .await
+        .unwrap_err();
+    assert!(wrong.to_string().contains("refused the login"), "{wrong}");
+}

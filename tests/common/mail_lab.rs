@@ -14,6 +14,7 @@ use tokio::net::TcpStream;
 pub struct MailLab {
     pub dir: tempfile::TempDir,
     pub imap_port: u16,
+    pub imaps_port: u16,
     pub smtp_port: u16,
 }
 
@@ -48,6 +49,7 @@ impl MailLab {
             .collect();
         MailLab {
             imap_port: env["IMAP_PORT"].parse().unwrap(),
+            imaps_port: env["IMAPS_PORT"].parse().unwrap(),
             smtp_port: env["SMTP_PORT"].parse().unwrap(),
             dir,
         }
