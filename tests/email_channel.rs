@@ -565,3 +565,39 @@ async fn mailboxes_are_read_over_tls_and_starttls() {
         .unwrap_err();
     assert!(wrong.to_string().contains("refused the login"), "{wrong}");
 }
+
+/// Mails of one batch are stored concurrently but in order: a chain of replies fetched together
+/// (each answering the one before, each with a new subject) still lands in one conversation.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_chain_of_replies_fetched_in_one_batch_stays_one_thread() {
+    let lab = MailLab::start(None);
+    let new = lab.dir.path().join("mail/support.test/marketing/new");
+    for i in 0..60 {
+        let parent = if i == 0 {
+            String::new()
+        } else {
+            format!("In-Reply-To: <chain-{}@customer.test>\r\n", i - 1)
+        };
+        let raw = format!(
+            "From: Person {i} <p{i}@customer.test>\r\nTo: marketing@support.test\r\nSubject: Point {i}\r\n\
+             Message-ID: <chain-{i}@customer.test>\r\n{parent}\r\nReply number {i}.\r\n");
+        std::fs::write(new.join(format!("1700000000.M{i:03}P1.lab")), raw).unwrap();
+    }
+    let _ = std::process::Command::new("chown")
+        .arg("-R")
+        .arg("mail:mail")
+        .arg(&new)
+        .status();
+    let app = spawn(Engine::Sqlite).await;
+    let inbox = email_inbox(&app, &lab, "marketing@support.test").await;
+    let list = wait_until(&app, inbox, "the chain", |l| {
+        l.len() == 1 && l[0]["summary"]["last_message"] == "Reply number 59."
+    })
+    .await;
+    let thread = messages(&app, list[0]["id"].as_i64().unwrap()).await;
+    assert_eq!(thread.len(), 60);
+    let texts: Vec<&str> = thread.iter().map(|m| m["text"].as_str().unwrap()).collect();
+    let expected: Vec<String> = (0..60).map(|i| format!("Reply number {i}.")).collect();
+    assert_eq!(texts, expected, "stored in mailbox order");
+    app.stop().await;
+}

@@ -279,6 +279,17 @@ impl MailSink for MailboxSink {
             .map_err(|e| SinkError(format!("mail UID {uid}: {e}")))
     }
 
+    /// SQLite's single writer commits queued writes in the order they were queued, so mails
+    /// started in UID order are stored in that order and share commits. PostgreSQL commits
+    /// concurrent transactions independently: one at a time there, so that a reply never
+    /// races past the mail it answers.
+    fn concurrency(&self) -> usize {
+        match self.channel.store.engine() {
+            crate::store::Engine::Sqlite => 32,
+            crate::store::Engine::Postgres => 1,
+        }
+    }
+
     async fn save_checkpoint(&self, checkpoint: Checkpoint) -> Result<(), SinkError> {
         self.channel
             .store

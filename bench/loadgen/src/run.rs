@@ -100,9 +100,12 @@ pub async fn run(args: RunArgs) -> Result<bool> {
 /// What the numbers were measured on.
 fn machine() -> serde_json::Value {
     let read = |path: &str| std::fs::read_to_string(path).unwrap_or_default();
-    let cores = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(0);
+    // The machine's processors, not this process's affinity: the generator is pinned to one core
+    // (available_parallelism would say 1).
+    let cores = read("/proc/cpuinfo")
+        .lines()
+        .filter(|l| l.starts_with("processor"))
+        .count();
     let mem_kib: u64 = read("/proc/meminfo")
         .lines()
         .find_map(|l| l.strip_prefix("MemTotal:"))

@@ -83,6 +83,12 @@ pub trait MailSink: Send + Sync {
     /// Stores one mail. `Ok` means committed: only then may the checkpoint pass it.
     async fn accept(&self, uid: u32, raw: &[u8]) -> Result<(), SinkError>;
     async fn save_checkpoint(&self, checkpoint: Checkpoint) -> Result<(), SinkError>;
+    /// How many mails of a batch may be in `accept` at once. They are always started in UID
+    /// order; more than one only pays when the sink commits them in that order (a store that
+    /// folds queued writes into one commit), or a reply could be stored before what it answers.
+    fn concurrency(&self) -> usize {
+        1
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -251,17 +257,26 @@ impl MailboxSync {
         batch: &[(u32, u64)],
     ) -> Result<u64, ImapError> {
         let set = uid_set(batch.iter().map(|(uid, _)| *uid));
-        let mut fetches = timed(session.uid_fetch(&set, "(UID BODY.PEEK[])")).await??;
+        let fetches = timed(session.uid_fetch(&set, "(UID BODY.PEEK[])")).await??;
+        // Mails are handed on as they arrive, in order, several in flight when the sink allows.
+        let mut accepted = fetches
+            .map(|fetch| async move {
+                let fetch = fetch?;
+                let stored: u64 = match (fetch.uid, fetch.body()) {
+                    (Some(uid), Some(body)) => {
+                        sink.accept(uid, body).await?;
+                        1
+                    }
+                    _ => 0,
+                };
+                Ok::<u64, ImapError>(stored)
+            })
+            .buffered(sink.concurrency().max(1));
         let mut committed = 0;
         loop {
-            let next = timed(fetches.next()).await?;
-            let Some(fetch) = next else { break };
-            let fetch = fetch?;
-            let (Some(uid), Some(body)) = (fetch.uid, fetch.body()) else {
-                continue;
-            };
-            sink.accept(uid, body).await?;
-            committed += 1;
+            let next = timed(accepted.next()).await?;
+            let Some(result) = next else { break };
+            committed += result?;
         }
         Ok(committed)
     }

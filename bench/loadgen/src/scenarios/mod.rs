@@ -8,6 +8,7 @@ use crate::server::Paths;
 mod email;
 mod fanout;
 mod idle;
+mod inbox_scale;
 mod ingest;
 mod paced;
 mod process;
@@ -21,6 +22,7 @@ pub const ALL: &[&str] = &[
     "ingest-sqlite",
     "ingest-postgres",
     "routing",
+    "inbox-scale",
     "process",
     "widget-size",
     "email-sync",
@@ -67,6 +69,11 @@ impl Mode {
         self.pick(2_000, 30_000)
     }
 
+    /// Conversations in the two stores of the inbox-scale scenario (ten messages each).
+    pub fn inbox_sizes(self) -> [u64; 2] {
+        self.pick([2_000, 20_000], [100_000, 1_000_000])
+    }
+
     /// Mails in the IMAP mailbox the email-sync scenario reads.
     pub fn mailbox_size(self) -> usize {
         self.pick(2_000, 50_000)
@@ -97,6 +104,7 @@ pub async fn run(name: &str, ctx: &Ctx) -> Result<Vec<Row>> {
         "ingest-sqlite" => ingest::run_sqlite(ctx).await,
         "ingest-postgres" => ingest::run_postgres(ctx).await,
         "routing" => routing::run(ctx).await,
+        "inbox-scale" => inbox_scale::run(ctx).await,
         "process" => process::run(ctx).await,
         "widget-size" => widget_size::run(ctx).await,
         "email-sync" => email::sync(ctx).await,
