@@ -197,7 +197,16 @@ async fn measure_http(api: &Api, base: &str, conversations: u64, secs: u64) -> R
     Ok(m)
 }
 
+/// The summaries of a page of conversations, as the list endpoint asks for them: one query.
+async fn summaries(c: &mut SqliteConnection, ids: &[i64]) -> Result<()> {
+    let list: Vec<String> = ids.iter().map(i64::to_string).collect();
+    let sql = SUMMARY_SQL.replace("c.id = ?3", &format!("c.id IN ({})", list.join(", ")));
+    sqlx::query(&sql).bind(1i64).bind(1i64).fetch_all(c).await?;
+    Ok(())
+}
+
 async fn measure_raw(db: &Path, conversations: u64, secs: u64) -> Result<Measured> {
+    use sqlx::Row as _;
     let mut c = SqliteConnection::connect(&format!("sqlite://{}?mode=ro", db.display())).await?;
     let mut m = Measured {
         list: Latency::default(),
@@ -206,41 +215,38 @@ async fn measure_raw(db: &Path, conversations: u64, secs: u64) -> Result<Measure
     };
     let deadline = Instant::now() + Duration::from_secs(secs);
     let mut i: u64 = 0;
+    let next_page = LIST_SQL.replace(
+        "status = 'open'",
+        "status = 'open' AND (last_activity_at, id) < (?3, ?4)",
+    );
     while Instant::now() < deadline {
         let t = Instant::now();
-        let rows: Vec<(i64, i64)> = sqlx::query_as(&LIST_SQL.replace("SELECT id, workspace_id", "SELECT id, last_activity_at, workspace_id").replace(", inbox_id, contact_id, status, assignee_id, team_id, priority, labels, subject, created_at, last_activity_at, waiting_since, first_reply_at, resolved_at, snoozed_until", ""))
-            .bind(1i64).bind(PAGE).fetch_all(&mut c).await?;
-        for (id, _) in &rows {
-            sqlx::query(SUMMARY_SQL)
-                .bind(1i64)
-                .bind(1i64)
-                .bind(id)
-                .fetch_all(&mut c)
-                .await?;
-        }
+        let rows = sqlx::query(LIST_SQL)
+            .bind(1i64)
+            .bind(PAGE)
+            .fetch_all(&mut c)
+            .await?;
+        let ids: Vec<i64> = rows.iter().map(|r| r.get::<i64, _>(0)).collect();
+        summaries(&mut c, &ids).await?;
         m.list.record_micros(t.elapsed().as_micros() as u64);
+
+        let last = rows.last().context("no open conversations")?;
+        let (id, at): (i64, i64) = (last.get(0), last.get(11));
         let t = Instant::now();
-        let (at, id) = *rows.last().context("no open conversations")?;
-        let page = sqlx::query(&LIST_SQL.replace(
-            "status = 'open'",
-            "status = 'open' AND (last_activity_at, id) < (?3, ?4)",
-        ))
-        .bind(1i64)
-        .bind(PAGE)
-        .bind(at)
-        .bind(id)
-        .fetch_all(&mut c)
-        .await?;
-        for row in &page {
-            let id: i64 = sqlx::Row::get(row, 0);
-            sqlx::query(SUMMARY_SQL)
-                .bind(1i64)
-                .bind(1i64)
-                .bind(id)
-                .fetch_all(&mut c)
-                .await?;
+        let page = sqlx::query(&next_page)
+            .bind(1i64)
+            .bind(PAGE)
+            .bind(at)
+            .bind(id)
+            .fetch_all(&mut c)
+            .await?;
+        if page.is_empty() {
+            bail!("the raw next page is empty");
         }
+        let ids: Vec<i64> = page.iter().map(|r| r.get::<i64, _>(0)).collect();
+        summaries(&mut c, &ids).await?;
         m.page.record_micros(t.elapsed().as_micros() as u64);
+
         let t = Instant::now();
         let conversation = 1 + (i * 7_919) % conversations;
         let rows = sqlx::query(MESSAGES_SQL)
@@ -252,10 +258,15 @@ async fn measure_raw(db: &Path, conversations: u64, secs: u64) -> Result<Measure
             .await?;
         let ids: Vec<String> = rows
             .iter()
-            .map(|r| sqlx::Row::get::<i64, _>(r, 0).to_string())
+            .map(|r| r.get::<i64, _>(0).to_string())
             .collect();
-        sqlx::query(&format!("SELECT id, message_id, filename, content_type, size, url FROM attachments WHERE message_id IN ({}) ORDER BY id", ids.join(",")))
-            .fetch_all(&mut c).await?;
+        sqlx::query(&format!(
+            "SELECT id, message_id, filename, content_type, size, url FROM attachments \
+             WHERE message_id IN ({}) ORDER BY id",
+            ids.join(",")
+        ))
+        .fetch_all(&mut c)
+        .await?;
         m.messages.record_micros(t.elapsed().as_micros() as u64);
         i += 1;
     }
