@@ -41,31 +41,32 @@ async fn spawn(engine: Engine) -> TestApp {
     .await
 }
 
-/// The inbox's conversations, newest activity first.
-async fn conversations(app: &TestApp, inbox: i64) -> Vec<Value> {
-    app.get(
-        &format!("/api/v1/conversations?inbox={inbox}&limit=100"),
-        Some(&app.token),
-    )
-    .await
-    .expect_status(200)
-    .json["data"]
+/// The items of one page of a list endpoint, as the owner sees them.
+async fn items(app: &TestApp, path: &str) -> Vec<Value> {
+    app.get(path, Some(&app.token))
+        .await
+        .expect_status(200)
+        .json["data"]
         .as_array()
         .cloned()
         .unwrap_or_default()
 }
 
-async fn messages(app: &TestApp, conversation: i64) -> Vec<Value> {
-    app.get(
-        &format!("/api/v1/conversations/{conversation}/messages?limit=200"),
-        Some(&app.token),
+/// The inbox's conversations, newest activity first.
+async fn conversations(app: &TestApp, inbox: i64) -> Vec<Value> {
+    items(
+        app,
+        &format!("/api/v1/conversations?inbox={inbox}&limit=100"),
     )
     .await
-    .expect_status(200)
-    .json["data"]
-        .as_array()
-        .cloned()
-        .unwrap()
+}
+
+async fn messages(app: &TestApp, conversation: i64) -> Vec<Value> {
+    items(
+        app,
+        &format!("/api/v1/conversations/{conversation}/messages?limit=200"),
+    )
+    .await
 }
 
 /// Waits until `check` holds for the inbox's conversations.

@@ -4,28 +4,26 @@ use std::sync::OnceLock;
 
 use anyhow::{Context, Result};
 
-/// Resident set size of `pid` in KiB (VmRSS of /proc/PID/status).
-pub fn rss_kib(pid: u32) -> Result<u64> {
+/// A KiB figure of /proc/PID/status, such as "VmRSS" or "VmHWM".
+fn status_kib(pid: u32, field: &str) -> Result<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status"))
         .with_context(|| format!("reading /proc/{pid}/status"))?;
     status
         .lines()
-        .find_map(|line| line.strip_prefix("VmRSS:"))
+        .find_map(|line| line.strip_prefix(field)?.strip_prefix(':'))
         .and_then(|rest| rest.split_whitespace().next())
         .and_then(|kib| kib.parse().ok())
-        .with_context(|| format!("no VmRSS in /proc/{pid}/status"))
+        .with_context(|| format!("no {field} in /proc/{pid}/status"))
 }
 
-/// Peak resident set size of `pid` in KiB (VmHWM of /proc/PID/status).
+/// Resident set size of `pid` in KiB.
+pub fn rss_kib(pid: u32) -> Result<u64> {
+    status_kib(pid, "VmRSS")
+}
+
+/// Peak resident set size of `pid` in KiB.
 pub fn peak_rss_kib(pid: u32) -> Result<u64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .with_context(|| format!("reading /proc/{pid}/status"))?;
-    status
-        .lines()
-        .find_map(|line| line.strip_prefix("VmHWM:"))
-        .and_then(|rest| rest.split_whitespace().next())
-        .and_then(|kib| kib.parse().ok())
-        .with_context(|| format!("no VmHWM in /proc/{pid}/status"))
+    status_kib(pid, "VmHWM")
 }
 
 /// User plus system CPU time of `pid` in seconds (utime + stime of /proc/PID/stat).

@@ -148,6 +148,7 @@ const MESSAGES_SQL: &str =
     sender_id, text, html, external_id, status, error, created_at, meta FROM messages \
     WHERE workspace_id = ?1 AND conversation_id = ?2 AND id > ?3 ORDER BY id LIMIT ?4";
 
+#[derive(Default)]
 struct Measured {
     list: Latency,
     page: Latency,
@@ -155,11 +156,7 @@ struct Measured {
 }
 
 async fn measure_http(api: &Api, base: &str, conversations: u64, secs: u64) -> Result<Measured> {
-    let mut m = Measured {
-        list: Latency::default(),
-        page: Latency::default(),
-        messages: Latency::default(),
-    };
+    let mut m = Measured::default();
     let deadline = Instant::now() + Duration::from_secs(secs);
     let mut i: u64 = 0;
     let get = |url: String| async move {
@@ -208,11 +205,7 @@ async fn summaries(c: &mut SqliteConnection, ids: &[i64]) -> Result<()> {
 async fn measure_raw(db: &Path, conversations: u64, secs: u64) -> Result<Measured> {
     use sqlx::Row as _;
     let mut c = SqliteConnection::connect(&format!("sqlite://{}?mode=ro", db.display())).await?;
-    let mut m = Measured {
-        list: Latency::default(),
-        page: Latency::default(),
-        messages: Latency::default(),
-    };
+    let mut m = Measured::default();
     let deadline = Instant::now() + Duration::from_secs(secs);
     let mut i: u64 = 0;
     let next_page = LIST_SQL.replace(

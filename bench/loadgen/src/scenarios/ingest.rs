@@ -32,6 +32,8 @@ struct Measured {
     frame: Latency,
     request: Latency,
     fixed_sent: u64,
+    /// How many of the fixed-rate messages reached the console within the wait.
+    fixed_seen: u64,
     fixed: Latency,
 }
 
@@ -116,12 +118,21 @@ fn rows(scenario: &str, m: &Measured) -> Vec<Row> {
                 m.request.quantile_ms(0.99)
             )),
         Row::new(scenario, "p99 request → console frame at 1,000 msg/s", fixed_p99, "ms")
-            .target("< 10 ms", fixed_p99 < 10.0)
+            .target("< 10 ms", fixed_p99 < 10.0 && m.fixed_seen == m.fixed_sent)
             .note(format!(
-                "{} messages; p50 {:.2} ms, max {:.2} ms",
+                "{} messages; p50 {:.2} ms, max {:.2} ms{}",
                 m.fixed_sent,
                 m.fixed.quantile_ms(0.5),
-                m.fixed.quantile_ms(1.0)
+                m.fixed.quantile_ms(1.0),
+                if m.fixed_seen < m.fixed_sent {
+                    format!(
+                        "; it fell behind: only {} of {} reached the console within 60 s \
+                         (percentiles are of those)",
+                        m.fixed_seen, m.fixed_sent
+                    )
+                } else {
+                    String::new()
+                }
             )),
     ]
 }
@@ -218,7 +229,12 @@ async fn measure(ctx: &Ctx, server: &Server) -> Result<Measured> {
             fixed.first_error.unwrap_or_default()
         );
     }
-    arrived(&counters, fixed.sent, Duration::from_secs(60)).await?;
+    // A server that cannot keep up shows it here: what did not arrive in time is a number to
+    // report, not a broken scenario.
+    let fixed_seen = match arrived(&counters, fixed.sent, Duration::from_secs(60)).await {
+        Ok(()) => fixed.sent,
+        Err(_) => counters.latency_count(),
+    };
     reader.abort();
     let request = request.lock().map(|l| l.clone()).unwrap_or_default();
     Ok(Measured {
@@ -228,6 +244,7 @@ async fn measure(ctx: &Ctx, server: &Server) -> Result<Measured> {
         frame,
         request,
         fixed_sent: fixed.sent,
+        fixed_seen,
         fixed: counters.latency(),
     })
 }
