@@ -5,7 +5,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { join } from 'node:path';
-import { Hub, OWNER, browser, consoleFor, shots } from './harness.js';
+import { Hub, OWNER, browser, consoleFor, freePort, shots } from './harness.js';
 
 let hub; let b; let page; let inbox; let smtpPort;
 
@@ -32,7 +32,7 @@ function deliver(port, from, to, raw) {
 }
 
 before(async () => {
-  smtpPort = 20000 + Math.floor(Math.random() * 20000);
+  smtpPort = await freePort();
   hub = await Hub.start({ SWITCHBOARD__EMAIL__INBOUND_SMTP_ADDR: `127.0.0.1:${smtpPort}` });
   b = await browser();
   inbox = await hub.call('POST', '/api/v1/inboxes', { name: 'Support mail', kind: 'email', email: { address: 'help@acme.test' } });
@@ -55,7 +55,7 @@ test('a customer\'s mail shows their words; the quoted history is one click away
     '<p>Thanks, the new part <b>fits</b>.</p><blockquote>Try the new part.</blockquote><script>alert(1)</script>', '--b--',
   ].join('\n'));
   const row = page.locator('.conversation-list .row', { hasText: 'Thanks, the new part fits.' });
-  await row.waitFor({ timeout: 5000 });
+  await row.waitFor({ timeout: 10000 });
   await row.click();
   const message = page.locator('.message.incoming').last();
   await message.locator('.text', { hasText: 'Thanks, the new part fits.' }).waitFor();

@@ -16,7 +16,7 @@ mkdirSync(shots, { recursive: true });
 
 export const OWNER = { email: 'owner@example.com', password: 'correct horse battery staple' };
 
-function freePort() {
+export function freePort() {
   return new Promise((resolve) => {
     const s = net.createServer().listen(0, '127.0.0.1', () => {
       const { port } = s.address();
