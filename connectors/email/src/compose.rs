@@ -231,6 +231,47 @@ mod tests {
     }
 
     #[test]
+    fn attachments_and_blind_copies_go_out_right() {
+        let mut d = draft();
+        d.bcc = vec!["audit@acme.test".into()];
+        d.attachments = vec![DraftAttachment {
+            filename: "invoice.pdf".into(),
+            content_type: "application/pdf".into(),
+            data: b"%PDF-1.4 tiny".to_vec(),
+        }];
+        let message = compose(&d).unwrap();
+        let envelope: Vec<String> = message
+            .envelope()
+            .to()
+            .iter()
+            .map(|a| a.to_string())
+            .collect();
+        assert!(
+            envelope.contains(&"audit@acme.test".to_string()),
+            "BCC is a recipient: {envelope:?}"
+        );
+        let raw = String::from_utf8(message.formatted()).unwrap();
+        assert!(
+            !raw.contains("audit@acme.test"),
+            "but not a header anyone sees"
+        );
+        let tags = crate::ThreadTags::new(b"k".to_vec());
+        let parsed = crate::parse_mail(
+            raw.as_bytes(),
+            &crate::ParseContext {
+                tags: &tags,
+                own_addresses: &[],
+            },
+        );
+        assert_eq!(parsed.message.attachments.len(), 1);
+        assert_eq!(parsed.message.attachments[0].filename, "invoice.pdf");
+        assert_eq!(
+            parsed.message.attachments[0].source,
+            switchboard_connector_core::AttachmentSource::Inline(b"%PDF-1.4 tiny".to_vec())
+        );
+    }
+
+    #[test]
     fn bad_addresses_are_refused_clearly() {
         let mut d = draft();
         d.to = vec![(None, "not an address".into())];
