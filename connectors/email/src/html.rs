@@ -1,5 +1,7 @@
 //! Email HTML made safe to show: ammonia keeps the formatting and drops scripts, event handlers,
-//! forms, styles that can escape their box and every URL scheme that could run code.
+//! forms, frames and every URL scheme that could run code. Inline `style` is kept (mail layout
+//! depends on it); the console shows the result in a sandboxed iframe, so a style cannot reach
+//! beyond that frame. Remote images are kept too, and load when an agent opens the whole mail.
 
 use std::collections::HashSet;
 
