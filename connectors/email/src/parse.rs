@@ -130,6 +130,18 @@ fn read(raw: &[u8], mail: &Message<'_>, cx: &ParseContext<'_>) -> ParsedMail {
         });
     }
 
+    // mail-parser ends a part at any line that starts with its boundary, even one that goes on
+    // with more characters (not a delimiter by RFC 2046), and the rest of that part is lost.
+    // When such a line is there, the whole mail goes along as it came.
+    let ambiguous = ambiguous_boundary(raw, mail);
+    if ambiguous {
+        attachments.push(InboundAttachment {
+            filename: "original.eml".into(),
+            content_type: "message/rfc822".into(),
+            source: AttachmentSource::Inline(raw.to_vec()),
+        });
+    }
+
     let own_html = html_body(mail);
     let html = match own_html {
         Some(h) if h.len() <= html::MAX_HTML_BYTES => Some(html::sanitize(&h)),
@@ -209,6 +221,7 @@ fn read(raw: &[u8], mail: &Message<'_>, cx: &ParseContext<'_>) -> ParsedMail {
             "automatic": kind == MailKind::Automatic,
             "quoted_text": !folded.is_empty(),
             "unreadable": unreadable,
+            "ambiguous_mime": ambiguous,
         }
     });
     let message = InboundMessage {
@@ -229,6 +242,31 @@ fn read(raw: &[u8], mail: &Message<'_>, cx: &ParseContext<'_>) -> ParsedMail {
         kind,
         unreadable,
     }
+}
+
+/// Whether a body line starts with a multipart boundary but goes on with more than the closing
+/// `--` and whitespace: a line a lenient parser takes for a delimiter and loses text at.
+fn ambiguous_boundary(raw: &[u8], mail: &Message<'_>) -> bool {
+    let boundaries: Vec<String> = mail
+        .parts
+        .iter()
+        .filter_map(|p| p.content_type())
+        .filter(|ct| ct.ctype().eq_ignore_ascii_case("multipart"))
+        .filter_map(|ct| ct.attribute("boundary"))
+        .map(|b| format!("--{b}"))
+        .collect();
+    if boundaries.is_empty() {
+        return false;
+    }
+    raw.split(|b| *b == b'\n').any(|line| {
+        boundaries.iter().any(|b| {
+            line.strip_prefix(b.as_bytes()).is_some_and(|rest| {
+                let rest = String::from_utf8_lossy(rest);
+                let rest = rest.trim_end();
+                !rest.is_empty() && rest != "--"
+            })
+        })
+    })
 }
 
 /// Control characters (NUL above all) have no place in a header or a database text column.
@@ -677,6 +715,27 @@ mod tests {
         let b = cx_parse("From: a@b.test\r\n\r\nhello");
         assert!(a.message.external_id.starts_with("sha256:"));
         assert_eq!(a.message.external_id, b.message.external_id);
+    }
+
+    #[test]
+    fn a_line_that_only_looks_like_a_boundary_loses_nothing() {
+        let raw = "From: a@b.test\r\nSubject: x\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"bnd\"\r\n\r\n\
+            --bnd\r\nContent-Type: text/plain\r\n\r\nfirst line\r\n--bndx goes on\r\nthe words after\r\n--bnd--\r\n";
+        let mail = cx_parse(raw);
+        let original = mail
+            .message
+            .attachments
+            .iter()
+            .find(|a| a.filename == "original.eml")
+            .expect("kept whole");
+        match &original.source {
+            AttachmentSource::Inline(bytes) => assert_eq!(bytes, raw.as_bytes()),
+            other => panic!("{other:?}"),
+        }
+        // An ordinary multipart mail is not flagged.
+        let plain = "From: a@b.test\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"bnd\"\r\n\r\n\
+            --bnd\r\nContent-Type: text/plain\r\n\r\nhello\r\n--bnd--  \r\n";
+        assert!(cx_parse(plain).message.attachments.is_empty());
     }
 
     #[test]
