@@ -11,7 +11,7 @@ use std::time::Duration;
 use tokio::sync::{watch, Notify};
 
 use super::decide::{Agent, Conversation, Decision, Reason, Snapshot};
-use super::policy::RoutingPolicy;
+use super::policy::{Mode, RoutingPolicy};
 use crate::bus::EventBus;
 use crate::domain::{now_millis, ConversationStatus, Id};
 use crate::store::{Store, StoreError};
@@ -105,6 +105,11 @@ pub fn snapshot(data: crate::store::RoutingData, now: i64) -> Snapshot {
     snapshot
 }
 
+/// Whether a stored policy hands out conversations by itself (anything but a shared queue).
+fn automatic(policy: &str) -> bool {
+    serde_json::from_str::<RoutingPolicy>(policy).is_ok_and(|p| p.mode != Mode::Manual)
+}
+
 impl Router {
     pub fn new(store: Arc<dyn Store>, bus: Arc<dyn EventBus>) -> Self {
         Router { store, bus }
@@ -112,6 +117,13 @@ impl Router {
 
     /// Routes one workspace until nothing more can be done. Returns the decisions applied.
     pub async fn drain(&self, workspace_id: Id) -> Result<usize, StoreError> {
+        // Shared queues (manual inboxes, the default) never get a decision: a workspace without
+        // an automatic inbox is not worth a snapshot, which reads every open conversation and
+        // under steady ingest would be read again after every message.
+        let policies = self.store.routing().policies(workspace_id).await?;
+        if !policies.iter().any(|(_, policy)| automatic(policy)) {
+            return Ok(0);
+        }
         let mut applied = 0;
         // Each pass applies what the rules decided; a decision another router got to first is
         // skipped, and the next pass sees the world as it now is.

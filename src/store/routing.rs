@@ -38,6 +38,8 @@ pub struct RoutingData {
 pub trait RoutingStore: Send + Sync {
     async fn set_policy(&self, workspace_id: Id, inbox_id: Id, policy: &str) -> Result<()>;
     async fn policy(&self, workspace_id: Id, inbox_id: Id) -> Result<Option<String>>;
+    /// Every inbox policy of the workspace, as stored: (inbox id, policy JSON).
+    async fn policies(&self, workspace_id: Id) -> Result<Vec<(Id, String)>>;
     async fn set_agent(&self, workspace_id: Id, agent: AgentRouting) -> Result<()>;
     async fn agent(&self, workspace_id: Id, user_id: Id) -> Result<AgentRouting>;
     async fn routing_data(&self, workspace_id: Id, recent_since: Millis) -> Result<RoutingData>;

@@ -46,6 +46,16 @@ impl RoutingStore for EngineStore {
         .await?)
     }
 
+    async fn policies(&self, workspace_id: Id) -> Result<Vec<(Id, String)>> {
+        let mut c = self.reader().await?;
+        Ok(sqlx::query_as::<Db, (i64, String)>(
+            "SELECT inbox_id, policy FROM routing_policies WHERE workspace_id = $1",
+        )
+        .bind(workspace_id)
+        .fetch_all(&mut *c)
+        .await?)
+    }
+
     async fn set_agent(&self, workspace_id: Id, agent: AgentRouting) -> Result<()> {
         self.write(move |c| {
             Box::pin(async move {
