@@ -176,7 +176,10 @@ impl Application {
         let visitor_tokens =
             crate::widget::VisitorTokens::new(secrets.subkey("switchboard visitor tokens v1"));
         let gateway = &settings.gateway;
-        let console_hub = crate::gateway::hub::ConsoleHub::new(gateway.send_queue);
+        let console_hub = crate::gateway::hub::ConsoleHub::with_replay_window(
+            gateway.send_queue,
+            gateway.replay_window,
+        );
         let console_task = tokio::spawn(console_hub.clone().run(
             bus.clone(),
             signals.clone(),

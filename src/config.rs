@@ -74,6 +74,8 @@ pub struct RoutingSettings {
 #[serde(deny_unknown_fields)]
 pub struct GatewaySettings {
     pub replay_limit: i64,
+    /// Recent events kept in memory per workspace (while it has consoles) for resuming consoles.
+    pub replay_window: usize,
     pub send_queue: usize,
     pub ping_secs: u64,
     pub silence_secs: u64,

@@ -10,7 +10,8 @@ use futures::{Sink, SinkExt, Stream, StreamExt};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::hub::{Audience, Push, Registration};
+use super::hub::{event_frame, Audience, ConsoleHub, Push, Registration};
+use super::recent::{Recorded, Replay};
 use crate::bus::EventBus;
 use crate::domain::{now_millis, Id, PresenceStatus};
 use crate::signals::{Signals, Typing, Typist};
@@ -95,6 +96,9 @@ struct Connection<S> {
     principal: Principal,
     token_hash: Vec<u8>,
     sink: S,
+    /// The hub's memory of recent events: resumes are served from it when it reaches back far
+    /// enough.
+    hub: Arc<ConsoleHub>,
     /// The newest event this console has been sent (or told it need not replay).
     last_sent: i64,
     last_touch: Instant,
@@ -120,6 +124,10 @@ impl<S: Sink<Outgoing> + Unpin> Connection<S> {
             .await?;
             return Ok(false);
         }
+        if self.replay_from_memory(after, audience).await? {
+            return Ok(true);
+        }
+        metrics::counter!("switchboard_console_replays_total", "source" => "log").increment(1);
         let mut cursor = after.max(0);
         loop {
             let batch = self
@@ -138,6 +146,72 @@ impl<S: Sink<Outgoing> + Unpin> Connection<S> {
         }
         self.last_sent = self.last_sent.max(cursor);
         Ok(true)
+    }
+
+    /// Replays from the hub's window of recent events when it holds, or can be made to hold,
+    /// everything after `after`; false when the log must be read for this console alone.
+    async fn replay_from_memory(
+        &mut self,
+        after: i64,
+        audience: &Audience,
+    ) -> Result<bool, ConnectionError> {
+        let workspace_id = self.principal.workspace_id();
+        // Bounded: each round serves, gives up, or fills a gap in front of the window (which
+        // moves only backwards, and never past the window's capacity).
+        for _ in 0..8 {
+            match self.hub.replay(workspace_id, after, audience) {
+                Replay::Frames { frames, newest } => {
+                    metrics::counter!("switchboard_console_replays_total", "source" => "memory")
+                        .increment(1);
+                    for frame in frames {
+                        self.send(Outgoing::Text(frame)).await?;
+                    }
+                    self.last_sent = self.last_sent.max(newest);
+                    return Ok(true);
+                }
+                Replay::Unavailable => return Ok(false),
+                Replay::Missing { .. } => {
+                    let hub = self.hub.clone();
+                    let _turn = hub.backfill_turn().await;
+                    // Whoever had the turn before may have read this gap already.
+                    if let Replay::Missing { floor } = hub.replay(workspace_id, after, audience) {
+                        metrics::counter!("switchboard_console_backfills_total").increment(1);
+                        let older = self.read_log(workspace_id, after, floor).await?;
+                        hub.prepend(workspace_id, floor, after, older);
+                    }
+                }
+            }
+        }
+        Ok(false)
+    }
+
+    /// The log's events `(after, until]`, as the replay window keeps them.
+    async fn read_log(
+        &self,
+        workspace_id: Id,
+        after: i64,
+        until: i64,
+    ) -> Result<Vec<Recorded>, ConnectionError> {
+        let mut older = Vec::new();
+        let mut cursor = after;
+        while cursor < until {
+            let batch = self
+                .ctx
+                .store
+                .events_after(workspace_id, cursor, 500)
+                .await?;
+            let Some(last) = batch.last().map(|e| e.seq) else {
+                break;
+            };
+            older.extend(
+                batch
+                    .iter()
+                    .filter(|e| e.seq <= until)
+                    .map(|e| Recorded::new(e, event_frame(e))),
+            );
+            cursor = last;
+        }
+        Ok(older)
     }
 
     async fn on_client(&mut self, raw: &str, audience: &Audience) -> Result<bool, ConnectionError> {
@@ -254,6 +328,7 @@ where
         principal,
         token_hash,
         sink,
+        hub: registration.hub(),
         last_sent: current,
         last_touch: Instant::now(),
     };

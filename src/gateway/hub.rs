@@ -10,6 +10,7 @@ use std::sync::{Arc, Mutex};
 use axum::extract::ws::Utf8Bytes;
 use tokio::sync::mpsc;
 
+use super::recent::{RecentEvents, Recorded, Replay};
 use crate::bus::EventBus;
 use crate::domain::{Event, Id};
 use crate::signals::{Signals, Typing, Typist};
@@ -32,10 +33,22 @@ pub struct Audience {
 
 impl Audience {
     pub fn sees(&self, event: &Event) -> bool {
-        if event.kind == "conversation.read" {
-            return event.payload.get("user_id").and_then(|v| v.as_i64()) == Some(self.user_id);
+        let reader = (event.kind == "conversation.read").then(|| {
+            event
+                .payload
+                .get("user_id")
+                .and_then(|v| v.as_i64())
+                .unwrap_or(0)
+        });
+        self.sees_parts(event.inbox_id, reader)
+    }
+
+    /// `sees` from what it depends on: the event's inbox, and for a read marker its reader.
+    pub fn sees_parts(&self, inbox_id: Option<Id>, reader: Option<Id>) -> bool {
+        if let Some(reader) = reader {
+            return reader == self.user_id;
         }
-        match event.inbox_id {
+        match inbox_id {
             None => true,
             Some(inbox) => self.admin || self.inboxes.contains(&inbox),
         }
@@ -52,16 +65,24 @@ struct Socket {
     tx: mpsc::Sender<Push>,
 }
 
-#[derive(Default)]
 struct Registry {
     next_id: u64,
     by_workspace: HashMap<Id, Vec<Socket>>,
+    /// Under the same lock as the sockets: an event is recorded before it is fanned out, so a
+    /// console registering in between finds it in one place or both, never in neither.
+    recent: RecentEvents,
 }
 
 pub struct ConsoleHub {
     registry: Mutex<Registry>,
     queue: usize,
+    /// One console at a time reads a gap in front of the replay window from the store; the
+    /// others wait and then find it filled.
+    backfill: tokio::sync::Mutex<()>,
 }
+
+/// Events kept in memory per workspace for resuming consoles when not configured.
+pub const DEFAULT_REPLAY_WINDOW: usize = 10_000;
 
 /// A socket's place in the hub; dropping it unregisters the socket.
 pub struct Registration {
@@ -72,6 +93,11 @@ pub struct Registration {
 }
 
 impl Registration {
+    /// The hub this socket is registered with (for replaying from its memory).
+    pub fn hub(&self) -> Arc<ConsoleHub> {
+        self.hub.clone()
+    }
+
     /// Membership changed (an inbox added or removed): hear about the new set from now on.
     pub fn set_audience(&self, audience: Audience) {
         let mut registry = self.hub.lock();
@@ -98,7 +124,8 @@ impl Drop for Registration {
     }
 }
 
-fn event_frame(event: &Event) -> Utf8Bytes {
+/// The frame of an event, the same bytes for every console (live and replayed from memory).
+pub fn event_frame(event: &Event) -> Utf8Bytes {
     serde_json::json!({"v": 1, "type": "event", "event": event})
         .to_string()
         .into()
@@ -106,10 +133,45 @@ fn event_frame(event: &Event) -> Utf8Bytes {
 
 impl ConsoleHub {
     pub fn new(queue: usize) -> Arc<Self> {
+        Self::with_replay_window(queue, DEFAULT_REPLAY_WINDOW)
+    }
+
+    /// A hub that keeps up to `window` recent events per workspace in memory for resuming
+    /// consoles (0: every resume reads the store).
+    pub fn with_replay_window(queue: usize, window: usize) -> Arc<Self> {
         Arc::new(ConsoleHub {
-            registry: Mutex::new(Registry::default()),
+            registry: Mutex::new(Registry {
+                next_id: 0,
+                by_workspace: HashMap::new(),
+                recent: RecentEvents::new(window),
+            }),
             queue: queue.max(1),
+            backfill: tokio::sync::Mutex::new(()),
         })
+    }
+
+    /// What a console that last saw `after` gets from memory (see [`RecentEvents::replay`]).
+    pub fn replay(&self, workspace_id: Id, after: i64, audience: &Audience) -> Replay {
+        self.lock().recent.replay(workspace_id, after, audience)
+    }
+
+    /// Waits for the turn to read a gap in front of the replay window from the store.
+    pub async fn backfill_turn(&self) -> tokio::sync::MutexGuard<'_, ()> {
+        self.backfill.lock().await
+    }
+
+    /// Puts events read from the store in front of the replay window (see
+    /// [`RecentEvents::prepend`]).
+    pub fn prepend(
+        &self,
+        workspace_id: Id,
+        floor: i64,
+        new_floor: i64,
+        older: Vec<Recorded>,
+    ) -> bool {
+        self.lock()
+            .recent
+            .prepend(workspace_id, floor, new_floor, older)
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Registry> {
@@ -173,6 +235,15 @@ impl ConsoleHub {
 
     pub fn route_event(&self, event: &Event) {
         let frame = event_frame(event);
+        {
+            let mut registry = self.lock();
+            let connected = registry.by_workspace.contains_key(&event.workspace_id);
+            registry.recent.record(
+                event.workspace_id,
+                Recorded::new(event, frame.clone()),
+                connected,
+            );
+        }
         let push = Push::Event {
             seq: event.seq,
             frame,
@@ -213,6 +284,7 @@ impl ConsoleHub {
         for workspace in store.list_workspaces().await.unwrap_or_default() {
             let seq = store.gateway().current_seq(workspace.id).await.unwrap_or(0);
             order.start(workspace.id, seq);
+            self.lock().recent.start(workspace.id, seq);
         }
         loop {
             tokio::select! {
@@ -230,7 +302,10 @@ impl ConsoleHub {
                                 }
                                 Err(e) => {
                                     tracing::error!(error = %e, "cannot read the event log; consoles resync");
-                                    self.lock().by_workspace.remove(&event.workspace_id);
+                                    let mut registry = self.lock();
+                                    registry.by_workspace.remove(&event.workspace_id);
+                                    registry.recent.forget(event.workspace_id);
+                                    drop(registry);
                                     order.start(event.workspace_id, event.seq);
                                 }
                             }
@@ -238,11 +313,17 @@ impl ConsoleHub {
                     },
                     Err(RecvError::Lagged(missed)) => {
                         tracing::warn!(missed, "console hub lagged behind the bus; every console resyncs");
-                        self.lock().by_workspace.clear();
+                        {
+                            let mut registry = self.lock();
+                            registry.by_workspace.clear();
+                            let capacity = registry.recent.capacity();
+                            registry.recent = RecentEvents::new(capacity);
+                        }
                         order = SeqOrder::default();
                         for workspace in store.list_workspaces().await.unwrap_or_default() {
                             let seq = store.gateway().current_seq(workspace.id).await.unwrap_or(0);
                             order.start(workspace.id, seq);
+                            self.lock().recent.start(workspace.id, seq);
                         }
                     }
                     Err(RecvError::Closed) => return,

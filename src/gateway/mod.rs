@@ -5,4 +5,5 @@
 pub mod connection;
 pub mod hub;
 pub mod presence;
+pub mod recent;
 pub mod socket;
