@@ -58,6 +58,59 @@ impl Api {
         Ok(Api { http, base, token })
     }
 
+    /// Signs in as someone else on the same server.
+    pub async fn login_as(&self, email: &str, password: &str) -> Result<Api> {
+        let answer = send(
+            self.http
+                .post(format!("{}/api/v1/auth/login", self.base))
+                .json(&json!({"email": email, "password": password})),
+        )
+        .await
+        .with_context(|| format!("signing in as {email}"))?;
+        let token = answer["token"]
+            .as_str()
+            .context("no token in the login answer")?
+            .to_owned();
+        Ok(Api {
+            http: self.http.clone(),
+            base: self.base.clone(),
+            token,
+        })
+    }
+
+    /// Creates an agent account and returns its id.
+    pub async fn create_agent(&self, email: &str, name: &str, password: &str) -> Result<i64> {
+        let user = send(
+            self.http
+                .post(format!("{}/api/v1/users", self.base))
+                .bearer_auth(&self.token)
+                .json(
+                    &json!({"email": email, "name": name, "role": "agent", "password": password}),
+                ),
+        )
+        .await
+        .context("creating an agent")?;
+        user["id"].as_i64().context("user without an id")
+    }
+
+    /// Makes `user_id` a member of `inbox_id`.
+    pub async fn add_member(&self, inbox_id: i64, user_id: i64) -> Result<()> {
+        send(
+            self.http
+                .post(format!("{}/api/v1/inboxes/{inbox_id}/members", self.base))
+                .bearer_auth(&self.token)
+                .json(&json!({"user_id": user_id})),
+        )
+        .await
+        .context("adding an inbox member")
+        .map(|_| ())
+    }
+
+    /// The server's address.
+    pub fn addr(&self) -> Result<SocketAddr> {
+        Ok(self.base.trim_start_matches("http://").parse()?)
+    }
+
     pub fn http(&self) -> &reqwest::Client {
         &self.http
     }
@@ -122,4 +175,25 @@ pub async fn widget_session(
 /// The id of an inbox object.
 pub fn inbox_id(inbox: &Value) -> Result<i64> {
     inbox["id"].as_i64().context("inbox without an id")
+}
+
+/// A website visitor's message (`client_id` makes a retry answer the same message); returns the
+/// conversation it joined.
+pub async fn visitor_message(
+    http: &reqwest::Client,
+    addr: SocketAddr,
+    visitor_token: &str,
+    client_id: &str,
+    text: &str,
+) -> Result<i64> {
+    let answer = send(
+        http.post(format!("http://{addr}/widget/v1/messages"))
+            .bearer_auth(visitor_token)
+            .json(&json!({"client_id": client_id, "text": text})),
+    )
+    .await
+    .context("posting a visitor message")?;
+    answer["conversation_id"]
+        .as_i64()
+        .context("no conversation_id in the answer")
 }

@@ -11,6 +11,7 @@ mod mimeparse;
 mod pool;
 mod procfs;
 mod rawsqlite;
+mod reconnecting;
 mod report;
 mod run;
 mod scenarios;
@@ -35,6 +36,8 @@ enum Command {
     Run(run::RunArgs),
     /// A worker: open sockets, hold them and report (driven over stdin/stdout).
     Sockets(worker::SocketsArgs),
+    /// A reconnect-storm worker: sockets that come back like the console and widget do.
+    Reconnecting(reconnecting::ReconnectingArgs),
     /// Insert message rows straight into a SQLite file (WAL, synchronous=FULL).
     RawSqlite(rawsqlite::RawArgs),
     /// Parse a directory of .eml files with the email connector for a while; JSON rate out.
@@ -55,6 +58,7 @@ fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Sockets(args) => runtime.block_on(worker::run(args)),
+        Command::Reconnecting(args) => runtime.block_on(reconnecting::run(args)),
         Command::RawSqlite(args) => runtime.block_on(rawsqlite::run(args)),
         Command::MimeParse(args) => mimeparse::run(args),
     }

@@ -52,13 +52,23 @@ impl Pool {
         prepare_timeout: Duration,
         args: impl Fn(usize, usize) -> Vec<String>,
     ) -> Result<Pool> {
+        Pool::start_as("sockets", total, prepare_timeout, args).await
+    }
+
+    /// Like [`Pool::start`] with another worker subcommand (`sockets`, `reconnecting`).
+    pub async fn start_as(
+        subcommand: &str,
+        total: usize,
+        prepare_timeout: Duration,
+        args: impl Fn(usize, usize) -> Vec<String>,
+    ) -> Result<Pool> {
         let exe = std::env::current_exe()?;
         let mut workers = Vec::new();
         let mut first = 0;
         while first < total {
             let count = PER_WORKER.min(total - first);
             let mut child = pinned(LOADGEN_CORE, &exe)
-                .arg("sockets")
+                .arg(subcommand)
                 .args(args(first, count))
                 .arg("--first")
                 .arg(first.to_string())
@@ -97,7 +107,7 @@ impl Pool {
     }
 
     /// Reads the next line of every worker; each must be the event `event`.
-    async fn expect(&mut self, event: &str, wait: Duration) -> Result<Vec<Value>> {
+    pub async fn expect(&mut self, event: &str, wait: Duration) -> Result<Vec<Value>> {
         let mut answers = Vec::new();
         for worker in &mut self.workers {
             let line = timeout(wait, worker.lines.next_line())
@@ -112,6 +122,35 @@ impl Pool {
             answers.push(value);
         }
         Ok(answers)
+    }
+
+    /// Sends `word` to the workers one at a time, each followed by its answer `event` (for
+    /// commands whose argument differs per worker, such as `dump PATH`).
+    pub async fn ask_each(
+        &mut self,
+        word: impl Fn(usize) -> String,
+        event: &str,
+        wait: Duration,
+    ) -> Result<()> {
+        for (i, worker) in self.workers.iter_mut().enumerate() {
+            worker
+                .stdin
+                .write_all(format!("{}\n", word(i)).as_bytes())
+                .await?;
+            worker.stdin.flush().await?;
+            let line = timeout(wait, worker.lines.next_line())
+                .await
+                .with_context(|| format!("no {event:?} from a worker within {wait:?}"))??
+                .with_context(|| format!("a worker exited before {event:?}"))?;
+            if !line.contains(&format!("\"{event}\"")) {
+                bail!("expected {event:?} from a worker, got {line}");
+            }
+        }
+        Ok(())
+    }
+
+    pub fn len(&self) -> usize {
+        self.workers.len()
     }
 
     /// Tells the workers to open their sockets and waits until they did (or gave up).

@@ -98,6 +98,9 @@ pub fn format_number(v: f64) -> String {
             out.insert(0, '-');
         }
         out
+    } else if v.fract() == 0.0 {
+        // Counts (messages lost, sockets) read as counts.
+        format!("{v:.0}")
     } else if v.abs() >= 100.0 {
         format!("{v:.0}")
     } else if v.abs() >= 10.0 {

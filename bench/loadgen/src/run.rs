@@ -24,7 +24,7 @@ pub struct RunArgs {
     #[arg(long)]
     pub out: Option<PathBuf>,
     /// Scenarios to run (default: all): idle, fanout, ingest-sqlite, ingest-postgres, routing,
-    /// process, widget-size.
+    /// inbox-scale, reconnect, process, widget-size, email-sync, mime-parse.
     pub scenarios: Vec<String>,
 }
 

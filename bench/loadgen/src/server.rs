@@ -106,6 +106,9 @@ pub struct SwitchboardOptions {
     pub database_url: Option<String>,
     /// More settings, as SWITCHBOARD__SECTION__KEY variables.
     pub env: Vec<(String, String)>,
+    /// The address to listen on (a restarted server keeps its predecessor's); a free port when
+    /// empty.
+    pub addr: Option<SocketAddr>,
 }
 
 impl Server {
@@ -115,7 +118,10 @@ impl Server {
         name: &str,
         options: SwitchboardOptions,
     ) -> Result<Server> {
-        let addr = SocketAddr::from(([127, 0, 0, 1], free_port()?));
+        let addr = match options.addr {
+            Some(addr) => addr,
+            None => SocketAddr::from(([127, 0, 0, 1], free_port()?)),
+        };
         let data_dir = match options.data_dir {
             Some(dir) => dir,
             None => paths.fresh_dir(name)?,

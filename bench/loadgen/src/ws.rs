@@ -57,6 +57,16 @@ pub async fn open(
     target: SocketAddr,
     path: &str,
 ) -> Result<Ws> {
+    Ok(open_greeted(protocol, source, target, path).await?.0)
+}
+
+/// Like [`open`], and also returns the server's greeting frame (Switchboard's `ready`).
+pub async fn open_greeted(
+    protocol: Protocol,
+    source: IpAddr,
+    target: SocketAddr,
+    path: &str,
+) -> Result<(Ws, String)> {
     timeout(OPEN_TIMEOUT, async {
         let tcp = tcp_from(source, target).await?;
         // Small buffers: the generator holds thousands of sockets per process.
@@ -65,22 +75,22 @@ pub async fn open(
             .write_buffer_size(0);
         let url = format!("ws://{target}{path}");
         let (mut ws, _) = client_async_with_config(url, tcp, Some(config)).await?;
-        greet(protocol, &mut ws).await?;
-        Ok(ws)
+        let greeting = greet(protocol, &mut ws).await?;
+        Ok((ws, greeting))
     })
     .await
     .context("timed out opening the socket")?
 }
 
-async fn greet(protocol: Protocol, ws: &mut Ws) -> Result<()> {
+async fn greet(protocol: Protocol, ws: &mut Ws) -> Result<String> {
     match protocol {
-        Protocol::Ws => Ok(()),
+        Protocol::Ws => Ok(String::new()),
         Protocol::Console | Protocol::Widget => {
             let first = next_text(ws).await?;
             if !first.contains("\"ready\"") {
                 bail!("expected a ready frame, got {first}");
             }
-            Ok(())
+            Ok(first)
         }
         Protocol::Socketio => {
             let open = next_text(ws).await?;
@@ -92,7 +102,7 @@ async fn greet(protocol: Protocol, ws: &mut Ws) -> Result<()> {
             for _ in 0..4 {
                 let packet = next_text(ws).await?;
                 if packet.starts_with("40") {
-                    return Ok(());
+                    return Ok(packet);
                 }
                 if packet == "2" {
                     ws.send(Message::text("3")).await?;

@@ -12,6 +12,7 @@ mod inbox_scale;
 mod ingest;
 mod paced;
 mod process;
+mod reconnect;
 mod routing;
 mod widget_size;
 
@@ -23,6 +24,7 @@ pub const ALL: &[&str] = &[
     "ingest-postgres",
     "routing",
     "inbox-scale",
+    "reconnect",
     "process",
     "widget-size",
     "email-sync",
@@ -84,6 +86,29 @@ impl Mode {
         self.pick(2, 8)
     }
 
+    /// The reconnect storm: sockets, agents, the flow and when the server is killed. Full stays
+    /// under the 20,000-descriptor limit of the one server process.
+    pub fn storm(self) -> reconnect::Storm {
+        self.pick(
+            reconnect::Storm {
+                consoles: 200,
+                widgets: 200,
+                agents: 10,
+                rate: 200,
+                secs: 10,
+                kill_at: 4,
+            },
+            reconnect::Storm {
+                consoles: 9_000,
+                widgets: 9_000,
+                agents: 300,
+                rate: 1_000,
+                secs: 40,
+                kill_at: 10,
+            },
+        )
+    }
+
     /// Seconds of the fixed 1,000 msg/s phase and of pgbench.
     pub fn fixed_rate_secs(self) -> u64 {
         self.pick(3, 10)
@@ -105,6 +130,7 @@ pub async fn run(name: &str, ctx: &Ctx) -> Result<Vec<Row>> {
         "ingest-postgres" => ingest::run_postgres(ctx).await,
         "routing" => routing::run(ctx).await,
         "inbox-scale" => inbox_scale::run(ctx).await,
+        "reconnect" => reconnect::run(ctx).await,
         "process" => process::run(ctx).await,
         "widget-size" => widget_size::run(ctx).await,
         "email-sync" => email::sync(ctx).await,
