@@ -12,4 +12,4 @@ fi
 # The packaged system-wide instances are not used (and must not hold ports 25/143).
 postfix stop >/dev/null 2>&1 || true
 dovecot --version
-postconf -h mail_version
+postconf -d -h mail_version
