@@ -118,6 +118,7 @@ impl Application {
             .await
             .with_context(|| format!("cannot listen on {}", settings.server.addr))?;
         let addr = listener.local_addr()?;
+        let ceiling = crate::http::listener::ceiling(settings.server.max_connections);
         let dispatch_wake = Arc::new(Notify::new());
         let (shutdown, shutdown_rx) = watch::channel(false);
         let ingest = Ingest::new(store.clone(), bus.clone());
@@ -234,6 +235,9 @@ impl Application {
             crate::http::router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
         let mut stop = shutdown_rx;
         let server = tokio::spawn(async move {
+            use axum::serve::ListenerExt;
+            let listener = crate::http::listener::GuardedListener::new(listener, ceiling)
+                .tap_io(|stream| stream.set_nodelay());
             axum::serve(listener, app)
                 .with_graceful_shutdown(async move {
                     let _ = stop.wait_for(|stopped| *stopped).await;

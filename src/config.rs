@@ -101,6 +101,9 @@ pub struct ServerSettings {
     pub data_dir: PathBuf,
     pub max_body_bytes: usize,
     pub max_upload_bytes: usize,
+    /// Open client connections (HTTP and WebSocket) at most; 0: the open-files limit less a
+    /// reserve for the database and connectors.
+    pub max_connections: usize,
 }
 
 #[derive(Clone, Debug, Deserialize)]

@@ -6,6 +6,7 @@ mod assets;
 pub mod error;
 pub mod extract;
 pub(crate) mod handlers;
+pub mod listener;
 pub mod openapi;
 pub mod routes;
 

@@ -85,9 +85,15 @@ impl SqliteStore {
         sqlx::query("PRAGMA optimize=0x10002")
             .execute(&mut writer)
             .await?;
+        // Every reader is opened now and kept for the life of the process: a server that runs
+        // short of file descriptors (thousands of sockets) must never need a new one to read.
+        let readers = options.max_connections.max(1);
         let readers = SqlitePoolOptions::new()
-            .max_connections(options.max_connections.max(1))
-            .connect_with(base.read_only(true))
+            .max_connections(readers)
+            .min_connections(readers)
+            .idle_timeout(None)
+            .max_lifetime(None)
+            .connect_with(base.read_only(true).pragma("temp_store", "memory"))
             .await?;
         let (tx, rx) = mpsc::channel(options.group_commit_max.max(1) * 4);
         let stats = Arc::new(WriterStats::default());
