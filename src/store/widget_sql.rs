@@ -267,9 +267,12 @@ impl WidgetStore for EngineStore {
             .waiting_since
             .unwrap_or(conversation.created_at);
         let ahead = sqlx::query_scalar::<Db, i64>(
+            // Spelled as the partial index conversations_waiting is, so both engines walk only
+            // the entries ahead in the queue.
             "SELECT COUNT(*) FROM conversations WHERE inbox_id = $1 AND status = 'open' \
-             AND assignee_id IS NULL AND id <> $2 \
-             AND (COALESCE(waiting_since, created_at), id) < ($3, $2)",
+             AND assignee_id IS NULL \
+             AND (COALESCE(waiting_since, created_at) < $3 \
+               OR (COALESCE(waiting_since, created_at) = $3 AND id < $2))",
         )
         .bind(conversation.inbox_id)
         .bind(conversation.id)
