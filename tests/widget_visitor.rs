@@ -661,3 +661,72 @@ async fn call_visitor_route(
         }
     }
 }
+
+#[tokio::test]
+async fn a_returning_widget_catches_up_over_its_socket_without_private_notes() {
+    let app = spawn_app(Engine::Sqlite).await;
+    let chat = chat_inbox(&app).await;
+    let token = visitor(&app, &chat).await;
+    let first = visitor_says(&app, &token, "c-1", "Is my order on its way?").await;
+    let conversation = first["conversation_id"].as_i64().unwrap();
+    let last_seen = first["message"]["id"].as_i64().unwrap();
+
+    // While the widget is away: a note, two replies and another message from another tab.
+    let path = format!("/api/v1/conversations/{conversation}/messages");
+    let reply = |text: &str, private: bool| {
+        app.post(
+            &path,
+            Some(&app.token),
+            json!({"text": text, "private": private}),
+        )
+    };
+    reply("internal: courier is late", true)
+        .await
+        .expect_status(201);
+    reply("It left the depot this morning.", false)
+        .await
+        .expect_status(201);
+    visitor_says(&app, &token, "c-2", "Thanks!").await;
+    reply("You're welcome.", false).await.expect_status(201);
+
+    let url = format!(
+        "{}/widget/v1/ws?token={token}&after={last_seen}",
+        app.url.replace("http://", "ws://")
+    );
+    let (mut socket, _) = tokio_tungstenite::connect_async(url).await.unwrap();
+    assert_eq!(next_frame(&mut socket).await["type"], "ready");
+    let mut texts = Vec::new();
+    let mut ids = Vec::new();
+    for _ in 0..3 {
+        let message = next_of(&mut socket, "message").await["message"].clone();
+        texts.push(message["text"].clone());
+        ids.push(message["id"].clone());
+    }
+    assert_eq!(
+        texts,
+        [
+            "It left the depot this morning.",
+            "Thanks!",
+            "You're welcome."
+        ],
+        "what came after its last message, in order, without the note"
+    );
+    // Later frames may update those (delivery status), never bring another message.
+    let deadline = tokio::time::Instant::now() + Duration::from_millis(600);
+    while let Ok(Some(Ok(WsMessage::Text(text)))) =
+        tokio::time::timeout_at(deadline, socket.next()).await
+    {
+        let frame: Value = serde_json::from_str(&text).unwrap();
+        if frame["type"] == "message" {
+            assert!(ids.contains(&frame["message"]["id"]), "{frame}");
+        }
+    }
+
+    // And it stays live afterwards.
+    reply("Anything else?", false).await.expect_status(201);
+    assert_eq!(
+        next_of(&mut socket, "message").await["message"]["text"],
+        "Anything else?"
+    );
+    app.stop().await;
+}

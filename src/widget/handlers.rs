@@ -13,7 +13,7 @@ use utoipa::ToSchema;
 
 use super::identity::{verify_identifier_hash, verify_jwt, IdentityError, VerifiedIdentity};
 use super::settings::Prechat;
-use super::visitor::{AgentNames, Visitor, VisitorMessage};
+use super::visitor::{Visitor, VisitorMessage};
 use super::{VisitorClaims, WebChatSettings};
 use crate::domain::{now_millis, EmailAddress, Id};
 use crate::http::error::{ApiError, ApiResult, ErrorBody};
@@ -311,32 +311,9 @@ pub async fn messages(
     ApiQuery(query): ApiQuery<AfterQuery>,
 ) -> ApiResult<Json<VisitorMessages>> {
     let conversation = visitor.own_conversation(&state, id).await?;
-    let mut names = AgentNames::default();
-    let mut data = Vec::new();
-    let mut after = query.after.unwrap_or(0);
-    loop {
-        let page = crate::store::Page {
-            after: Some((0, after)),
-            limit: 200,
-        };
-        let batch = state
-            .store
-            .list_messages(visitor.claims.workspace_id, conversation.id, &page)
-            .await?;
-        let done = batch.len() < 200;
-        for message in &batch {
-            after = message.id;
-            if VisitorMessage::visible(message) {
-                let name = names
-                    .name(&state, visitor.claims.workspace_id, message)
-                    .await;
-                data.push(VisitorMessage::new(message, name));
-            }
-        }
-        if done || data.len() >= 1000 {
-            break;
-        }
-    }
+    let (data, _) = visitor
+        .messages_after(&state, conversation.id, query.after.unwrap_or(0), 1000)
+        .await?;
     Ok(Json(VisitorMessages { data }))
 }
 

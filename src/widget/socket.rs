@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use axum::extract::ws::{Message as WsMessage, WebSocket, WebSocketUpgrade};
-use axum::extract::State;
+use axum::extract::{Query, State};
 use axum::response::Response;
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -24,12 +24,25 @@ const PING_EVERY: Duration = Duration::from_secs(30);
 /// Queue positions are recomputed at most this often per socket.
 const QUEUE_CHECK_EVERY: Duration = Duration::from_secs(2);
 
+/// Messages a returning widget is sent over its socket per conversation; with more it is told to
+/// resync (reload over REST).
+const CATCH_UP_LIMIT: usize = 1000;
+
+#[derive(Deserialize)]
+pub struct SocketQuery {
+    /// A widget coming back: the last message id it has. Everything after it that the visitor
+    /// may see is sent over the socket first, so it needs no REST round trip to catch up.
+    after: Option<Id>,
+}
+
 #[utoipa::path(get, path = "/widget/v1/ws", tag = "widget",
-    params(("token" = String, Query, description = "The visitor token")),
+    params(("token" = String, Query, description = "The visitor token"),
+        ("after" = Option<i64>, Query, description = "Resume: the last message id the widget has; what came after is sent first")),
     responses((status = 101, description = "Switching to the visitor protocol"), (status = 401)))]
 pub async fn upgrade(
     State(state): State<AppState>,
     visitor: Visitor,
+    Query(query): Query<SocketQuery>,
     ws: WebSocketUpgrade,
 ) -> Response {
     // tungstenite's default read buffer is 128 KiB, allocated up front: idle sockets would cost
@@ -40,7 +53,7 @@ pub async fn upgrade(
         .max_message_size(64 * 1024)
         .max_frame_size(64 * 1024)
         .on_upgrade(move |socket| async move {
-            if let Err(e) = serve(state, visitor, socket).await {
+            if let Err(e) = serve(state, visitor, query.after, socket).await {
                 tracing::debug!(error = %e, "visitor socket ended");
             }
         })
@@ -219,9 +232,39 @@ impl Session {
     }
 }
 
+/// The frames a returning widget missed: its conversations' messages after `after`, or `resync`
+/// when there are more than the socket sends (or they cannot be read now).
+async fn catch_up(
+    state: &AppState,
+    visitor: &Visitor,
+    conversations: &[Id],
+    after: Id,
+) -> Vec<WsMessage> {
+    let mut frames = Vec::new();
+    for &conversation in conversations {
+        match visitor
+            .messages_after(state, conversation, after, CATCH_UP_LIMIT)
+            .await
+        {
+            Ok((messages, true)) => frames.extend(
+                messages
+                    .into_iter()
+                    .map(|message| frame(json!({"type": "message", "message": message}))),
+            ),
+            Ok((_, false)) | Err(_) => {
+                return vec![frame(
+                    json!({"type": "resync", "reason": "too much to catch up"}),
+                )]
+            }
+        }
+    }
+    frames
+}
+
 async fn serve(
     state: AppState,
     visitor: Visitor,
+    after: Option<Id>,
     mut socket: WebSocket,
 ) -> Result<(), axum::Error> {
     let conversations = visitor.conversations(&state).await.unwrap_or_default();
@@ -230,6 +273,12 @@ async fn serve(
         state
             .visitor_hub
             .register(visitor.claims.contact_id, visitor.inbox.id, &ids);
+    // Registered first: a message committed from here on arrives live, and one that also shows
+    // up in the catch-up below is the same id twice, which the widget keeps once.
+    let catch_up = match after {
+        Some(after) => Some(catch_up(&state, &visitor, &ids, after).await),
+        None => None,
+    };
     let Visitor { claims, .. } = visitor;
     let mut session = Session {
         state,
@@ -244,6 +293,9 @@ async fn serve(
         queue_due: None,
     };
     socket.send(frame(json!({"type": "ready"}))).await?;
+    for f in catch_up.into_iter().flatten() {
+        socket.send(f).await?;
+    }
     for f in session.queue_frames().await {
         socket.send(f).await?;
     }

@@ -38,6 +38,43 @@ impl Visitor {
             .await?)
     }
 
+    /// What the visitor may see of a conversation after message `after` (private notes and
+    /// internal activity left out), oldest first, at most `limit` messages; whether that was all.
+    pub async fn messages_after(
+        &self,
+        state: &AppState,
+        conversation_id: Id,
+        mut after: Id,
+        limit: usize,
+    ) -> Result<(Vec<VisitorMessage>, bool), ApiError> {
+        let mut names = AgentNames::default();
+        let mut data = Vec::new();
+        loop {
+            let page = crate::store::Page {
+                after: Some((0, after)),
+                limit: 200,
+            };
+            let batch = state
+                .store
+                .list_messages(self.claims.workspace_id, conversation_id, &page)
+                .await?;
+            let done = batch.len() < 200;
+            for message in &batch {
+                after = message.id;
+                if VisitorMessage::visible(message) {
+                    let name = names.name(state, self.claims.workspace_id, message).await;
+                    data.push(VisitorMessage::new(message, name));
+                }
+            }
+            if done {
+                return Ok((data, true));
+            }
+            if data.len() >= limit {
+                return Ok((data, false));
+            }
+        }
+    }
+
     /// The conversation at this id, if it is this visitor's own; 404 otherwise, so another
     /// visitor's ids reveal nothing.
     pub async fn own_conversation(

@@ -140,11 +140,15 @@ button.icon{background:none;border:0;cursor:pointer;font-size:18px;padding:6px}
   // ---- the socket: live messages, typing, queue and status; reconnects with backoff and jitter.
   let socket;
   function connect() {
-    const ws = new WebSocket(`${HUB.replace(/^http/, 'ws')}/widget/v1/ws?token=${encodeURIComponent(state.token)}`);
+    // Coming back: the server sends what came after our last message first (no REST round trip).
+    const last = state.messages.length ? state.messages[state.messages.length - 1].id : 0;
+    const after = state.attempt && last ? `&after=${last}` : '';
+    const ws = new WebSocket(`${HUB.replace(/^http/, 'ws')}/widget/v1/ws?token=${encodeURIComponent(state.token)}${after}`);
+    ws.resumed = Boolean(after);
     socket = ws;
     let pinger;
     ws.onopen = () => { pinger = setInterval(() => send({ type: 'ping' }), 25000); };
-    ws.onmessage = (e) => onFrame(JSON.parse(e.data));
+    ws.onmessage = (e) => onFrame(JSON.parse(e.data), ws);
     ws.onclose = () => {
       clearInterval(pinger);
       if (socket !== ws) return;
@@ -154,9 +158,9 @@ button.icon{background:none;border:0;cursor:pointer;font-size:18px;padding:6px}
   }
   const send = (frame) => socket && socket.readyState === 1 && socket.send(JSON.stringify({ v: 1, ...frame }));
 
-  async function onFrame(f) {
+  async function onFrame(f, ws) {
     if (f.type === 'ready') {
-      if (state.attempt) await fetchMessages().catch(() => {});
+      if (state.attempt && !ws.resumed) await fetchMessages().catch(() => {});
       state.attempt = 0;
       render();
     } else if (f.type === 'message') {

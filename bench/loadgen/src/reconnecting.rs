@@ -1,8 +1,9 @@
 //! `loadgen reconnecting`: one worker process of the reconnect storm. Its sockets behave like the
 //! console and the widget do (web/console/live.js, web/widget/widget.js): when the server goes
 //! away they retry with exponential backoff and full jitter; a console resumes with `?after=` the
-//! last sequence number it applied and drops events it already has; a widget refetches its
-//! conversation's messages after the last id it has over REST once the socket is back.
+//! last sequence number it applied and drops events it already has; a widget resumes with
+//! `?after=` the last message id it has and keys its messages on ids (on `resync` it reloads
+//! over REST).
 //!
 //! Each socket keeps a log of the benchmark messages it received and when; `dump PATH` writes the
 //! logs as JSON lines for the driver, which alone knows what was sent and accepted, to judge.
@@ -72,10 +73,12 @@ struct Log {
     resyncs: u64,
     /// Times the socket came back after losing its server.
     reconnects: u64,
-    /// When it last came back (ready, and for a widget the REST catch-up done), ms since epoch.
+    /// When it last came back (its `ready` frame), ms since epoch.
     back_ms: u64,
     /// A reconnect attempt that failed (refused, timed out, rejected), counted for the report.
     failed_attempts: u64,
+    /// Why attempts failed (the error's first words), for the driver's log.
+    failure: Option<String>,
 }
 
 /// The client's side of a socket: where it stands in the stream.
@@ -217,6 +220,7 @@ fn dump(logs: &[(Client, Arc<Mutex<Log>>)], path: &str) -> Result<()> {
             "reconnects": log.reconnects,
             "back_ms": log.back_ms,
             "failed_attempts": log.failed_attempts,
+            "failure": log.failure,
         });
         writeln!(out, "{line}")?;
     }
@@ -270,6 +274,8 @@ impl Task {
                     }
                     if let Ok(mut log) = self.log.lock() {
                         log.failed_attempts += 1;
+                        let reason: String = format!("{e:#}").chars().take(80).collect();
+                        log.failure = Some(reason);
                     }
                 }
             }
@@ -289,7 +295,9 @@ impl Task {
             Protocol::Console
         };
         let resume = again && !position.fresh;
-        let path = if !self.client.widget && resume {
+        // Both resume over the socket: a console after its last event, a widget after its last
+        // message (the server sends what came since before anything live).
+        let path = if resume && (!self.client.widget || position.last > 0) {
             format!("{}&after={}", self.client.path, position.last)
         } else {
             self.client.path.clone()
@@ -301,7 +309,8 @@ impl Task {
             let ready: Value = serde_json::from_str(&ready)?;
             position.last = ready["last_seq"].as_i64().unwrap_or(0);
         }
-        if self.client.widget && again {
+        if self.client.widget && again && position.last == 0 {
+            // Nothing to resume from: the whole conversation over REST, as the widget does.
             self.catch_up(position).await?;
         }
         if again {

@@ -167,6 +167,11 @@ pub async fn run(ctx: &Ctx) -> Result<Vec<Row>> {
         }
         previous_received = Some(verdict.received);
     };
+    let mut failures: Vec<_> = verdict.failures.iter().collect();
+    failures.sort_by(|a, b| b.1.cmp(a.1));
+    for (reason, sockets) in failures.iter().take(5) {
+        eprintln!("   {sockets} sockets last failed to reconnect with: {reason}");
+    }
     let cpu_secs = server.cpu_secs()? + cpu_before_kill;
     pool.stop().await;
     let peak_kib = crate::procfs::peak_rss_kib(server.pid).unwrap_or(0);
@@ -376,6 +381,8 @@ struct Verdict {
     repeated: u64,
     resyncs: u64,
     failed_attempts: u64,
+    /// The last failure of each socket that had one, counted by reason.
+    failures: HashMap<String, u64>,
     /// Deliveries received in all (to see whether stragglers still arrive).
     received: u64,
     expected: u64,
@@ -425,6 +432,9 @@ fn judge(
             verdict.repeated += n("repeated");
             verdict.resyncs += n("resyncs");
             verdict.failed_attempts += n("failed_attempts");
+            if let Some(reason) = log["failure"].as_str() {
+                *verdict.failures.entry(reason.to_owned()).or_default() += 1;
+            }
             verdict.received += arrivals
                 .values()
                 .map(|(count, _)| *count as u64)
