@@ -31,16 +31,21 @@ pub struct Audience {
     pub inboxes: Arc<[Id]>,
 }
 
+/// The one user a read marker is for (`conversation.read` goes to its reader only); None for
+/// every other kind of event.
+pub fn reader_of(event: &Event) -> Option<Id> {
+    (event.kind == "conversation.read").then(|| {
+        event
+            .payload
+            .get("user_id")
+            .and_then(|v| v.as_i64())
+            .unwrap_or(0)
+    })
+}
+
 impl Audience {
     pub fn sees(&self, event: &Event) -> bool {
-        let reader = (event.kind == "conversation.read").then(|| {
-            event
-                .payload
-                .get("user_id")
-                .and_then(|v| v.as_i64())
-                .unwrap_or(0)
-        });
-        self.sees_parts(event.inbox_id, reader)
+        self.sees_parts(event.inbox_id, reader_of(event))
     }
 
     /// `sees` from what it depends on: the event's inbox, and for a read marker its reader.

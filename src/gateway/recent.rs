@@ -13,7 +13,7 @@ use std::collections::{HashMap, VecDeque};
 
 use axum::extract::ws::Utf8Bytes;
 
-use super::hub::Audience;
+use super::hub::{reader_of, Audience};
 use crate::domain::{Event, Id};
 
 /// One event as the window keeps it: what deciding who may see it needs, and its frame.
@@ -28,17 +28,10 @@ pub struct Recorded {
 
 impl Recorded {
     pub fn new(event: &Event, frame: Utf8Bytes) -> Recorded {
-        let reader = (event.kind == "conversation.read").then(|| {
-            event
-                .payload
-                .get("user_id")
-                .and_then(|v| v.as_i64())
-                .unwrap_or(0)
-        });
         Recorded {
             seq: event.seq,
             inbox_id: event.inbox_id,
-            reader,
+            reader: reader_of(event),
             frame,
         }
     }
