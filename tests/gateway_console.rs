@@ -417,11 +417,14 @@ async fn over_channels_a_slow_console_is_told_to_resync_and_replay_skips_what_it
     );
 
     // More than the queue holds while the console is slow: it is dropped and told to resync.
+    // Routed in one go, with nothing awaited in between, so the console cannot drain its queue
+    // between events whatever the scheduler does.
+    let events = store.events_after(ws.id, 0, 10).await.unwrap();
     for round in 1..=5 {
-        for e in store.events_after(ws.id, 0, 10).await.unwrap() {
+        for e in &events {
             hub.route_event(&switchboard::domain::Event {
                 seq: e.seq + 10 * round,
-                ..e
+                ..e.clone()
             });
         }
     }
