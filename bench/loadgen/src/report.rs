@@ -16,6 +16,8 @@ pub struct Row {
     /// Whether the goal was met; None when there is no goal or nothing to compare.
     pub met: Option<bool>,
     pub note: String,
+    /// A broken invariant rather than a missed target (messages lost, say): the run fails.
+    pub breaks_run: bool,
 }
 
 impl Row {
@@ -29,6 +31,7 @@ impl Row {
             target: None,
             met: None,
             note: String::new(),
+            breaks_run: false,
         }
     }
 
@@ -55,12 +58,19 @@ impl Row {
         self
     }
 
+    /// Marks the row as a correctness check: when its target is missed the run fails (CI's quick
+    /// run included), whatever the timings.
+    pub fn invariant(mut self) -> Row {
+        self.breaks_run = self.met == Some(false);
+        self
+    }
+
     pub fn note(mut self, note: impl Into<String>) -> Row {
         self.note = note.into();
         self
     }
 
-    fn shown_value(&self) -> String {
+    pub fn shown_value(&self) -> String {
         match (&self.text, self.value) {
             (Some(text), _) => text.clone(),
             (None, Some(v)) if self.unit.is_empty() => format_number(v),

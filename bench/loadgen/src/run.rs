@@ -59,7 +59,13 @@ pub async fn run(args: RunArgs) -> Result<bool> {
         eprintln!("== {name}");
         let started = Instant::now();
         match scenarios::run(name, &ctx).await {
-            Ok(found) => rows.extend(found),
+            Ok(found) => {
+                if let Some(row) = found.iter().find(|r| r.breaks_run) {
+                    eprintln!("   {name} FAILED: {} is {}", row.metric, row.shown_value());
+                    broken.push(name.clone());
+                }
+                rows.extend(found)
+            }
             Err(e) => {
                 eprintln!("   {name} FAILED: {e:#}");
                 rows.push(Row::failed(name, &e));

@@ -525,7 +525,8 @@ fn rows(
                 v.expected,
                 flow.retries.load(Relaxed),
                 v.resyncs
-            )),
+            ))
+            .invariant(),
         Row::new(SCENARIO, "messages duplicated", (v.duplicated + v.repeated) as f64, "")
             .target("0", v.duplicated + v.repeated == 0)
             .note(format!(
@@ -533,7 +534,8 @@ fn rows(
                 v.duplicated,
                 v.repeated,
                 peak_kib as f64 / 1024.0
-            )),
+            ))
+            .invariant(),
     ]
 }
 
