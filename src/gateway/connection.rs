@@ -354,14 +354,14 @@ where
     let mut heard = Instant::now();
     loop {
         tokio::select! {
-            push = registration.rx.recv() => match push {
+            push = registration.rx.recv() => match push.as_deref() {
                 Some(Push::Event { seq, frame }) => {
-                    if seq > conn.last_sent {
-                        conn.last_sent = seq;
-                        conn.send(Outgoing::Text(frame)).await?;
+                    if *seq > conn.last_sent {
+                        conn.last_sent = *seq;
+                        conn.send(Outgoing::Text(frame.clone())).await?;
                     }
                 }
-                Some(Push::Typing(frame)) => conn.send(Outgoing::Text(frame)).await?,
+                Some(Push::Typing(frame)) => conn.send(Outgoing::Text(frame.clone())).await?,
                 None => {
                     conn.send(text(json!({"type": "resync", "reason": "fell behind"}))).await?;
                     let _ = conn.send(Outgoing::Close).await;

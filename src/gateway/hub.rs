@@ -16,12 +16,17 @@ use crate::domain::{Event, Id};
 use crate::signals::{Signals, Typing, Typist};
 
 /// What the hub hands a console socket: a frame ready to send, and for events their sequence
-/// number (the socket drops what its replay already sent).
+/// number (the socket drops what its replay already sent). Queued behind one shared pointer
+/// ([`Queued`]): tokio's channel allocates a socket's slots up front, 32 at a time, so an idle
+/// console's queue costs 32 pointers rather than 32 of these.
 #[derive(Clone, Debug)]
 pub enum Push {
     Event { seq: i64, frame: Utf8Bytes },
     Typing(Utf8Bytes),
 }
+
+/// A push as it waits in a socket's queue; one allocation per event, shared by every socket.
+pub type Queued = Arc<Push>;
 
 /// Who a socket may hear about.
 #[derive(Clone, Debug)]
@@ -67,7 +72,7 @@ impl Audience {
 struct Socket {
     id: u64,
     audience: Audience,
-    tx: mpsc::Sender<Push>,
+    tx: mpsc::Sender<Queued>,
 }
 
 struct Registry {
@@ -94,7 +99,7 @@ pub struct Registration {
     hub: Arc<ConsoleHub>,
     workspace_id: Id,
     socket_id: u64,
-    pub rx: mpsc::Receiver<Push>,
+    pub rx: mpsc::Receiver<Queued>,
 }
 
 impl Registration {
@@ -215,6 +220,7 @@ impl ConsoleHub {
     }
 
     fn fan_out(&self, workspace_id: Id, push: Push, wants: impl Fn(&Audience) -> bool) {
+        let push: Queued = Arc::new(push);
         let mut registry = self.lock();
         let Some(sockets) = registry.by_workspace.get_mut(&workspace_id) else {
             return;
@@ -441,8 +447,10 @@ mod tests {
 
         let seqs = |r: &mut Registration| {
             let mut out = Vec::new();
-            while let Ok(Push::Event { seq, .. }) = r.rx.try_recv() {
-                out.push(seq);
+            while let Ok(push) = r.rx.try_recv() {
+                if let Push::Event { seq, .. } = *push {
+                    out.push(seq);
+                }
             }
             out
         };
@@ -532,7 +540,7 @@ mod tests {
         });
         assert!(typist.rx.try_recv().is_err());
         assert!(
-            matches!(colleague.rx.try_recv(), Ok(Push::Typing(f)) if f.as_str().contains("Ana"))
+            matches!(colleague.rx.try_recv().as_deref(), Ok(Push::Typing(f)) if f.as_str().contains("Ana"))
         );
         assert!(outsider.rx.try_recv().is_err());
     }
