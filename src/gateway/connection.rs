@@ -139,8 +139,7 @@ impl<S: Sink<Outgoing> + Unpin> Connection<S> {
                 break;
             };
             for event in batch.iter().filter(|e| audience.sees(e)) {
-                let frame = json!({"type": "event", "event": event});
-                self.send(text(frame)).await?;
+                self.send(Outgoing::Text(event_frame(event))).await?;
             }
             cursor = last;
         }

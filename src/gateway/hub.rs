@@ -78,8 +78,8 @@ struct Socket {
 struct Registry {
     next_id: u64,
     by_workspace: HashMap<Id, Vec<Socket>>,
-    /// Under the same lock as the sockets: an event is recorded before it is fanned out, so a
-    /// console registering in between finds it in one place or both, never in neither.
+    /// Under the same lock as the sockets: an event is recorded and fanned out in one go, so a
+    /// console registering finds it in the window or in its queue, never in neither.
     recent: RecentEvents,
 }
 
@@ -220,8 +220,17 @@ impl ConsoleHub {
     }
 
     fn fan_out(&self, workspace_id: Id, push: Push, wants: impl Fn(&Audience) -> bool) {
+        Self::deliver(&mut self.lock(), workspace_id, push, wants);
+    }
+
+    /// Hands `push` to every socket of the workspace that `wants`, under the registry's lock.
+    fn deliver(
+        registry: &mut Registry,
+        workspace_id: Id,
+        push: Push,
+        wants: impl Fn(&Audience) -> bool,
+    ) {
         let push: Queued = Arc::new(push);
-        let mut registry = self.lock();
         let Some(sockets) = registry.by_workspace.get_mut(&workspace_id) else {
             return;
         };
@@ -246,20 +255,20 @@ impl ConsoleHub {
 
     pub fn route_event(&self, event: &Event) {
         let frame = event_frame(event);
-        {
-            let mut registry = self.lock();
-            let connected = registry.by_workspace.contains_key(&event.workspace_id);
-            registry.recent.record(
-                event.workspace_id,
-                Recorded::new(event, frame.clone()),
-                connected,
-            );
-        }
+        // Recorded and fanned out under one lock: a console registering now finds the event
+        // either in the window or in its queue.
+        let mut registry = self.lock();
+        let connected = registry.by_workspace.contains_key(&event.workspace_id);
+        registry.recent.record(
+            event.workspace_id,
+            Recorded::new(event, frame.clone()),
+            connected,
+        );
         let push = Push::Event {
             seq: event.seq,
             frame,
         };
-        self.fan_out(event.workspace_id, push, |a| a.sees(event));
+        Self::deliver(&mut registry, event.workspace_id, push, |a| a.sees(event));
     }
 
     pub fn route_typing(&self, typing: &Typing) {
@@ -327,8 +336,7 @@ impl ConsoleHub {
                         {
                             let mut registry = self.lock();
                             registry.by_workspace.clear();
-                            let capacity = registry.recent.capacity();
-                            registry.recent = RecentEvents::new(capacity);
+                            registry.recent.clear();
                         }
                         order = SeqOrder::default();
                         for workspace in store.list_workspaces().await.unwrap_or_default() {

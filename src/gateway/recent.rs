@@ -83,8 +83,9 @@ impl RecentEvents {
         }
     }
 
-    pub fn capacity(&self) -> usize {
-        self.capacity
+    /// Forgets every workspace (events went by unrouted: every console resyncs).
+    pub fn clear(&mut self) {
+        self.windows.clear();
     }
 
     /// The workspace's log stands at `seq` and nothing after it is known yet.
@@ -111,16 +112,14 @@ impl RecentEvents {
             floor: recorded.seq - 1,
             events: VecDeque::new(),
         });
-        if recorded.seq != window.newest() + 1 || !keep || capacity == 0 {
+        if !keep || capacity == 0 {
             window.events.clear();
-            window.floor = if keep && capacity > 0 {
-                recorded.seq - 1
-            } else {
-                recorded.seq
-            };
-            if window.floor == recorded.seq {
-                return;
-            }
+            window.floor = recorded.seq;
+            return;
+        }
+        if recorded.seq != window.newest() + 1 {
+            window.events.clear();
+            window.floor = recorded.seq - 1;
         }
         window.events.push_back(recorded);
         while window.events.len() > capacity {
