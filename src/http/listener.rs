@@ -31,7 +31,6 @@ pub struct GuardedListener {
 
 /// A client connection; its slot under the ceiling is given back when it closes.
 pub struct GuardedStream {
-    /// Small request/response frames and WebSocket pushes must not wait for Nagle.
     inner: TcpStream,
     _slot: Slot,
 }
@@ -73,6 +72,7 @@ fn parse_open_files(limits: &str) -> Option<usize> {
 }
 
 impl GuardedStream {
+    /// Small request/response frames and WebSocket pushes must not wait for Nagle.
     pub fn set_nodelay(&self) {
         let _ = self.inner.set_nodelay(true);
     }
