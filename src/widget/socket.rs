@@ -232,25 +232,22 @@ impl Session {
     }
 }
 
-/// The frames a returning widget missed: its conversations' messages after `after`, or `resync`
-/// when there are more than the socket sends (or they cannot be read now).
+/// The frames a returning widget missed: its conversations' messages after `after`, in the
+/// order they were written (as they would have arrived live), or `resync` when there are more
+/// than the socket sends (or they cannot be read now).
 async fn catch_up(
     state: &AppState,
     visitor: &Visitor,
     conversations: &[Id],
     after: Id,
 ) -> Vec<WsMessage> {
-    let mut frames = Vec::new();
+    let mut missed = Vec::new();
     for &conversation in conversations {
         match visitor
             .messages_after(state, conversation, after, CATCH_UP_LIMIT)
             .await
         {
-            Ok((messages, true)) => frames.extend(
-                messages
-                    .into_iter()
-                    .map(|message| frame(json!({"type": "message", "message": message}))),
-            ),
+            Ok((messages, true)) => missed.extend(messages),
             Ok((_, false)) | Err(_) => {
                 return vec![frame(
                     json!({"type": "resync", "reason": "too much to catch up"}),
@@ -258,7 +255,11 @@ async fn catch_up(
             }
         }
     }
-    frames
+    missed.sort_by_key(|message| message.id);
+    missed
+        .into_iter()
+        .map(|message| frame(json!({"type": "message", "message": message})))
+        .collect()
 }
 
 async fn serve(
@@ -275,9 +276,9 @@ async fn serve(
             .register(visitor.claims.contact_id, visitor.inbox.id, &ids);
     // Registered first: a message committed from here on arrives live, and one that also shows
     // up in the catch-up below is the same id twice, which the widget keeps once.
-    let catch_up = match after {
-        Some(after) => Some(catch_up(&state, &visitor, &ids, after).await),
-        None => None,
+    let missed = match after {
+        Some(after) => catch_up(&state, &visitor, &ids, after).await,
+        None => Vec::new(),
     };
     let Visitor { claims, .. } = visitor;
     let mut session = Session {
@@ -293,7 +294,7 @@ async fn serve(
         queue_due: None,
     };
     socket.send(frame(json!({"type": "ready"}))).await?;
-    for f in catch_up.into_iter().flatten() {
+    for f in missed {
         socket.send(f).await?;
     }
     for f in session.queue_frames().await {

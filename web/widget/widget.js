@@ -124,9 +124,11 @@ button.icon{background:none;border:0;cursor:pointer;font-size:18px;padding:6px}
     if (latest) await fetchMessages();
   }
 
+  const lastMessageId = () => (state.messages.length ? state.messages[state.messages.length - 1].id : 0);
+
   async function fetchMessages() {
     if (!state.conversation) return;
-    const last = state.messages.length ? state.messages[state.messages.length - 1].id : 0;
+    const last = lastMessageId();
     const page = await call('GET', `/widget/v1/conversations/${state.conversation.id}/messages${last ? `?after=${last}` : ''}`);
     for (const m of page.data) upsert(m);
   }
@@ -141,7 +143,7 @@ button.icon{background:none;border:0;cursor:pointer;font-size:18px;padding:6px}
   let socket;
   function connect() {
     // Coming back: the server sends what came after our last message first (no REST round trip).
-    const last = state.messages.length ? state.messages[state.messages.length - 1].id : 0;
+    const last = lastMessageId();
     const after = state.attempt && last ? `&after=${last}` : '';
     const ws = new WebSocket(`${HUB.replace(/^http/, 'ws')}/widget/v1/ws?token=${encodeURIComponent(state.token)}${after}`);
     ws.resumed = Boolean(after);
