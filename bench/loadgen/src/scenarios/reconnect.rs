@@ -87,20 +87,14 @@ pub async fn run(ctx: &Ctx) -> Result<Vec<Row>> {
     write_sockets(&sockets_file, &cast, storm)?;
     let total = storm.consoles + storm.widgets;
     let file = sockets_file.display().to_string();
-    let mut pool = Pool::start_as(
-        "reconnecting",
-        total,
-        Duration::from_secs(60),
-        |first, _| {
-            let _ = first;
-            vec![
-                "--addr".into(),
-                addr.to_string(),
-                "--sockets-file".into(),
-                file.clone(),
-            ]
-        },
-    )
+    let mut pool = Pool::start_as("reconnecting", total, Duration::from_secs(60), |_, _| {
+        vec![
+            "--addr".into(),
+            addr.to_string(),
+            "--sockets-file".into(),
+            file.clone(),
+        ]
+    })
     .await?;
     let connected = pool.go(Duration::from_secs(600)).await?;
     if connected.ok != total as u64 {
@@ -279,8 +273,8 @@ struct Flow {
     accepted_ms: Arc<Mutex<Vec<u64>>>,
     /// Attempts beyond the first, summed: what the restart cost the senders.
     retries: Arc<AtomicU64>,
-    /// Set when the flow starts: nothing is sent or retried after it.
-    give_up_at: Arc<Mutex<Option<Instant>>>,
+    /// Nothing is sent or retried after this (the flow starts as soon as it is made).
+    give_up_at: Instant,
 }
 
 impl Flow {
@@ -293,14 +287,11 @@ impl Flow {
             storm,
             accepted_ms: Arc::new(Mutex::new(vec![0; (storm.rate * storm.secs) as usize])),
             retries: Arc::new(AtomicU64::new(0)),
-            give_up_at: Arc::new(Mutex::new(None)),
+            give_up_at: Instant::now() + Duration::from_secs(storm.secs) + GIVE_UP_AFTER_FLOW,
         }
     }
 
     async fn run(&self) -> paced::Paced {
-        if let Ok(mut at) = self.give_up_at.lock() {
-            *at = Some(Instant::now() + Duration::from_secs(self.storm.secs) + GIVE_UP_AFTER_FLOW);
-        }
         paced::run(self.storm.rate, self.storm.secs, |i| {
             let flow = self.clone();
             async move { flow.deliver(i).await }
@@ -348,11 +339,7 @@ impl Flow {
     }
 
     fn gave_up(&self) -> bool {
-        self.give_up_at
-            .lock()
-            .ok()
-            .and_then(|at| *at)
-            .is_some_and(|at| Instant::now() > at)
+        Instant::now() > self.give_up_at
     }
 
     fn accepted(&self) -> Vec<u64> {
