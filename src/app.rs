@@ -174,8 +174,13 @@ impl Application {
             settings.widget.requests_per_minute,
             Duration::from_secs(60),
         );
-        let visitor_tokens =
-            crate::widget::VisitorTokens::new(secrets.subkey("switchboard visitor tokens v1"));
+        let visitor_tokens = crate::widget::VisitorTokens::new(
+            secrets.subkey("switchboard visitor tokens v1"),
+            crate::widget::token::Lifetimes {
+                token: secs_to_millis(settings.widget.visitor_token_ttl_secs),
+                verified: secs_to_millis(settings.widget.verified_visitor_ttl_secs),
+            },
+        );
         let gateway = &settings.gateway;
         let console_hub = crate::gateway::hub::ConsoleHub::with_replay_window(
             gateway.send_queue,
@@ -322,4 +327,8 @@ async fn shutdown_signal() {
     }
     #[cfg(not(unix))]
     let _ = ctrl_c.await;
+}
+
+fn secs_to_millis(secs: u64) -> i64 {
+    i64::try_from(secs.saturating_mul(1000)).unwrap_or(i64::MAX)
 }

@@ -91,6 +91,10 @@ pub struct WidgetSettings {
     pub max_attachment_bytes: usize,
     pub attachment_types: Vec<String>,
     pub requests_per_minute: u32,
+    /// A visitor token lasts this long after the widget last started a session.
+    pub visitor_token_ttl_secs: u64,
+    /// How long an identifier hash keeps a visitor verified; a JWT's `exp` bounds it further.
+    pub verified_visitor_ttl_secs: u64,
 }
 
 #[derive(Clone, Debug, Deserialize)]

@@ -176,7 +176,11 @@ pub struct Contact {
     pub workspace_id: Id,
     pub name: Option<String>,
     pub email: Option<String>,
+    /// The email is one of the contact's identities (the address mail came from, or one a site
+    /// signed), not only what a visitor typed into a form.
+    pub email_verified: bool,
     pub phone: Option<String>,
+    pub phone_verified: bool,
     pub attributes: serde_json::Value,
     pub identities: Vec<ContactIdentity>,
     pub created_at: Millis,

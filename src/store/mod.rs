@@ -22,7 +22,7 @@ pub use gateway::{GatewayStore, ReadMarker};
 pub use postgres::PgStore;
 pub use routing::{AgentRouting, RoutingData, RoutingStore};
 pub use sqlite::SqliteStore;
-pub use widget::{Rating, WidgetStore};
+pub use widget::{Rating, Unverified, WidgetStore};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {

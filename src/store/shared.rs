@@ -347,25 +347,47 @@ async fn contacts_with_identities(c: &mut Conn, rows: Vec<ContactRow>) -> Result
     let identities: Vec<(i64, String, String)> = q.build_query_as().fetch_all(&mut *c).await?;
     Ok(rows
         .into_iter()
-        .map(|r| Contact {
-            identities: identities
+        .map(|r| {
+            let identities: Vec<ContactIdentity> = identities
                 .iter()
                 .filter(|(cid, _, _)| *cid == r.id)
                 .map(|(_, namespace, identifier)| ContactIdentity {
                     namespace: namespace.clone(),
                     identifier: identifier.clone(),
                 })
-                .collect(),
-            id: r.id,
-            workspace_id: r.workspace_id,
-            name: r.name,
-            email: r.email,
-            phone: r.phone,
-            attributes: json(&r.attributes),
-            created_at: r.created_at,
-            last_activity_at: r.last_activity_at,
+                .collect();
+            contact_from_row(r, identities)
         })
         .collect())
+}
+
+fn contact_from_row(r: ContactRow, identities: Vec<ContactIdentity>) -> Contact {
+    // An address is verified when it is one of the contact's identities (the channel's own
+    // key, or what a site signed); otherwise it is only what the visitor typed.
+    let is_identity = |namespace: &str, value: &Option<String>| {
+        value.as_deref().is_some_and(|v| {
+            let wanted = match namespace {
+                "email" => Identity::email(v),
+                _ => Identity::phone(v),
+            };
+            identities
+                .iter()
+                .any(|i| i.namespace == namespace && i.identifier == wanted.identifier)
+        })
+    };
+    Contact {
+        email_verified: is_identity("email", &r.email),
+        phone_verified: is_identity("phone", &r.phone),
+        identities,
+        id: r.id,
+        workspace_id: r.workspace_id,
+        name: r.name,
+        email: r.email,
+        phone: r.phone,
+        attributes: json(&r.attributes),
+        created_at: r.created_at,
+        last_activity_at: r.last_activity_at,
+    }
 }
 
 pub(super) async fn contact_by_id(

@@ -15,6 +15,17 @@ pub struct Rating {
     pub created_at: Millis,
 }
 
+/// What a visitor typed about themselves (the pre-chat form, identity fields the site did not
+/// sign): it fills their own contact where it is empty and joins its attributes, but it is never
+/// an identity, so it can neither match nor merge another contact.
+#[derive(Clone, Debug, Default)]
+pub struct Unverified {
+    pub name: Option<String>,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub attributes: serde_json::Map<String, serde_json::Value>,
+}
+
 #[async_trait]
 pub trait WidgetStore: Send + Sync {
     /// The contact these identities name (strongest first), created when there is none; with
@@ -23,7 +34,7 @@ pub trait WidgetStore: Send + Sync {
         &self,
         workspace_id: Id,
         sender: switchboard_connector_core::InboundSender,
-        attributes: serde_json::Map<String, serde_json::Value>,
+        unverified: Unverified,
         now: Millis,
     ) -> Result<(crate::domain::Contact, Vec<Event>)>;
     async fn set_website_token(&self, inbox_id: Id, website_token: &str) -> Result<()>;

@@ -9,7 +9,7 @@ use super::shared::{
 };
 use super::{Db, EngineStore};
 use crate::domain::*;
-use crate::store::{Rating, Result, StoreError, WidgetStore};
+use crate::store::{Rating, Result, StoreError, Unverified, WidgetStore};
 
 #[async_trait]
 impl WidgetStore for EngineStore {
@@ -17,12 +17,23 @@ impl WidgetStore for EngineStore {
         &self,
         workspace_id: Id,
         sender: switchboard_connector_core::InboundSender,
-        attributes: serde_json::Map<String, serde_json::Value>,
+        unverified: Unverified,
         now: Millis,
     ) -> Result<(Contact, Vec<Event>)> {
         self.write(move |c| {
             Box::pin(async move {
                 let (id, created) = resolve_contact(c, workspace_id, &sender, now).await?;
+                sqlx::query::<Db>(
+                    "UPDATE contacts SET name = COALESCE(name, $2), email = COALESCE(email, $3), \
+                     phone = COALESCE(phone, $4) WHERE id = $1",
+                )
+                .bind(id)
+                .bind(&unverified.name)
+                .bind(unverified.email.as_deref().map(|e| e.trim().to_lowercase()))
+                .bind(&unverified.phone)
+                .execute(&mut *c)
+                .await?;
+                let attributes = unverified.attributes;
                 if !attributes.is_empty() {
                     // Pre-chat answers join the contact's attributes; newer answers win.
                     let current = contact_by_id(c, workspace_id, id)

@@ -8,11 +8,13 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use axum::Json;
 use serde::{Deserialize, Serialize};
-use switchboard_connector_core::{Identity, InboundAttachment, InboundMessage, InboundSender};
+use switchboard_connector_core::{InboundAttachment, InboundMessage, InboundSender};
 use utoipa::ToSchema;
 
 use super::identity::{verify_identifier_hash, verify_jwt, IdentityError, VerifiedIdentity};
+use super::resume;
 use super::settings::Prechat;
+use super::token::TokenError;
 use super::visitor::{Visitor, VisitorMessage};
 use super::{VisitorClaims, WebChatSettings};
 use crate::domain::{now_millis, EmailAddress, Id};
@@ -20,16 +22,7 @@ use crate::http::error::{ApiError, ApiResult, ErrorBody};
 use crate::http::extract::{ApiJson, ApiPath, ApiQuery, ClientIp};
 use crate::http::handlers::inboxes::{parse_attachments, AttachmentInput};
 use crate::http::AppState;
-
-/// The contact identity namespaces of a web chat inbox: anonymous browsers, and identities the
-/// host site vouched for (shared by all of that person's devices).
-fn visitor_identity(inbox_id: Id, visitor_id: &str) -> Identity {
-    Identity::new(format!("web_chat:{inbox_id}"), visitor_id)
-}
-
-fn verified_identity(inbox_id: Id, identifier: &str) -> Identity {
-    Identity::new(format!("site:{inbox_id}"), identifier)
-}
+use crate::store::Unverified;
 
 fn throttled(state: &AppState, keys: Vec<String>) -> ApiResult<()> {
     state
@@ -102,7 +95,8 @@ fn identity_error(e: IdentityError) -> ApiError {
     }
 }
 
-/// Checks what the host site vouched for, with the inbox's identity secret.
+/// Checks what the host site vouched for, with the inbox's identity secret. An identifier hash
+/// covers the identifier alone: the name and email beside it are not vouched for.
 fn verify_identity(
     state: &AppState,
     sealed_secret: Option<&[u8]>,
@@ -128,8 +122,9 @@ fn verify_identity(
             verify_identifier_hash(&secret, &input.identifier, hash).map_err(identity_error)?;
             Ok(VerifiedIdentity {
                 identifier: input.identifier.clone(),
-                name: input.name.clone(),
-                email: input.email.clone(),
+                name: None,
+                email: None,
+                expires_at: None,
             })
         }
         (None, None) => Err(identity_error(IdentityError::BadSignature)),
@@ -167,48 +162,56 @@ pub async fn session(
         }
         None => None,
     };
+    let now = now_millis();
     let previous = match &body.visitor_token {
-        Some(token) => {
-            let claims = state
-                .visitor_tokens
-                .verify(token)
-                .map_err(|e| ApiError::Unauthorized.with_reason(e.to_string()))?;
-            if claims.inbox_id != inbox.id {
+        Some(token) => match state.visitor_tokens.verify(token, now) {
+            Ok(claims) if claims.inbox_id != inbox.id => {
                 return Err(
                     ApiError::Unauthorized.with_reason("visitor token of another inbox".into())
                 );
             }
-            Some(claims)
-        }
+            Ok(claims) => Some(claims),
+            // An expired token names nobody: the browser starts afresh.
+            Err(TokenError::Expired) => None,
+            Err(e) => return Err(ApiError::Unauthorized.with_reason(e.to_string())),
+        },
         None => None,
     };
-    // A browser keeps its visitor id; a verified identity decides the contact across devices.
+    // A browser keeps its visitor id while the same person comes back; a verified identity
+    // decides the contact across devices.
     let visitor_id = previous
-        .as_ref()
-        .map(|c| c.visitor_id.clone())
+        .filter(|p| resume::continues(p, verified.as_ref()))
+        .map(|p| p.visitor_id)
         .unwrap_or_else(|| crate::auth::random_token(16));
-    let mut identities = Vec::new();
-    if let Some(who) = &verified {
-        identities.push(verified_identity(inbox.id, &who.identifier));
-    }
-    identities.push(visitor_identity(inbox.id, &visitor_id));
-    let email = verified.as_ref().and_then(|v| v.email.clone());
-    if let Some(email) = &email {
+    if let Some(email) = verified.as_ref().and_then(|v| v.email.as_deref()) {
         EmailAddress::parse(email).map_err(ApiError::Unprocessable)?;
     }
     let sender = InboundSender {
-        identities,
+        identities: resume::claimed_identities(inbox.id, &visitor_id, verified.as_ref()),
         name: verified.as_ref().and_then(|v| v.name.clone()),
-        email,
+        email: verified.as_ref().and_then(|v| v.email.clone()),
         phone: None,
     };
-    let now = now_millis();
+    // Unsigned name and email beside an identifier hash are the visitor's word, like a form's.
+    let typed = body
+        .identity
+        .as_ref()
+        .map_or_else(Unverified::default, |i| Unverified {
+            name: i.name.clone(),
+            email: i.email.clone().filter(|e| EmailAddress::parse(e).is_ok()),
+            ..Default::default()
+        });
     let (contact, events) = state
         .store
         .widget()
-        .find_or_create_contact(inbox.workspace_id, sender, Default::default(), now)
+        .find_or_create_contact(inbox.workspace_id, sender, typed, now)
         .await?;
     state.publish(&events);
+    let expires_at = state.visitor_tokens.expiry(
+        now,
+        verified.is_some(),
+        verified.as_ref().and_then(|v| v.expires_at),
+    );
     let claims = VisitorClaims {
         workspace_id: inbox.workspace_id,
         inbox_id: inbox.id,
@@ -216,6 +219,7 @@ pub async fn session(
         visitor_id,
         verified: verified.map(|v| v.identifier),
         issued_at: now,
+        expires_at: Some(expires_at),
     };
     let limits = &state.settings.widget;
     Ok(Json(SessionResponse {
@@ -416,28 +420,24 @@ pub async fn post_message(
     if let Some(email) = &prechat.email {
         EmailAddress::parse(email).map_err(ApiError::Unprocessable)?;
     }
-    let mut identities = Vec::new();
-    if let Some(identifier) = &visitor.claims.verified {
-        identities.push(verified_identity(visitor.inbox.id, identifier));
-    }
-    identities.push(visitor_identity(
-        visitor.inbox.id,
-        &visitor.claims.visitor_id,
-    ));
-    if !prechat.fields.is_empty() {
+    let identities = resume::session_identities(&visitor.claims);
+    if !prechat.fields.is_empty() || prechat.email.is_some() {
+        // What the form asked is kept on the visitor's own contact, unverified: a typed email
+        // must never lead to somebody else's conversations.
         let sender = InboundSender {
             identities: identities.clone(),
             ..Default::default()
         };
+        let typed = Unverified {
+            name: prechat.name.clone(),
+            email: prechat.email.clone(),
+            phone: None,
+            attributes: prechat.fields.clone(),
+        };
         let (_, events) = state
             .store
             .widget()
-            .find_or_create_contact(
-                visitor.claims.workspace_id,
-                sender,
-                prechat.fields.clone(),
-                now_millis(),
-            )
+            .find_or_create_contact(visitor.claims.workspace_id, sender, typed, now_millis())
             .await?;
         state.publish(&events);
     }
@@ -447,7 +447,7 @@ pub async fn post_message(
         sender: InboundSender {
             identities,
             name: prechat.name,
-            email: prechat.email,
+            email: None,
             phone: None,
         },
         text: body.text,

@@ -1,6 +1,8 @@
 //! Identity verification for logged-in customers of the host site: the site vouches for its
 //! user's identifier with an HMAC-SHA256 of it (keyed with the inbox's identity secret), or with a
-//! short-lived HS256 JWT (the stronger option: it expires). Comparisons are constant-time.
+//! short-lived HS256 JWT (the stronger option: it expires, and it can vouch for the email too).
+//! Only what the signature covers is verified: an identifier hash covers the identifier alone.
+//! Comparisons are constant-time.
 
 use base64::Engine as _;
 use hmac::{Hmac, Mac};
@@ -26,12 +28,15 @@ pub enum IdentityError {
     Required,
 }
 
-/// What a verified identity says about the visitor.
+/// What a verified identity says about the visitor: only what the site signed.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct VerifiedIdentity {
     pub identifier: String,
     pub name: Option<String>,
     pub email: Option<String>,
+    /// Milliseconds since the epoch after which the verification no longer holds (a JWT's
+    /// `exp` with the leeway); `None` for an identifier hash, which has no expiry of its own.
+    pub expires_at: Option<i64>,
 }
 
 fn mac(secret: &[u8]) -> Hmac<Sha256> {
@@ -122,6 +127,7 @@ pub fn verify_jwt(
         identifier,
         name: claims.name,
         email: claims.email,
+        expires_at: Some((exp + LEEWAY_SECS).saturating_mul(1000)),
     })
 }
 
@@ -161,6 +167,7 @@ mod tests {
         let who = verify_jwt(b"s", &good, 1_000).unwrap();
         assert_eq!(who.identifier, "u1");
         assert_eq!(who.name.as_deref(), Some("Nia"));
+        assert_eq!(who.expires_at, Some((2_000 + LEEWAY_SECS) * 1000));
         assert_eq!(verify_jwt(b"s", &good, 3_000), Err(IdentityError::Expired));
         assert_eq!(
             verify_jwt(b"wrong", &good, 1_000),

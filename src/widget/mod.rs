@@ -4,6 +4,7 @@
 pub mod handlers;
 pub mod hub;
 pub mod identity;
+pub mod resume;
 pub mod settings;
 pub mod socket;
 pub mod token;

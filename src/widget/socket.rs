@@ -87,6 +87,15 @@ struct Session {
 }
 
 impl Session {
+    /// When the socket's token expires, as a deadline on tokio's clock.
+    fn expires_at(&self) -> tokio::time::Instant {
+        let at = self.state.visitor_tokens.expires_at(&self.claims);
+        // Capped at 49 days: tokio's clock takes no deadline centuries away.
+        let left = u64::try_from(at.saturating_sub(now_millis())).unwrap_or(0);
+        let left = Duration::from_millis(left.min(u64::from(u32::MAX)));
+        tokio::time::Instant::now() + left
+    }
+
     fn owns(&self, conversation_id: Id) -> bool {
         self.conversations.contains_key(&conversation_id)
     }
@@ -100,7 +109,11 @@ impl Session {
                     if let Ok(conversation) =
                         serde_json::from_value::<Conversation>(event.payload.clone())
                     {
-                        if conversation.contact_id == self.claims.contact_id {
+                        // One contact may be a visitor of several web chat inboxes (a person
+                        // the sites verified by email); each widget hears only its own.
+                        if conversation.contact_id == self.claims.contact_id
+                            && conversation.inbox_id == self.claims.inbox_id
+                        {
                             out.push(frame(json!({"type": "conversation", "conversation": {
                                 "id": conversation.id, "status": conversation.status}})));
                             self.conversations
@@ -300,6 +313,7 @@ async fn serve(
     for f in session.queue_frames().await {
         socket.send(f).await?;
     }
+    let expires = session.expires_at();
     let mut ping = tokio::time::interval_at(tokio::time::Instant::now() + PING_EVERY, PING_EVERY);
     let mut heard = Instant::now();
     loop {
@@ -332,6 +346,12 @@ async fn serve(
                     return futures::SinkExt::close(&mut socket).await;
                 }
             },
+            _ = tokio::time::sleep_until(expires) => {
+                // The token this socket was opened with names nobody any more (its verification
+                // ran out): the widget starts a new session before it reconnects.
+                socket.send(frame(json!({"type": "expired"}))).await?;
+                return futures::SinkExt::close(&mut socket).await;
+            }
             _ = sleep_until_due(session.queue_due) => {
                 for f in session.queue_frames().await {
                     socket.send(f).await?;

@@ -112,8 +112,8 @@ impl FromRequestParts<AppState> for Visitor {
         let token = token(parts).ok_or(ApiError::Unauthorized)?;
         let claims = state
             .visitor_tokens
-            .verify(&token)
-            .map_err(|_| ApiError::Unauthorized)?;
+            .verify(&token, crate::domain::now_millis())
+            .map_err(|e| ApiError::Unauthorized.with_reason(e.to_string()))?;
         let inbox = state
             .store
             .get_inbox(claims.workspace_id, claims.inbox_id)

@@ -4,7 +4,7 @@
 const STRINGS = {
   en: {
     cc: 'Cc (email addresses)', bcc: 'Bcc', show_original: 'Show the whole email',
-    sign_in: 'Sign in', email: 'Email', password: 'Password', sign_out: 'Sign out',
+    unverified: 'unverified', sign_in: 'Sign in', email: 'Email', password: 'Password', sign_out: 'Sign out',
     mine: 'Mine', unassigned: 'Unassigned', all: 'All', inboxes: 'Inboxes', settings: 'Settings',
     status: 'Status', open: 'Open', pending: 'Pending', snoozed: 'Snoozed', resolved: 'Resolved',
     label: 'Label', no_conversations: 'No conversations here.', pick_conversation: 'Pick a conversation, or press j.',
@@ -26,7 +26,7 @@ const STRINGS = {
   },
   fa: {
     cc: 'رونوشت', bcc: 'رونوشت پنهان', show_original: 'نمایش کامل ایمیل',
-    sign_in: 'ورود', email: 'ایمیل', password: 'گذرواژه', sign_out: 'خروج',
+    unverified: 'تأییدنشده', sign_in: 'ورود', email: 'ایمیل', password: 'گذرواژه', sign_out: 'خروج',
     mine: 'مال من', unassigned: 'بدون مسئول', all: 'همه', inboxes: 'صندوق‌ها', settings: 'تنظیمات',
     status: 'وضعیت', open: 'باز', pending: 'در انتظار', snoozed: 'به تعویق', resolved: 'حل‌شده',
     label: 'برچسب', no_conversations: 'گفتگویی اینجا نیست.', pick_conversation: 'یک گفتگو را انتخاب کنید یا j را بزنید.',
@@ -47,7 +47,7 @@ const STRINGS = {
   },
   ar: {
     cc: 'نسخة إلى', bcc: 'نسخة مخفية', show_original: 'عرض البريد كاملًا',
-    sign_in: 'تسجيل الدخول', email: 'البريد الإلكتروني', password: 'كلمة المرور', sign_out: 'خروج',
+    unverified: 'غير مُتحقَّق منه', sign_in: 'تسجيل الدخول', email: 'البريد الإلكتروني', password: 'كلمة المرور', sign_out: 'خروج',
     mine: 'محادثاتي', unassigned: 'غير مسندة', all: 'الكل', inboxes: 'صناديق الوارد', settings: 'الإعدادات',
     status: 'الحالة', open: 'مفتوحة', pending: 'معلقة', snoozed: 'مؤجلة', resolved: 'محلولة',
     label: 'وسم', no_conversations: 'لا توجد محادثات.', pick_conversation: 'اختر محادثة أو اضغط j.',

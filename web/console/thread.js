@@ -307,7 +307,9 @@ export class Thread {
     clear(this.contactPane,
       h('h2', {}, h('bdi', {}, contact.name || contact.email || `#${contact.id}`)),
       h('dl', {},
-        contact.email ? [h('dt', {}, t('email')), h('dd', {}, contact.email)] : null,
+        contact.email ? [h('dt', {}, t('email')), h('dd', {}, h('bdi', {}, contact.email),
+          // What a visitor typed is not proof of who they are: say so beside it.
+          contact.email_verified === false ? h('span', { class: 'unverified' }, ` (${t('unverified')})`) : null)] : null,
         contact.phone ? [h('dt', {}, 'Phone'), h('dd', { dir: 'ltr' }, contact.phone)] : null),
       h('h3', {}, t('identities')),
       h('ul', { class: 'identities' }, contact.identities.map((i) => h('li', {}, h('span', { class: 'ns' }, i.namespace), ' ', h('bdi', {}, i.identifier)))),

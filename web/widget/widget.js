@@ -192,6 +192,13 @@ button.icon{background:none;border:0;cursor:pointer;font-size:18px;padding:6px}
       state.messages = [];
       await fetchMessages().catch(() => {});
       render();
+    } else if (f.type === 'expired') {
+      // The session ran out (a verification's lifetime): start a new one, then come back.
+      socket = null;
+      ws.close();
+      await startSession().catch(() => {});
+      connect();
+      render();
     }
   }
 
