@@ -293,13 +293,26 @@ on_both_engines! {
         assert!(seen < total, "still syncing when killed ({seen} of {total} stored)");
         server.start_kill().unwrap(); // SIGKILL, mid-batch
         server.wait().await.unwrap();
-        let (_server, _url) = start_server(db.dir.path(), &db.url, &env).await;
+        let (mut server, _url) = start_server(db.dir.path(), &db.url, &env).await;
 
         let stored = wait_for_count(&db.url, incoming, total, Duration::from_secs(180)).await;
         tokio::time::sleep(Duration::from_secs(2)).await; // nothing may arrive twice after the last
         let after = count(&db.url, incoming, None).await;
-        let distinct = count(&db.url, "SELECT COUNT(DISTINCT external_id) FROM messages WHERE direction = 'incoming'", None).await;
+        let distinct_ids = "SELECT COUNT(DISTINCT external_id) FROM messages WHERE direction = 'incoming'";
+        let distinct = count(&db.url, distinct_ids, None).await;
         assert_eq!((stored, after, distinct), (total, total, total), "every mail once");
+
+        // The worst a crash can leave: every mail committed, the checkpoint not moved at all.
+        // Killed again and started with the checkpoint wiped, the server reads every mail once
+        // more, and stores none of them twice.
+        server.start_kill().unwrap();
+        server.wait().await.unwrap();
+        execute(&db.url, "UPDATE mailbox_checkpoints SET last_uid = 0").await;
+        let (_server, _url) = start_server(db.dir.path(), &db.url, &env).await;
+        let read_to = "SELECT COALESCE(MAX(last_uid), 0) FROM mailbox_checkpoints";
+        assert_eq!(wait_for_count(&db.url, read_to, total, Duration::from_secs(180)).await, total);
+        let again = (count(&db.url, incoming, None).await, count(&db.url, distinct_ids, None).await);
+        assert_eq!(again, (total, total), "every mail once, also read twice");
         // Each corpus mail by its Message-ID: stored as often as the corpus holds it.
         let tags = switchboard_connector_email::ThreadTags::new(b"test".to_vec());
         let cx = switchboard_connector_email::ParseContext { tags: &tags, own_addresses: &[] };
@@ -493,6 +506,17 @@ async fn count(database_url: &str, sql: &str, bind: Option<&str>) -> i64 {
         run!(sqlx::SqliteConnection)
     } else {
         run!(sqlx::PgConnection)
+    }
+}
+
+async fn execute(database_url: &str, sql: &str) {
+    use sqlx::Connection;
+    if database_url.starts_with("sqlite:") {
+        let mut c = sqlx::SqliteConnection::connect(database_url).await.unwrap();
+        sqlx::query(sql).execute(&mut c).await.unwrap();
+    } else {
+        let mut c = sqlx::PgConnection::connect(database_url).await.unwrap();
+        sqlx::query(sql).execute(&mut c).await.unwrap();
     }
 }
 
