@@ -1,6 +1,7 @@
 //! The email channel against a real Postfix and Dovecot: a thread of ten mails between a
 //! customer's mail client and an agent stays one conversation whatever the client does to its
-//! headers, bounces fail the reply they name, and forwarded mail comes in over SMTP.
+//! headers, bounces fail the reply they name, forwarded mail comes in over SMTP, and every mail
+//! of the MIME corpus (five of them sharing one Message-ID) is stored once, also across kill -9.
 
 mod common;
 #[path = "common/mail_lab.rs"]
@@ -252,6 +253,155 @@ on_both_engines! {
         }
         app.stop().await;
     }
+
+    // The MIME corpus in a real Dovecot mailbox, spread among filler mail so the sync takes a
+    // while; Switchboard is killed with SIGKILL mid-sync and started again on the same data.
+    // Every corpus mail (the five sharing one Message-ID too) is stored exactly once.
+    async fn the_corpus_read_over_imap_is_stored_once_across_a_kill_minus_nine(engine) {
+        const FILLER: i64 = 1_000;
+        let corpus = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/mime");
+        let mut files: Vec<String> = std::fs::read_dir(&corpus).unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|e| e == "eml"))
+            .map(|p| p.display().to_string())
+            .collect();
+        files.sort();
+        let total = FILLER + files.len() as i64;
+        let lab = MailLab::start(None);
+        let mut args = vec!["marketing@support.test".to_string(), FILLER.to_string()];
+        args.extend(files.iter().cloned());
+        lab.run("mix", &args.iter().map(String::as_str).collect::<Vec<_>>());
+
+        let db = TestDatabase::new(engine).await;
+        let env = [
+            ("SWITCHBOARD__EMAIL__SUPERVISE_SECS", "1"),
+            ("SWITCHBOARD__ROUTING__ENABLED", "false"),
+        ];
+        let (mut server, url) = start_server(db.dir.path(), &db.url, &env).await;
+        let http = reqwest::Client::new();
+        let token = login(&http, &url).await;
+        let mut settings = lab.inbox_settings("marketing@support.test");
+        settings["imap"]["batch_messages"] = json!(25);
+        let created: Value = http
+            .post(format!("{url}/api/v1/inboxes"))
+            .bearer_auth(&token)
+            .json(&json!({"name": "Old mail", "kind": "email", "email": settings, "imap_password": "marketing-pass"}))
+            .send().await.unwrap().json().await.unwrap();
+        assert!(created["id"].is_i64(), "{created}");
+
+        let incoming = "SELECT COUNT(*) FROM messages WHERE direction = 'incoming'";
+        let seen = wait_for_count(&db.url, incoming, total / 2, Duration::from_secs(120)).await;
+        assert!(seen < total, "still syncing when killed ({seen} of {total} stored)");
+        server.start_kill().unwrap(); // SIGKILL, mid-batch
+        server.wait().await.unwrap();
+        let (mut server, _url) = start_server(db.dir.path(), &db.url, &env).await;
+
+        let stored = wait_for_count(&db.url, incoming, total, Duration::from_secs(180)).await;
+        tokio::time::sleep(Duration::from_secs(2)).await; // nothing may arrive twice after the last
+        let after = count(&db.url, incoming, None).await;
+        let distinct_ids = "SELECT COUNT(DISTINCT external_id) FROM messages WHERE direction = 'incoming'";
+        let distinct = count(&db.url, distinct_ids, None).await;
+        assert_eq!((stored, after, distinct), (total, total, total), "every mail once");
+
+        // The worst a crash can leave: every mail committed, the checkpoint not moved at all.
+        // Killed again and started with the checkpoint wiped, the server reads every mail once
+        // more, and stores none of them twice.
+        server.start_kill().unwrap();
+        server.wait().await.unwrap();
+        execute(&db.url, "UPDATE mailbox_checkpoints SET last_uid = 0").await;
+        let (_server, _url) = start_server(db.dir.path(), &db.url, &env).await;
+        let read_to = "SELECT COALESCE(MAX(last_uid), 0) FROM mailbox_checkpoints";
+        assert_eq!(wait_for_count(&db.url, read_to, total, Duration::from_secs(180)).await, total);
+        let again = (count(&db.url, incoming, None).await, count(&db.url, distinct_ids, None).await);
+        assert_eq!(again, (total, total), "every mail once, also read twice");
+        // Each corpus mail by its Message-ID: stored as often as the corpus holds it.
+        let tags = switchboard_connector_email::ThreadTags::new(b"test".to_vec());
+        let cx = switchboard_connector_email::ParseContext { tags: &tags, own_addresses: &[] };
+        let mut by_id = std::collections::BTreeMap::<String, i64>::new();
+        for file in &files {
+            let id = switchboard_connector_email::parse_mail(&std::fs::read(file).unwrap(), &cx).message.external_id;
+            if !id.starts_with("sha256:") {
+                *by_id.entry(id).or_default() += 1;
+            }
+        }
+        assert_eq!(by_id.get("0000000000@oldclient.customer.test"), Some(&5));
+        for (id, times) in &by_id {
+            let found = count(&db.url, "SELECT COUNT(*) FROM messages WHERE external_id = $1 OR shared_external_id = $1", Some(id)).await;
+            assert_eq!(found, *times, "{id}");
+        }
+    }
+
+    // An old client writes one Message-ID on five different mails: each is stored, each only
+    // once however often and by whichever road it comes again, and replies that name the
+    // shared Message-ID join the conversation of the mail they answer.
+    async fn mails_that_reuse_a_message_id_are_each_kept_and_each_answered(engine) {
+        use switchboard::email::MailOutcome;
+        let app = spawn(engine).await;
+        let created = app
+            .post("/api/v1/inboxes", Some(&app.token), json!({"name": "Old clients", "kind": "email",
+                "email": {"address": "support@acme.test"}}))
+            .await
+            .expect_status(201)
+            .json;
+        let state = app.app.as_ref().unwrap().state().clone();
+        let inbox = state.store.get_inbox(app.workspace_id, created["id"].as_i64().unwrap()).await.unwrap().unwrap();
+        let corpus = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/mime");
+        let stored = |outcome: MailOutcome| match outcome {
+            MailOutcome::Stored { message_id, created } => (message_id, created),
+            other => panic!("{other:?}"),
+        };
+        let mut ids = Vec::new();
+        for n in 1..=5 {
+            let raw = std::fs::read(corpus.join(format!("reused-message-id-{n}.eml"))).unwrap();
+            let (id, created) = stored(state.email.accept_mail(&inbox, &raw).await.unwrap());
+            assert!(created, "mail {n} is a mail of its own");
+            ids.push(id);
+            // The same bytes again (an IMAP re-read, an SMTP retry): nothing new.
+            assert_eq!(stored(state.email.accept_mail(&inbox, &raw).await.unwrap()), (id, false));
+        }
+        ids.sort();
+        ids.dedup();
+        assert_eq!(ids.len(), 5);
+        // The copy a relay forwarded: its own trace fields, LF line endings. The same mail.
+        let raw = String::from_utf8(std::fs::read(corpus.join("reused-message-id-3.eml")).unwrap()).unwrap();
+        let forwarded = format!("Received: from relay.acme.test by switchboard; Mon, 2 Nov 2026 10:00:00 +0100\n\
+            X-Spam-Status: No\n{}", raw.replace("\r\n", "\n"));
+        let (id, created) = stored(state.email.accept_mail(&inbox, forwarded.as_bytes()).await.unwrap());
+        assert!(!created, "a forwarded copy of mail 3 is mail 3");
+
+        let conversation_of = |subject: &'static str| {
+            let app = &app;
+            async move {
+                conversations(app, inbox.id).await.into_iter()
+                    .find(|c| c["subject"] == subject)
+                    .unwrap_or_else(|| panic!("no conversation {subject:?}"))["id"].as_i64().unwrap()
+            }
+        };
+        let toner = conversation_of("Toner order").await;
+        assert!(messages(&app, toner).await.iter().any(|m| m["id"] == id));
+        // A colleague (not the author, so no open conversation of theirs to fall back on)
+        // answers mail 3 by its Message-ID: the reply joins mail 3's conversation.
+        let reply = "From: Carol <carol@oldclient.customer.test>\r\nTo: support@acme.test\r\n\
+            Subject: Re: Toner order\r\nMessage-ID: <carol.1@oldclient.customer.test>\r\n\
+            In-Reply-To: <0000000000@oldclient.customer.test>\r\n\r\nMake it three cartridges.\r\n";
+        stored(state.email.accept_mail(&inbox, reply.as_bytes()).await.unwrap());
+        let texts: Vec<String> = messages(&app, toner).await.iter()
+            .map(|m| m["text"].as_str().unwrap().to_string()).collect();
+        assert!(texts.iter().any(|t| t == "Make it three cartridges."), "{texts:?}");
+        // With a subject of its own the reference cannot tell: it answers the latest mail.
+        let reply = "From: Carol <carol@oldclient.customer.test>\r\nTo: support@acme.test\r\n\
+            Subject: One more thing\r\nMessage-ID: <carol.2@oldclient.customer.test>\r\n\
+            References: <0000000000@oldclient.customer.test>\r\n\r\nAnd some paper.\r\n";
+        stored(state.email.accept_mail(&inbox, reply.as_bytes()).await.unwrap());
+        let thanks = conversation_of("Thanks").await;
+        assert!(messages(&app, thanks).await.iter().any(|m| m["text"] == "And some paper."));
+
+        // An agent's answer in mail 3's conversation names the Message-ID the client knows.
+        let thread = state.store.email().thread(app.workspace_id, toner).await.unwrap();
+        assert_eq!(thread.last_incoming.as_deref(), Some("carol.1@oldclient.customer.test"));
+        assert_eq!(thread.message_ids, vec!["0000000000@oldclient.customer.test", "carol.1@oldclient.customer.test"]);
+        app.stop().await;
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -337,6 +487,49 @@ async fn forwarded_mail_comes_in_through_the_mta() {
         "unknown addresses are refused"
     );
     app.stop().await;
+}
+
+/// One number read straight from the database, whichever engine (the server may be dead);
+/// 0 while the schema is not there yet.
+async fn count(database_url: &str, sql: &str, bind: Option<&str>) -> i64 {
+    use sqlx::Connection;
+    macro_rules! run {
+        ($conn:ty) => {{
+            let mut c = <$conn>::connect(database_url).await.unwrap();
+            let mut q = sqlx::query_scalar::<_, i64>(sql);
+            if let Some(b) = bind {
+                q = q.bind(b.to_string());
+            }
+            q.fetch_one(&mut c).await.unwrap_or(0)
+        }};
+    }
+    if database_url.starts_with("sqlite:") {
+        run!(sqlx::SqliteConnection)
+    } else {
+        run!(sqlx::PgConnection)
+    }
+}
+
+async fn execute(database_url: &str, sql: &str) {
+    use sqlx::Connection;
+    if database_url.starts_with("sqlite:") {
+        let mut c = sqlx::SqliteConnection::connect(database_url).await.unwrap();
+        sqlx::query(sql).execute(&mut c).await.unwrap();
+    } else {
+        let mut c = sqlx::PgConnection::connect(database_url).await.unwrap();
+        sqlx::query(sql).execute(&mut c).await.unwrap();
+    }
+}
+
+async fn wait_for_count(database_url: &str, sql: &str, at_least: i64, within: Duration) -> i64 {
+    let deadline = tokio::time::Instant::now() + within;
+    loop {
+        let n = count(database_url, sql, None).await;
+        if n >= at_least || tokio::time::Instant::now() > deadline {
+            return n;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
 }
 
 /// Mails in the store, and distinct external ids among them, read straight from the database.

@@ -322,6 +322,52 @@ on_both_engines! {
         assert_ne!(fresh.conversation.id, first.conversation.id);
     }
 
+    async fn different_messages_under_one_external_id_are_each_stored_once(engine) {
+        let (store, _db) = open_store(engine).await;
+        let (ws, inbox, _) = setup(&store).await;
+        let bus: Arc<dyn switchboard::bus::EventBus> = Arc::new(switchboard::bus::InProcessBus::new(64));
+        let ingest = switchboard::ingest::Ingest::new(store.clone(), bus);
+        let reused = |n: usize| InboundMessage {
+            content_key: Some(format!("sha256:key{n}")),
+            thread_key: Some(format!("email:subject {n}")),
+            ..message("0000@old.test", "walt", &format!("mail {n}"))
+        };
+        // Five different mails under one id, delivered all at once (five SMTP sessions).
+        let firsts = futures::future::join_all((1..=5).map(|n| {
+            let (ingest, m) = (ingest.clone(), reused(n));
+            async move { ingest.ingest(ws.id, inbox.id, m).await.unwrap() }
+        }))
+        .await;
+        assert!(firsts.iter().all(|o| o.created));
+        let mut ids: Vec<Id> = firsts.iter().map(|o| o.message.id).collect();
+        ids.sort();
+        ids.dedup();
+        assert_eq!(ids.len(), 5, "five mails, five messages");
+        // Each again, twice at once: the message stored for it, nothing new.
+        for (n, first) in (1..=5).zip(&firsts) {
+            let again = futures::future::join_all((0..2).map(|_| {
+                let (ingest, m) = (ingest.clone(), reused(n));
+                async move { ingest.ingest(ws.id, inbox.id, m).await.unwrap() }
+            }))
+            .await;
+            for o in again {
+                assert!(!o.created);
+                assert_eq!(o.message.id, first.message.id);
+            }
+        }
+        // A message of a channel without content keys under a stored id is the stored one.
+        let keyless = ingest.ingest(ws.id, inbox.id, message("0000@old.test", "walt", "?")).await.unwrap();
+        assert!(!keyless.created);
+        // A reply naming the shared id joins the conversation whose subject it keeps.
+        let reply = ingest.ingest(ws.id, inbox.id, InboundMessage {
+            thread_key: Some("email:subject 3".into()),
+            references: vec!["0000@old.test".into()],
+            ..message("reply@other.test", "carol", "about mail 3")
+        }).await.unwrap();
+        let third = firsts.iter().find(|o| o.message.text == "mail 3").unwrap();
+        assert_eq!(reply.conversation.id, third.conversation.id);
+    }
+
     async fn hints_and_references_never_cross_inboxes(engine) {
         let (store, _db) = open_store(engine).await;
         let (ws, inbox, _) = setup(&store).await;

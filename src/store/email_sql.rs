@@ -65,9 +65,12 @@ impl EmailStore for EngineStore {
             .fetch_optional(&mut *c)
             .await?
             .ok_or(StoreError::NotFound("conversation"))?;
-        // The newest 40 are plenty: References keeps the first and the latest ones.
+        // The newest 40 are plenty: References keeps the first and the latest ones. A mail
+        // that reused another's Message-ID is stored under a longer id; the customer's client
+        // knows it by the Message-ID it shares.
         let mut rows = sqlx::query_as::<Db, (String, String)>(
-            "SELECT external_id, direction FROM messages WHERE conversation_id = $1 \
+            "SELECT COALESCE(shared_external_id, external_id), direction FROM messages \
+             WHERE conversation_id = $1 \
              AND external_id IS NOT NULL AND direction IN ('incoming', 'outgoing') \
              ORDER BY id DESC LIMIT 40",
         )
@@ -80,6 +83,8 @@ impl EmailStore for EngineStore {
             .rev()
             .find(|(_, d)| d == "incoming")
             .map(|(id, _)| id.clone());
+        let mut seen = std::collections::HashSet::new();
+        rows.retain(|(id, _)| seen.insert(id.clone()));
         Ok(EmailThread {
             subject,
             message_ids: rows

@@ -7,6 +7,7 @@ mod console;
 mod email;
 mod gateway;
 mod postgres;
+mod redelivery;
 mod routing;
 mod sqlite;
 mod widget;

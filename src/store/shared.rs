@@ -12,8 +12,9 @@ use switchboard_connector_core::{
     AttachmentSource, ChannelKind, Identity, InboundSender, OutboundDelivery,
 };
 
-use super::{Db, EngineStore};
+use super::{redelivery_sql, Db, EngineStore};
 use crate::domain::*;
+use crate::store::redelivery::Arrival;
 use crate::store::*;
 
 type Conn = <Db as sqlx::Database>::Connection;
@@ -731,32 +732,18 @@ pub(super) async fn resolve_contact(
     Ok((contact_id, created))
 }
 
-async fn existing_by_external_id(
-    c: &mut Conn,
-    workspace_id: Id,
-    inbox_id: Id,
-    external_id: &str,
-) -> Result<Option<IngestOutcome>> {
-    let Some(id) = sqlx::query_scalar::<Db, i64>(
-        "SELECT id FROM messages WHERE inbox_id = $1 AND external_id = $2",
-    )
-    .bind(inbox_id)
-    .bind(external_id)
-    .fetch_optional(&mut *c)
-    .await?
-    else {
-        return Ok(None);
-    };
+/// The outcome for a message delivered again: the stored message, nothing new.
+async fn seen_again(c: &mut Conn, workspace_id: Id, id: Id) -> Result<IngestOutcome> {
     let message = message_by_id(c, id).await?;
     let conversation = conversation_by_id(c, workspace_id, message.conversation_id)
         .await?
         .ok_or(StoreError::NotFound("conversation"))?;
-    Ok(Some(IngestOutcome {
+    Ok(IngestOutcome {
         message,
         conversation,
         created: false,
         events: Vec::new(),
-    }))
+    })
 }
 
 /// The conversation `message` answers, if the channel proved one or it references a stored
@@ -779,12 +766,12 @@ async fn answered_conversation(
         }
     }
     for reference in message.references.iter().take(50) {
-        let found = sqlx::query_scalar::<Db, i64>(
-            "SELECT conversation_id FROM messages WHERE inbox_id = $1 AND external_id = $2",
+        let found = redelivery_sql::referenced_conversation(
+            c,
+            inbox_id,
+            reference,
+            message.thread_key.as_deref(),
         )
-        .bind(inbox_id)
-        .bind(reference)
-        .fetch_optional(&mut *c)
         .await?;
         if found.is_some() {
             return Ok(found);
@@ -803,20 +790,20 @@ async fn ingest(c: &mut Conn, request: IngestRequest) -> Result<IngestOutcome> {
     inbox_by_id(c, workspace_id, inbox_id)
         .await?
         .ok_or(StoreError::NotFound("inbox"))?;
-    if let Some(seen) =
-        existing_by_external_id(c, workspace_id, inbox_id, &message.external_id).await?
-    {
-        return Ok(seen);
+    if let Arrival::Again(id) = redelivery_sql::arrival(c, inbox_id, &message).await? {
+        return seen_again(c, workspace_id, id).await;
     }
     let (contact_id, contact_created) =
         resolve_contact(c, workspace_id, &message.sender, now).await?;
     // Under the contact's lock a concurrent delivery of the same message has either committed
     // (and we answer with it) or not started.
-    if let Some(seen) =
-        existing_by_external_id(c, workspace_id, inbox_id, &message.external_id).await?
-    {
-        return Ok(seen);
-    }
+    let (external_id, shares) = match redelivery_sql::arrival(c, inbox_id, &message).await? {
+        Arrival::Again(id) => return seen_again(c, workspace_id, id).await,
+        Arrival::New {
+            external_id,
+            shares,
+        } => (external_id, shares),
+    };
 
     let mut pending = Vec::new();
     if contact_created {
@@ -922,17 +909,25 @@ async fn ingest(c: &mut Conn, request: IngestRequest) -> Result<IngestOutcome> {
         Some(contact_id),
         &message.text,
         message.html.as_deref(),
-        Some(&message.external_id),
+        Some(&external_id),
         DeliveryStatus::Received,
         message.meta.as_ref(),
         now,
     )
     .await?
-    // Only a duplicate from a *different* sender identity can get here; the caller retries and
-    // finds the stored message on the first check.
+    // Only a concurrent delivery under the same external id (from a *different* sender
+    // identity, or a different message reusing the id) can get here; the caller retries and
+    // finds the stored message, or stores this one beside it, on the first check.
     .ok_or(StoreError::Conflict(
         "message with this external id already exists",
     ))?;
+    redelivery_sql::record(
+        c,
+        message_id,
+        message.content_key.as_deref(),
+        shares.as_deref(),
+    )
+    .await?;
     for attachment in &message.attachments {
         let (url, data) = match &attachment.source {
             AttachmentSource::Url(url) => (Some(url.clone()), None),

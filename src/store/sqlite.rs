@@ -29,6 +29,9 @@ mod email_sql;
 #[path = "gateway_sql.rs"]
 mod gateway_sql;
 #[allow(clippy::duplicate_mod)]
+#[path = "redelivery_sql.rs"]
+mod redelivery_sql;
+#[allow(clippy::duplicate_mod)]
 #[path = "routing_sql.rs"]
 mod routing_sql;
 #[allow(clippy::duplicate_mod)]

@@ -119,6 +119,12 @@ pub enum AttachmentSource {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct InboundMessage {
     pub external_id: String,
+    /// Tells apart different messages that came under the same external id (mail clients reuse
+    /// Message-IDs): a message whose key differs from the stored one's is stored as a message of
+    /// its own, one whose key matches is the same message delivered again. `None` where the
+    /// external id alone names a message.
+    #[serde(default)]
+    pub content_key: Option<String>,
     pub sender: InboundSender,
     pub text: String,
     pub html: Option<String>,

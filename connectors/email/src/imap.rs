@@ -2,9 +2,10 @@
 //!
 //! The rule that makes it exactly-once: the UID checkpoint moves only after the sink has
 //! committed every mail up to it. A crash or a dropped connection between the two means the
-//! mails after the checkpoint are fetched again, and the sink (keyed on Message-ID) stores each
-//! once. When UIDVALIDITY changes, UIDs mean nothing any more: the mailbox is read again from the
-//! start, and the same keys keep it free of duplicates.
+//! mails after the checkpoint are fetched again, and the sink (keyed on Message-ID and the
+//! mail's content key, see fingerprint.rs) stores each once. When UIDVALIDITY changes, UIDs mean
+//! nothing any more: the mailbox is read again from the start, and the same keys keep it free of
+//! duplicates.
 //!
 //! Memory stays bounded whatever the mailbox size: UIDs and sizes are listed a window at a time,
 //! and bodies are fetched in batches capped by count and bytes, handed on one at a time.

@@ -7,6 +7,8 @@
 #![forbid(unsafe_code)]
 
 pub mod compose;
+pub mod fingerprint;
+mod header_block;
 pub mod html;
 pub mod imap;
 pub mod inbound;

@@ -9,7 +9,8 @@ use switchboard_connector_core::{
     AttachmentSource, Identity, InboundAttachment, InboundMessage, InboundSender,
 };
 
-use crate::{html, quote, ThreadTags};
+use crate::fingerprint::content_key;
+use crate::{header_block, html, quote, ThreadTags};
 
 /// The longest visible text kept in the message itself (ingest's limit, with room to spare); the
 /// whole body then also goes along as `body.txt`.
@@ -49,14 +50,20 @@ pub struct ParseContext<'a> {
 }
 
 pub fn parse_mail(raw: &[u8], cx: &ParseContext<'_>) -> ParsedMail {
-    match MessageParser::default().parse(raw) {
-        Some(mail) if mail.root_part().headers.iter().any(|_| true) => read(raw, &mail, cx),
+    // What mail-parser reads: the mail with a blank line where its header block runs straight
+    // into its text. Offsets into the parsed mail point into these bytes; what is kept whole
+    // (original.eml) and what keys the mail are the bytes as they came.
+    let bytes = header_block::with_separator(raw);
+    match MessageParser::default().parse(&bytes) {
+        Some(mail) if mail.root_part().headers.iter().any(|_| true) => read(raw, &bytes, &mail, cx),
         _ => unreadable(raw),
     }
 }
 
 /// The id ingest keys the mail on: its Message-ID, or a digest of its bytes when it has none, so
-/// that the same mail fetched twice is still stored once.
+/// that the same mail fetched twice is still stored once. Clients that reuse Message-IDs are why
+/// the mail also carries its [`content_key`]: ingest tells different mails under one id apart
+/// by it.
 fn external_id(raw: &[u8], mail: Option<&Message<'_>>) -> String {
     let declared = mail
         .and_then(|m| m.message_id())
@@ -71,6 +78,7 @@ pub fn unreadable(raw: &[u8]) -> ParsedMail {
     ParsedMail {
         message: InboundMessage {
             external_id: id.clone(),
+            content_key: Some(content_key(raw)),
             sender: InboundSender {
                 identities: vec![Identity::new("email_unreadable", id)],
                 name: Some("Unreadable email".into()),
@@ -90,7 +98,8 @@ pub fn unreadable(raw: &[u8]) -> ParsedMail {
     }
 }
 
-fn read(raw: &[u8], mail: &Message<'_>, cx: &ParseContext<'_>) -> ParsedMail {
+/// `raw` is the mail as it came, `bytes` what `mail` was parsed from (see [`parse_mail`]).
+fn read(raw: &[u8], bytes: &[u8], mail: &Message<'_>, cx: &ParseContext<'_>) -> ParsedMail {
     let from = first_address(mail.from())
         .or_else(|| first_address(mail.sender()))
         .or_else(|| first_address(mail.reply_to()));
@@ -113,7 +122,7 @@ fn read(raw: &[u8], mail: &Message<'_>, cx: &ParseContext<'_>) -> ParsedMail {
 
     let full_text = body_text(mail);
     let (visible, folded) = quote::fold(&full_text);
-    let mut attachments = attachments(raw, mail);
+    let mut attachments = attachments(bytes, mail);
 
     let mut text = visible;
     if text.len() > MAX_TEXT_BYTES {
@@ -133,7 +142,7 @@ fn read(raw: &[u8], mail: &Message<'_>, cx: &ParseContext<'_>) -> ParsedMail {
     // mail-parser ends a part at any line that starts with its boundary, even one that goes on
     // with more characters (not a delimiter by RFC 2046), and the rest of that part is lost.
     // When such a line is there, the whole mail goes along as it came.
-    let ambiguous = ambiguous_boundary(raw, mail);
+    let ambiguous = ambiguous_boundary(bytes, mail);
     if ambiguous {
         attachments.push(InboundAttachment {
             filename: "original.eml".into(),
@@ -165,7 +174,7 @@ fn read(raw: &[u8], mail: &Message<'_>, cx: &ParseContext<'_>) -> ParsedMail {
     let mut unreadable = false;
     if text.trim().is_empty() && attachments.is_empty() {
         let body_start = mail.root_part().offset_body as usize;
-        let has_body = raw
+        let has_body = bytes
             .get(body_start..)
             .is_some_and(|b| b.iter().any(|c| !c.is_ascii_whitespace()));
         // A "mail" with neither sender nor subject nor words is not a mail we understood.
@@ -226,6 +235,7 @@ fn read(raw: &[u8], mail: &Message<'_>, cx: &ParseContext<'_>) -> ParsedMail {
     });
     let message = InboundMessage {
         external_id: external_id(raw, Some(mail)),
+        content_key: Some(content_key(raw)),
         sender,
         text,
         html,
@@ -736,6 +746,36 @@ mod tests {
         let plain = "From: a@b.test\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"bnd\"\r\n\r\n\
             --bnd\r\nContent-Type: text/plain\r\n\r\nhello\r\n--bnd--  \r\n";
         assert!(cx_parse(plain).message.attachments.is_empty());
+    }
+
+    #[test]
+    fn text_right_after_the_headers_is_the_body() {
+        // No blank line: Python's `email` keeps the first line that is not a field as the body.
+        let mail = cx_parse(
+            "From: a@b.test\r\nSubject: Broken printer\r\nMessage-ID: <nb@b.test>\r\n\
+             My printer stopped working\r\nafter the update.\r\n\r\nThanks, Peter\r\n",
+        );
+        let m = &mail.message;
+        assert!(!mail.unreadable);
+        assert_eq!(
+            m.external_id, "nb@b.test",
+            "the fields before the text still count"
+        );
+        assert_eq!(m.subject.as_deref(), Some("Broken printer"));
+        assert_eq!(
+            m.text,
+            "My printer stopped working\nafter the update.\n\nThanks, Peter"
+        );
+    }
+
+    #[test]
+    fn different_mails_under_one_message_id_have_different_content_keys() {
+        let one = cx_parse("From: a@b.test\r\nMessage-ID: <same@b.test>\r\n\r\nfirst");
+        let two = cx_parse("From: a@b.test\r\nMessage-ID: <same@b.test>\r\n\r\nsecond");
+        assert_eq!(one.message.external_id, two.message.external_id);
+        assert_ne!(one.message.content_key, two.message.content_key);
+        let again = cx_parse("From: a@b.test\r\nMessage-ID: <same@b.test>\r\n\r\nfirst");
+        assert_eq!(one.message.content_key, again.message.content_key);
     }
 
     #[test]

@@ -90,6 +90,41 @@ fn every_corpus_message_is_read_without_loss() {
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
+/// Each file is a mail of its own, also the five that share one Message-ID: no two carry the
+/// same (external id, content key), so ingest stores every one.
+#[test]
+fn every_corpus_mail_is_told_apart_from_every_other() {
+    let mut seen = std::collections::HashMap::new();
+    let mut files: Vec<PathBuf> = std::fs::read_dir(corpus_dir())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "eml"))
+        .collect();
+    files.sort();
+    let mut shared = 0;
+    for file in &files {
+        let m = parse(&std::fs::read(file).unwrap()).message;
+        if m.external_id == "0000000000@oldclient.customer.test" {
+            shared += 1;
+        }
+        let key = (
+            m.external_id,
+            m.content_key.expect("every mail has a content key"),
+        );
+        if let Some(other) = seen.insert(key, file.clone()) {
+            panic!(
+                "{} and {} look like one mail",
+                other.display(),
+                file.display()
+            );
+        }
+    }
+    assert_eq!(
+        shared, 5,
+        "the five mails of the client that reuses its Message-ID"
+    );
+}
+
 #[test]
 fn every_charset_is_decoded_to_the_words_it_carries() {
     for charset in [
