@@ -10,7 +10,7 @@ use anyhow::Context;
 use tokio::sync::{watch, Notify};
 use tokio::task::JoinHandle;
 
-use crate::auth::{hash_password, random_token, LoginLimiter};
+use crate::auth::{hash_password, random_token, LoginLimiter, LoginPolicy};
 use crate::bus::{EventBus, InProcessBus};
 use crate::config::Settings;
 use crate::crypto::SecretBox;
@@ -225,10 +225,7 @@ impl Application {
             widget_throttle,
             ingest,
             email,
-            limiter: LoginLimiter::new(
-                settings.security.login_max_failures,
-                Duration::from_secs(settings.security.login_window_secs),
-            ),
+            limiter: LoginLimiter::new(login_policy(&settings.security)),
             prometheus: crate::telemetry::prometheus(),
             store,
             bus,
@@ -331,4 +328,15 @@ async fn shutdown_signal() {
 
 fn secs_to_millis(secs: u64) -> i64 {
     i64::try_from(secs.saturating_mul(1000)).unwrap_or(i64::MAX)
+}
+
+fn login_policy(security: &crate::config::SecuritySettings) -> LoginPolicy {
+    LoginPolicy {
+        attempts_per_minute_per_address: security.login_attempts_per_minute,
+        failures_per_address: security.login_max_failures,
+        failures_per_account_address: security.login_account_address_max_failures,
+        failures_per_account: security.login_account_max_failures,
+        window: Duration::from_secs(security.login_window_secs),
+        known_address_for: Duration::from_secs(security.login_known_address_days * 86_400),
+    }
 }

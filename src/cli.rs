@@ -1,4 +1,4 @@
-//! The command line: `serve`, `migrate`, `user add`, `inbox add`.
+//! The command line: `serve`, `migrate`, `user add|disable|enable|set-password`, `inbox add`.
 
 use std::io::BufRead;
 use std::path::PathBuf;
@@ -9,8 +9,8 @@ use switchboard_connector_core::ChannelKind;
 
 use crate::auth::{hash_password, random_token};
 use crate::config::{Secret, Settings};
-use crate::domain::{EmailAddress, Role};
-use crate::store::{NewInbox, NewUser};
+use crate::domain::{EmailAddress, Role, User};
+use crate::store::{AuditAction, NewAuditEntry, NewInbox, NewUser, Revoke, UserPatch};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -76,6 +76,27 @@ pub enum UserCommand {
         /// The workspace id [default: the first workspace]
         #[arg(long)]
         workspace: Option<i64>,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Disable a user: they cannot sign in, and every session and API token of theirs ends now.
+    Disable {
+        #[arg(long)]
+        email: String,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Let a disabled user sign in again.
+    Enable {
+        #[arg(long)]
+        email: String,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Set a user's password from the first line of standard input; their sessions end.
+    SetPassword {
+        #[arg(long)]
+        email: String,
         #[command(flatten)]
         store: StoreArgs,
     },
@@ -169,6 +190,30 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             Ok(())
         }
+        Command::User(UserCommand::Disable { email, store }) => {
+            set_disabled(&mut settings, store, &email, true).await
+        }
+        Command::User(UserCommand::Enable { email, store }) => {
+            set_disabled(&mut settings, store, &email, false).await
+        }
+        Command::User(UserCommand::SetPassword { email, store }) => {
+            store.apply(&mut settings);
+            let db = crate::app::open_store(&settings).await?;
+            let user = user_by_email(db.as_ref(), &email).await?;
+            let mut line = String::new();
+            std::io::stdin().lock().read_line(&mut line)?;
+            let password_hash =
+                hash_password(line.trim_end_matches(['\r', '\n'])).map_err(anyhow::Error::msg)?;
+            let audit = cli_audit(&user, AuditAction::UserPasswordReset);
+            db.accounts()
+                .set_password(user.id, password_hash, Revoke::SessionsExcept(None), audit)
+                .await?;
+            println!(
+                "password of {} <{}> set; their sessions ended",
+                user.name, user.email
+            );
+            Ok(())
+        }
         Command::Inbox(InboxCommand::Add {
             name,
             kind,
@@ -256,4 +301,58 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
     }
     println!("listening on http://{}", app.addr());
     app.run_until_signal().await
+}
+
+async fn user_by_email(db: &dyn crate::store::Store, email: &str) -> anyhow::Result<User> {
+    let email = EmailAddress::parse(email).map_err(anyhow::Error::msg)?;
+    Ok(db
+        .credentials_by_email(&email)
+        .await?
+        .with_context(|| format!("no user with the email {}", email.as_str()))?
+        .user)
+}
+
+/// An audit line for an operator's action on the command line (no signed-in actor).
+fn cli_audit(user: &User, action: AuditAction) -> NewAuditEntry {
+    NewAuditEntry {
+        workspace_id: user.workspace_id,
+        actor: None,
+        action,
+        target_kind: "user",
+        target_id: Some(user.id),
+        details: serde_json::json!({}),
+    }
+}
+
+async fn set_disabled(
+    settings: &mut Settings,
+    store: StoreArgs,
+    email: &str,
+    disabled: bool,
+) -> anyhow::Result<()> {
+    store.apply(settings);
+    let db = crate::app::open_store(settings).await?;
+    let user = user_by_email(db.as_ref(), email).await?;
+    let action = if disabled {
+        AuditAction::UserDisabled
+    } else {
+        AuditAction::UserEnabled
+    };
+    let patch = UserPatch {
+        role: None,
+        disabled: Some(disabled),
+    };
+    let user = db
+        .accounts()
+        .update_user(
+            user.workspace_id,
+            user.id,
+            patch,
+            vec![cli_audit(&user, action)],
+            crate::domain::now_millis(),
+        )
+        .await?;
+    let state = if user.disabled { "disabled" } else { "enabled" };
+    println!("{} <{}> is {state}", user.name, user.email);
+    Ok(())
 }

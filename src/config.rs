@@ -124,8 +124,12 @@ pub struct DatabaseSettings {
 pub struct SecuritySettings {
     pub secret_key: Secret,
     pub session_ttl_hours: u64,
+    pub login_attempts_per_minute: u32,
     pub login_max_failures: u32,
+    pub login_account_address_max_failures: u32,
+    pub login_account_max_failures: u32,
     pub login_window_secs: u64,
+    pub login_known_address_days: u64,
 }
 
 #[derive(Clone, Debug, Deserialize)]

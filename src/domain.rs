@@ -141,6 +141,8 @@ pub struct User {
     pub name: String,
     pub role: Role,
     pub created_at: Millis,
+    /// A disabled user cannot sign in and has no working session or token.
+    pub disabled: bool,
 }
 
 #[derive(Clone, Debug, Serialize, ToSchema)]

@@ -1,53 +1,9 @@
-//! Login attempts are limited per client address and per account: a fixed number of failures in a
-//! sliding window, after which the client must wait. Success clears the account's count.
+//! A fixed budget of hits per key and window for the public widget endpoints (login attempts
+//! have their own limiter in `login_limit.rs`).
 
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
-
-pub struct LoginLimiter {
-    max_failures: u32,
-    window: Duration,
-    failures: Mutex<HashMap<String, (u32, Instant)>>,
-}
-
-impl LoginLimiter {
-    pub fn new(max_failures: u32, window: Duration) -> Self {
-        LoginLimiter {
-            max_failures,
-            window,
-            failures: Mutex::new(HashMap::new()),
-        }
-    }
-
-    /// `Err(wait)` when any of `keys` is over its budget.
-    pub fn check(&self, keys: &[String]) -> Result<(), Duration> {
-        let now = Instant::now();
-        let mut map = self.failures.lock().unwrap_or_else(|e| e.into_inner());
-        map.retain(|_, (_, since)| now.duration_since(*since) < self.window);
-        for key in keys {
-            if let Some((count, since)) = map.get(key) {
-                if *count >= self.max_failures {
-                    return Err(self.window.saturating_sub(now.duration_since(*since)));
-                }
-            }
-        }
-        Ok(())
-    }
-
-    pub fn failed(&self, keys: &[String]) {
-        let now = Instant::now();
-        let mut map = self.failures.lock().unwrap_or_else(|e| e.into_inner());
-        for key in keys {
-            map.entry(key.clone()).or_insert((0, now)).0 += 1;
-        }
-    }
-
-    pub fn succeeded(&self, account_key: &str) {
-        let mut map = self.failures.lock().unwrap_or_else(|e| e.into_inner());
-        map.remove(account_key);
-    }
-}
 
 /// A fixed budget of hits per key and window, for public endpoints (widget sessions and
 /// messages): `hit` counts and says whether the caller is still within budget.
@@ -102,19 +58,5 @@ mod tests {
         assert!(throttle.hit(&["visitor:b".to_string()]).is_ok());
         std::thread::sleep(Duration::from_millis(250));
         assert!(throttle.hit(&a).is_ok());
-    }
-
-    #[test]
-    fn too_many_failures_lock_out_until_the_window_passes() {
-        let limiter = LoginLimiter::new(3, Duration::from_millis(200));
-        let keys = vec!["ip:1".to_string(), "acct:a".to_string()];
-        for _ in 0..3 {
-            assert!(limiter.check(&keys).is_ok());
-            limiter.failed(&keys);
-        }
-        assert!(limiter.check(&keys).is_err());
-        assert!(limiter.check(&["ip:2".to_string()]).is_ok());
-        std::thread::sleep(Duration::from_millis(250));
-        assert!(limiter.check(&keys).is_ok());
     }
 }

@@ -183,6 +183,23 @@ async fn authenticate(
     if access == Access::Admin && !principal.is_admin() {
         return ApiError::forbidden("this needs an owner or admin").into_response();
     }
+    if access == Access::Owner && principal.user.role != crate::domain::Role::Owner {
+        return ApiError::forbidden("this needs an owner").into_response();
+    }
+    // When a token was last used, for its owner's token list; written at most once a minute.
+    let now = now_millis();
+    if principal
+        .token_last_used_at
+        .is_none_or(|at| now - at >= crate::store::TOKEN_TOUCH_EVERY_MS)
+    {
+        let store = state.store.clone();
+        let token_id = principal.token_id;
+        tokio::spawn(async move {
+            if let Err(e) = store.accounts().touch_token(token_id, now).await {
+                tracing::warn!(error = %e, "could not note a token's use");
+            }
+        });
+    }
     parts.extensions.insert(principal);
     next.run(Request::from_parts(parts, body)).await
 }

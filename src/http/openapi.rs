@@ -13,6 +13,8 @@ use super::handlers::*;
     paths(
         ops::healthz, ops::readyz, ops::metrics, ops::openapi,
         auth::login, auth::logout, auth::me, auth::create_api_token,
+        account::list_tokens, account::revoke_token, account::logout_everywhere, account::change_password,
+        people::update_user, people::reset_password, audit::list,
         people::list_users, people::create_user, people::list_teams, people::create_team, people::add_team_member,
         inboxes::list, inboxes::create, inboxes::show, inboxes::members, inboxes::add_member, inboxes::inbound_message,
         contacts::list, contacts::create, contacts::show,

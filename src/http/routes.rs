@@ -3,10 +3,10 @@
 //! authorization test walks it, so a route cannot be added without an access rule and a test.
 
 use axum::http::Method;
-use axum::routing::{get, patch, post, put, MethodRouter};
+use axum::routing::{delete, get, patch, post, put, MethodRouter};
 
 use super::handlers::{
-    auth, canned, contacts, conversations, events, inboxes, ops, people, routing,
+    account, audit, auth, canned, contacts, conversations, events, inboxes, ops, people, routing,
 };
 use super::AppState;
 use crate::widget::{handlers as widget, socket as widget_socket};
@@ -20,6 +20,8 @@ pub enum Access {
     Member,
     /// Owners and admins.
     Admin,
+    /// Owners only.
+    Owner,
     /// A website visitor with a visitor token (never a console token).
     Visitor,
 }
@@ -35,6 +37,8 @@ pub enum Scope {
     Team,
     User,
     Attachment,
+    /// One of the caller's own API tokens.
+    Token,
     /// A conversation as its visitor sees it.
     VisitorConversation,
     VisitorAttachment,
@@ -106,6 +110,55 @@ pub(super) fn table() -> Vec<(Route, MethodRouter<AppState>)> {
             Member,
             Workspace,
             post(auth::create_api_token),
+        ),
+        r(
+            Method::GET,
+            "/api/v1/tokens",
+            Member,
+            Workspace,
+            get(account::list_tokens),
+        ),
+        r(
+            Method::DELETE,
+            "/api/v1/tokens/{token_id}",
+            Member,
+            Token,
+            delete(account::revoke_token),
+        ),
+        r(
+            Method::POST,
+            "/api/v1/auth/logout-everywhere",
+            Member,
+            Workspace,
+            post(account::logout_everywhere),
+        ),
+        r(
+            Method::PUT,
+            "/api/v1/me/password",
+            Member,
+            Workspace,
+            put(account::change_password),
+        ),
+        r(
+            Method::PATCH,
+            "/api/v1/users/{user_id}",
+            Admin,
+            User,
+            patch(people::update_user),
+        ),
+        r(
+            Method::PUT,
+            "/api/v1/users/{user_id}/password",
+            Admin,
+            User,
+            put(people::reset_password),
+        ),
+        r(
+            Method::GET,
+            "/api/v1/audit-log",
+            Owner,
+            Workspace,
+            get(audit::list),
         ),
         r(
             Method::GET,

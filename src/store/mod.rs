@@ -3,6 +3,7 @@
 //! with that engine's concrete types, so each is fully typed (no `sqlx::Any`) and no query is
 //! written twice. What differs lives in `sqlite.rs` (a group-commit writer) and `postgres.rs`.
 
+mod accounts;
 mod console;
 mod email;
 mod gateway;
@@ -17,6 +18,10 @@ use switchboard_connector_core::{ChannelKind, Identity, InboundMessage, Outbound
 
 use crate::domain::*;
 
+pub use accounts::{
+    AccountStore, ApiToken, AuditAction, AuditEntry, NewAuditEntry, Revoke, UserPatch,
+    TOKEN_TOUCH_EVERY_MS,
+};
 pub use console::{CannedResponse, ConsoleStore, ConversationSummary, ViewCounts};
 pub use email::{AttachmentData, EmailStore, EmailThread};
 pub use gateway::{GatewayStore, ReadMarker};
@@ -140,6 +145,8 @@ pub struct NewToken {
 pub struct Principal {
     pub user: User,
     pub token_id: Id,
+    /// When the token last opened a request (recorded at most once a minute).
+    pub token_last_used_at: Option<Millis>,
     pub member_inboxes: Vec<Id>,
 }
 
@@ -285,6 +292,8 @@ pub trait Store: Send + Sync + 'static {
     fn console(&self) -> &dyn ConsoleStore;
     /// The email channel's part of the store.
     fn email(&self) -> &dyn EmailStore;
+    /// Tokens, passwords, disabled users and the audit log.
+    fn accounts(&self) -> &dyn AccountStore;
     async fn ping(&self) -> Result<()>;
 
     async fn create_workspace(&self, name: &str) -> Result<Workspace>;

@@ -41,16 +41,17 @@ struct WorkspaceRow {
     created_at: i64,
 }
 
-const USER_COLS: &str = "id, workspace_id, email, name, role, created_at";
+pub(super) const USER_COLS: &str = "id, workspace_id, email, name, role, created_at, disabled_at";
 
 #[derive(FromRow)]
-struct UserRow {
+pub(super) struct UserRow {
     id: i64,
     workspace_id: i64,
     email: String,
     name: String,
     role: String,
     created_at: i64,
+    disabled_at: Option<i64>,
 }
 
 impl TryFrom<UserRow> for User {
@@ -63,6 +64,7 @@ impl TryFrom<UserRow> for User {
             email: r.email,
             name: r.name,
             created_at: r.created_at,
+            disabled: r.disabled_at.is_some(),
         })
     }
 }
@@ -270,6 +272,29 @@ pub(super) async fn user_by_id(
     .await?
     .map(User::try_from)
     .transpose()
+}
+
+pub(super) async fn insert_user(c: &mut Conn, user: &NewUser) -> Result<User> {
+    let row = sqlx::query_as::<Db, UserRow>(&format!(
+        "INSERT INTO users (workspace_id, email, name, role, password_hash, \
+         created_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING {USER_COLS}"
+    ))
+    .bind(user.workspace_id)
+    .bind(user.email.as_str())
+    .bind(&user.name)
+    .bind(user.role.as_str())
+    .bind(&user.password_hash)
+    .bind(now_millis())
+    .fetch_one(&mut *c)
+    .await
+    .map_err(|e| {
+        if is_unique_violation(&e) {
+            StoreError::Conflict("a user with this email already exists")
+        } else {
+            e.into()
+        }
+    })?;
+    User::try_from(row)
 }
 
 pub(super) async fn inbox_by_id(
@@ -1291,6 +1316,10 @@ impl Store for EngineStore {
         self
     }
 
+    fn accounts(&self) -> &dyn AccountStore {
+        self
+    }
+
     async fn ping(&self) -> Result<()> {
         let mut c = self.reader().await?;
         sqlx::query::<Db>("SELECT 1").execute(&mut *c).await?;
@@ -1337,31 +1366,8 @@ impl Store for EngineStore {
     }
 
     async fn create_user(&self, user: NewUser) -> Result<User> {
-        self.write(move |c| {
-            Box::pin(async move {
-                let row = sqlx::query_as::<Db, UserRow>(&format!(
-                    "INSERT INTO users (workspace_id, email, name, role, password_hash, \
-                     created_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING {USER_COLS}"
-                ))
-                .bind(user.workspace_id)
-                .bind(user.email.as_str())
-                .bind(&user.name)
-                .bind(user.role.as_str())
-                .bind(&user.password_hash)
-                .bind(now_millis())
-                .fetch_one(&mut *c)
-                .await
-                .map_err(|e| {
-                    if is_unique_violation(&e) {
-                        StoreError::Conflict("a user with this email already exists")
-                    } else {
-                        e.into()
-                    }
-                })?;
-                User::try_from(row)
-            })
-        })
-        .await
+        self.write(move |c| Box::pin(async move { insert_user(c, &user).await }))
+            .await
     }
 
     async fn get_user(&self, workspace_id: Id, user_id: Id) -> Result<Option<User>> {
@@ -1427,18 +1433,23 @@ impl Store for EngineStore {
 
     async fn principal_by_token(&self, hash: &[u8], now: Millis) -> Result<Option<Principal>> {
         let mut c = self.reader().await?;
-        let row = sqlx::query_as::<Db, (i64, i64, i64)>(
-            "SELECT id, workspace_id, user_id FROM tokens \
+        // Expired tokens and disabled users' tokens open nothing (disabling also deletes them;
+        // this holds even for one issued in a race with the disabling).
+        let row = sqlx::query_as::<Db, (i64, i64, i64, Option<i64>)>(
+            "SELECT id, workspace_id, user_id, last_used_at FROM tokens \
              WHERE token_hash = $1 AND (expires_at IS NULL OR expires_at > $2)",
         )
         .bind(hash)
         .bind(now)
         .fetch_optional(&mut *c)
         .await?;
-        let Some((token_id, workspace_id, user_id)) = row else {
+        let Some((token_id, workspace_id, user_id, token_last_used_at)) = row else {
             return Ok(None);
         };
-        let Some(user) = user_by_id(&mut c, workspace_id, user_id).await? else {
+        let Some(user) = user_by_id(&mut c, workspace_id, user_id)
+            .await?
+            .filter(|u| !u.disabled)
+        else {
             return Ok(None);
         };
         let member_inboxes = sqlx::query_scalar::<Db, i64>(
@@ -1450,6 +1461,7 @@ impl Store for EngineStore {
         Ok(Some(Principal {
             user,
             token_id,
+            token_last_used_at,
             member_inboxes,
         }))
     }
@@ -1608,7 +1620,8 @@ impl Store for EngineStore {
     async fn list_inbox_members(&self, workspace_id: Id, inbox_id: Id) -> Result<Vec<User>> {
         let mut c = self.reader().await?;
         sqlx::query_as::<Db, UserRow>(
-            "SELECT u.id, u.workspace_id, u.email, u.name, u.role, u.created_at FROM users u \
+            "SELECT u.id, u.workspace_id, u.email, u.name, u.role, u.created_at, u.disabled_at \
+             FROM users u \
              JOIN inbox_members m ON m.user_id = u.id \
              WHERE u.workspace_id = $1 AND m.inbox_id = $2 ORDER BY u.id",
         )

@@ -20,6 +20,9 @@ type EngineStore = SqliteStore;
 
 // Deliberately compiled once per engine: the same SQL with this engine's concrete types.
 #[allow(clippy::duplicate_mod)]
+#[path = "accounts_sql.rs"]
+mod accounts_sql;
+#[allow(clippy::duplicate_mod)]
 #[path = "console_sql.rs"]
 mod console_sql;
 #[allow(clippy::duplicate_mod)]

@@ -1,4 +1,4 @@
-//! Signing in and out, the caller's own profile, and personal API tokens.
+//! Signing in and out, the caller's own profile, and creating personal API tokens.
 
 use std::time::Duration;
 
@@ -8,12 +8,13 @@ use axum::Json;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use super::account::audit_by;
 use crate::auth::{decoy_hash, new_token, verify_password, TOKEN_PREFIX_API, TOKEN_PREFIX_SESSION};
-use crate::domain::{now_millis, EmailAddress, User};
+use crate::domain::{now_millis, EmailAddress, Millis, User};
 use crate::http::error::{ApiError, ApiResult, ErrorBody};
 use crate::http::extract::{ApiJson, ClientIp};
 use crate::http::AppState;
-use crate::store::{NewToken, Principal, TokenKind};
+use crate::store::{ApiToken, AuditAction, NewToken, Principal, TokenKind};
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -33,21 +34,22 @@ pub struct TokenResponse {
     request_body = LoginRequest,
     responses(
         (status = 200, description = "Signed in", body = TokenResponse),
+        (status = 400, description = "The body is not JSON", body = ErrorBody),
         (status = 401, description = "Wrong email or password", body = ErrorBody),
-        (status = 429, description = "Too many failed attempts", body = ErrorBody)))]
+        (status = 403, description = "The account is disabled", body = ErrorBody),
+        (status = 415, description = "The body is not JSON", body = ErrorBody),
+        (status = 422, description = "The body does not fit", body = ErrorBody),
+        (status = 429, description = "Too many attempts; see the Retry-After header (seconds)", body = ErrorBody,
+            headers(("Retry-After" = u64, description = "Seconds to wait")))))]
 pub async fn login(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
     ApiJson(body): ApiJson<LoginRequest>,
 ) -> ApiResult<Json<TokenResponse>> {
-    let account_key = format!("account:{}", body.email.trim().to_lowercase());
-    let mut keys = vec![account_key.clone()];
-    if let Some(ip) = ip {
-        keys.push(format!("ip:{ip}"));
-    }
-    state
+    // The attempt is reserved before the (slow) hash, so concurrent guesses all count.
+    let attempt = state
         .limiter
-        .check(&keys)
+        .reserve(&body.email, ip)
         .map_err(ApiError::TooManyRequests)?;
     let credentials = match EmailAddress::parse(&body.email) {
         Ok(email) => state.store.credentials_by_email(&email).await?,
@@ -63,11 +65,17 @@ pub async fn login(
         .await
         .map_err(|e| ApiError::Internal(e.to_string()))?;
     let Some(credentials) = credentials.filter(|_| matches) else {
-        state.limiter.failed(&keys);
+        attempt.failed();
         metrics::counter!("switchboard_logins_total", "result" => "failed").increment(1);
         return Err(ApiError::Unauthorized);
     };
-    state.limiter.succeeded(&account_key);
+    if credentials.user.disabled {
+        // Said only to whoever knows the password: the account exists but is switched off.
+        attempt.failed();
+        metrics::counter!("switchboard_logins_total", "result" => "disabled").increment(1);
+        return Err(ApiError::forbidden("this account is disabled"));
+    }
+    attempt.succeeded();
     let (token, hash) = new_token(TOKEN_PREFIX_SESSION);
     let ttl = Duration::from_secs(state.settings.security.session_ttl_hours * 3600);
     state
@@ -115,37 +123,75 @@ pub async fn me(who: Principal) -> Json<Me> {
 pub struct NewApiToken {
     /// What the token is for, e.g. "CRM sync".
     pub name: String,
+    /// When the token stops working (Unix milliseconds, in the future). Absent: never.
+    pub expires_at: Option<Millis>,
 }
+
+#[derive(Serialize, ToSchema)]
+pub struct CreatedApiToken {
+    /// Send as `Authorization: Bearer <token>`. Shown once; only its hash is stored.
+    pub token: String,
+    /// The token as listings show it.
+    pub api_token: ApiToken,
+    pub user: User,
+}
+
+/// Characters of a token kept in clear for listings: the kind prefix and a few random ones.
+const SHOWN_PREFIX_CHARS: usize = 12;
 
 #[utoipa::path(post, path = "/api/v1/tokens", tag = "auth", security(("bearer" = [])),
     request_body = NewApiToken,
-    responses((status = 201, description = "A token that does not expire; shown once", body = TokenResponse)))]
+    responses(
+        (status = 201, description = "A personal API token; its secret is shown this once", body = CreatedApiToken),
+        (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 415, body = ErrorBody),
+        (status = 422, description = "A bad name or an expiry in the past", body = ErrorBody)))]
 pub async fn create_api_token(
     State(state): State<AppState>,
     who: Principal,
     ApiJson(body): ApiJson<NewApiToken>,
-) -> ApiResult<(StatusCode, Json<TokenResponse>)> {
+) -> ApiResult<(StatusCode, Json<CreatedApiToken>)> {
     let name = body.name.trim();
-    if name.is_empty() || name.len() > 100 {
+    if name.is_empty() || name.chars().count() > 100 {
         return Err(ApiError::Unprocessable(
             "`name` must be 1 to 100 characters".into(),
         ));
     }
+    if body.expires_at.is_some_and(|at| at <= now_millis()) {
+        return Err(ApiError::Unprocessable(
+            "`expires_at` must be in the future".into(),
+        ));
+    }
     let (token, hash) = new_token(TOKEN_PREFIX_API);
-    state
+    let prefix: String = token.chars().take(SHOWN_PREFIX_CHARS).collect();
+    let audit = audit_by(
+        &who,
+        AuditAction::TokenCreated,
+        "token",
+        None,
+        serde_json::json!({"name": name, "expires_at": body.expires_at}),
+    );
+    let api_token = state
         .store
-        .create_token(NewToken {
-            user_id: who.user.id,
-            kind: TokenKind::Api,
-            name: name.to_string(),
-            hash,
-            expires_at: None,
-        })
+        .accounts()
+        .create_api_token(
+            NewToken {
+                user_id: who.user.id,
+                kind: TokenKind::Api,
+                name: name.to_string(),
+                hash,
+                expires_at: body.expires_at,
+            },
+            prefix,
+            audit,
+        )
         .await?;
     Ok((
         StatusCode::CREATED,
-        Json(TokenResponse {
+        Json(CreatedApiToken {
             token,
+            api_token,
             user: who.user,
         }),
     ))

@@ -15,7 +15,7 @@ use crate::domain::{Id, Inbox, Message, User};
 use crate::http::error::{ApiError, ApiResult, ErrorBody};
 use crate::http::extract::{ApiJson, ApiPath};
 use crate::http::AppState;
-use crate::store::{NewInbox, Principal};
+use crate::store::{AuditAction, NewInbox, Principal};
 
 #[utoipa::path(get, path = "/api/v1/inboxes", tag = "inboxes", security(("bearer" = [])),
     responses((status = 200, description = "The inboxes the caller may see", body = Vec<Inbox>)))]
@@ -172,6 +172,15 @@ pub async fn create(
             .set_website_token(inbox.id, token)
             .await?;
     }
+    // After the inbox's own commit, not in it: inbox creation is spread over several stores.
+    record_audit(
+        &state,
+        &who,
+        AuditAction::InboxCreated,
+        inbox.id,
+        serde_json::json!({"name": inbox.name, "kind": inbox.kind}),
+    )
+    .await?;
     let embed_snippet = embed_snippet(&state, &inbox);
     Ok((
         StatusCode::CREATED,
@@ -245,13 +254,36 @@ pub async fn update(
             )))
         }
     };
-    Ok(Json(
-        state
-            .store
-            .widget()
-            .update_inbox_settings(who.workspace_id(), inbox.id, settings)
-            .await?,
-    ))
+    // Which settings were given, never their values (some are secret).
+    let keys: Vec<String> = settings
+        .as_object()
+        .map(|m| m.keys().cloned().collect())
+        .unwrap_or_default();
+    let updated = state
+        .store
+        .widget()
+        .update_inbox_settings(who.workspace_id(), inbox.id, settings)
+        .await?;
+    record_audit(
+        &state,
+        &who,
+        AuditAction::InboxSettingsChanged,
+        inbox.id,
+        serde_json::json!({"keys": keys}),
+    )
+    .await?;
+    Ok(Json(updated))
+}
+
+async fn record_audit(
+    state: &AppState,
+    who: &Principal,
+    action: AuditAction,
+    inbox_id: Id,
+    details: serde_json::Value,
+) -> ApiResult<()> {
+    let entry = super::account::audit_by(who, action, "inbox", Some(inbox_id), details);
+    Ok(state.store.accounts().record_audit(entry).await?)
 }
 
 #[utoipa::path(get, path = "/api/v1/inboxes/{inbox_id}", tag = "inboxes", security(("bearer" = [])),
@@ -295,6 +327,14 @@ pub async fn add_member(
         .store
         .add_inbox_member(who.workspace_id(), inbox_id, body.user_id)
         .await?;
+    record_audit(
+        &state,
+        &who,
+        AuditAction::InboxMemberAdded,
+        inbox_id,
+        serde_json::json!({"user_id": body.user_id}),
+    )
+    .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

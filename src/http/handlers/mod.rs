@@ -1,6 +1,8 @@
 //! Request handlers, one module per resource. Each handler checks what its path points at against
 //! the caller (the route table has already checked the role).
 
+pub mod account;
+pub mod audit;
 pub mod auth;
 pub mod canned;
 pub mod contacts;

@@ -6,12 +6,13 @@ use axum::Json;
 use serde::Deserialize;
 use utoipa::ToSchema;
 
+use super::account::audit_by;
 use crate::auth::hash_password;
-use crate::domain::{EmailAddress, Id, Role, Team, User};
+use crate::domain::{now_millis, EmailAddress, Id, Role, Team, User};
 use crate::http::error::{ApiError, ApiResult, ErrorBody};
 use crate::http::extract::{ApiJson, ApiPath};
 use crate::http::AppState;
-use crate::store::{NewUser, Principal};
+use crate::store::{AuditAction, NewUser, Principal, Revoke, UserPatch};
 
 #[utoipa::path(get, path = "/api/v1/users", tag = "people", security(("bearer" = [])),
     responses((status = 200, body = Vec<User>)))]
@@ -35,6 +36,7 @@ pub struct CreateUser {
 #[utoipa::path(post, path = "/api/v1/users", tag = "people", security(("bearer" = [])),
     request_body = CreateUser,
     responses((status = 201, body = User), (status = 403, body = ErrorBody),
+        (status = 422, body = ErrorBody),
         (status = 409, description = "The email is taken", body = ErrorBody)))]
 pub async fn create_user(
     State(state): State<AppState>,
@@ -54,15 +56,26 @@ pub async fn create_user(
         .await
         .map_err(|e| ApiError::Internal(e.to_string()))?
         .map_err(ApiError::Unprocessable)?;
+    let audit = audit_by(
+        &who,
+        AuditAction::UserCreated,
+        "user",
+        None,
+        serde_json::json!({"email": email.as_str(), "role": body.role}),
+    );
     let user = state
         .store
-        .create_user(NewUser {
-            workspace_id: who.workspace_id(),
-            email,
-            name,
-            role: body.role,
-            password_hash,
-        })
+        .accounts()
+        .create_user_audited(
+            NewUser {
+                workspace_id: who.workspace_id(),
+                email,
+                name,
+                role: body.role,
+                password_hash,
+            },
+            audit,
+        )
         .await?;
     Ok((StatusCode::CREATED, Json(user)))
 }
@@ -113,4 +126,135 @@ pub async fn add_team_member(
             .add_team_member(who.workspace_id(), team_id, body.user_id)
             .await?,
     ))
+}
+
+/// The user at `user_id` if the caller (an owner or admin) may manage them: 404 outside the
+/// workspace; 403 for oneself (`what` says what cannot be done to oneself) and, unless the
+/// caller is an owner, for owners.
+async fn manageable_user(
+    state: &AppState,
+    who: &Principal,
+    user_id: Id,
+    what: &str,
+) -> ApiResult<User> {
+    let target = state
+        .store
+        .get_user(who.workspace_id(), user_id)
+        .await?
+        .ok_or(ApiError::NotFound("user"))?;
+    if target.id == who.user.id {
+        return Err(ApiError::Forbidden(format!("you cannot {what} yourself")));
+    }
+    if target.role == Role::Owner && who.user.role != Role::Owner {
+        return Err(ApiError::forbidden("only an owner can manage an owner"));
+    }
+    Ok(target)
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateUser {
+    pub role: Option<Role>,
+    /// `true` disables the user and ends every session and API token of theirs at once.
+    pub disabled: Option<bool>,
+}
+
+#[utoipa::path(patch, path = "/api/v1/users/{user_id}", tag = "people", security(("bearer" = [])),
+    params(("user_id" = i64, Path)), request_body = UpdateUser,
+    responses(
+        (status = 200, body = User),
+        (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 403, description = "Agents; oneself; an owner, unless the caller is one", body = ErrorBody),
+        (status = 404, body = ErrorBody),
+        (status = 415, body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
+pub async fn update_user(
+    State(state): State<AppState>,
+    who: Principal,
+    ApiPath(user_id): ApiPath<Id>,
+    ApiJson(body): ApiJson<UpdateUser>,
+) -> ApiResult<Json<User>> {
+    let target = manageable_user(&state, &who, user_id, "change or disable").await?;
+    if body.role == Some(Role::Owner) && who.user.role != Role::Owner {
+        return Err(ApiError::forbidden("only an owner can make another owner"));
+    }
+    let mut audit = Vec::new();
+    if let Some(role) = body.role.filter(|r| *r != target.role) {
+        audit.push(audit_by(
+            &who,
+            AuditAction::UserRoleChanged,
+            "user",
+            Some(user_id),
+            serde_json::json!({"from": target.role, "to": role}),
+        ));
+    }
+    if let Some(disabled) = body.disabled.filter(|d| *d != target.disabled) {
+        let action = if disabled {
+            AuditAction::UserDisabled
+        } else {
+            AuditAction::UserEnabled
+        };
+        audit.push(audit_by(
+            &who,
+            action,
+            "user",
+            Some(user_id),
+            serde_json::json!({}),
+        ));
+    }
+    let patch = UserPatch {
+        role: body.role,
+        disabled: body.disabled,
+    };
+    let user = state
+        .store
+        .accounts()
+        .update_user(who.workspace_id(), user_id, patch, audit, now_millis())
+        .await?;
+    Ok(Json(user))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ResetPassword {
+    /// At least 8 characters.
+    pub new_password: String,
+}
+
+#[utoipa::path(put, path = "/api/v1/users/{user_id}/password", tag = "people", security(("bearer" = [])),
+    params(("user_id" = i64, Path)), request_body = ResetPassword,
+    responses(
+        (status = 204, description = "Set; every session of the user is signed out (API tokens stay)"),
+        (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 403, description = "Agents; oneself (use PUT /api/v1/me/password); an owner, unless the caller is one", body = ErrorBody),
+        (status = 404, body = ErrorBody),
+        (status = 415, body = ErrorBody),
+        (status = 422, description = "The password is too short", body = ErrorBody)))]
+pub async fn reset_password(
+    State(state): State<AppState>,
+    who: Principal,
+    ApiPath(user_id): ApiPath<Id>,
+    ApiJson(body): ApiJson<ResetPassword>,
+) -> ApiResult<StatusCode> {
+    manageable_user(&state, &who, user_id, "reset the password of").await?;
+    let password = body.new_password;
+    let password_hash = tokio::task::spawn_blocking(move || hash_password(&password))
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))?
+        .map_err(ApiError::Unprocessable)?;
+    let audit = audit_by(
+        &who,
+        AuditAction::UserPasswordReset,
+        "user",
+        Some(user_id),
+        serde_json::json!({}),
+    );
+    state
+        .store
+        .accounts()
+        .set_password(user_id, password_hash, Revoke::SessionsExcept(None), audit)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
 }
