@@ -121,6 +121,15 @@ async fn world(engine: Engine) -> World {
         .as_i64()
         .unwrap();
 
+    // One of the owner's personal API tokens, for the routes that point at a token.
+    let owner_api_token = app
+        .post("/api/v1/tokens", Some(&app.token), json!({"name": "walk"}))
+        .await
+        .expect_status(201)
+        .json["api_token"]["id"]
+        .as_i64()
+        .unwrap();
+
     let tokens = HashMap::from([
         (Caller::OtherWorkspaceAdmin, other_token),
         (Caller::AgentOfOtherInbox, agent_out_token),
@@ -143,6 +152,7 @@ async fn world(engine: Engine) -> World {
         (Scope::Team, team),
         (Scope::Attachment, attachment),
         (Scope::User, agent_in_id),
+        (Scope::Token, owner_api_token),
     ]);
     World {
         app,
@@ -163,6 +173,13 @@ fn body_for(route: &Route, world: &World, caller: Caller, n: usize) -> Option<Va
             "password": PASSWORD
         }),
         ("POST", "/api/v1/auth/logout") => json!({}),
+        ("POST", "/api/v1/auth/logout-everywhere") => json!({}),
+        ("DELETE", "/api/v1/tokens/{token_id}") => json!({}),
+        ("PUT", "/api/v1/me/password") => {
+            json!({"current_password": PASSWORD, "new_password": PASSWORD})
+        }
+        ("PATCH", "/api/v1/users/{user_id}") => json!({"disabled": false}),
+        ("PUT", "/api/v1/users/{user_id}/password") => json!({"new_password": PASSWORD}),
         ("POST", "/api/v1/tokens") => json!({"name": format!("token {unique}")}),
         ("POST", "/api/v1/users") => json!({
             "email": format!("{unique}@new.example"), "name": "New Person", "role": "agent", "password": PASSWORD
@@ -219,6 +236,7 @@ fn concrete_path(route: &Route, world: &World) -> String {
         "{contact_id}",
         "{team_id}",
         "{attachment_id}",
+        "{token_id}",
     ] {
         path = path.replace(param, &id);
     }
@@ -248,6 +266,21 @@ fn expected(route: &Route, caller: Caller) -> Expect {
     if route.access == Access::Visitor {
         return Unauthorized;
     }
+    if route.access == Access::Owner {
+        return match caller {
+            Caller::Anonymous => Unauthorized,
+            Caller::Owner => Success,
+            _ => Forbidden,
+        };
+    }
+    // A token is its owner's alone: to everyone else it does not exist.
+    if route.scope == Scope::Token && caller != Caller::Owner {
+        return if caller == Caller::Anonymous {
+            Unauthorized
+        } else {
+            NotFound
+        };
+    }
     match caller {
         Caller::Anonymous => Unauthorized,
         Caller::Owner | Caller::AgentOfInbox
@@ -268,8 +301,35 @@ fn expected(route: &Route, caller: Caller) -> Expect {
     }
 }
 
+/// Routes after which the callers' sessions have ended (theirs, or the user's in the path).
+fn ends_sessions(route: &Route) -> bool {
+    matches!(
+        route.path,
+        "/api/v1/auth/logout-everywhere" | "/api/v1/users/{user_id}/password"
+    )
+}
+
+async fn sign_in_again(world: &mut World) {
+    for (caller, email) in world.emails.clone() {
+        let token = world
+            .app
+            .post(
+                "/api/v1/auth/login",
+                None,
+                json!({"email": email, "password": PASSWORD}),
+            )
+            .await
+            .expect_status(200)
+            .json["token"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        world.tokens.insert(caller, token);
+    }
+}
+
 async fn walk(engine: Engine) {
-    let world = world(engine).await;
+    let mut world = world(engine).await;
     let table = routes();
     assert!(
         table.len() >= 25,
@@ -358,6 +418,9 @@ async fn walk(engine: Engine) {
                     route.method, route.path
                 ));
             }
+        }
+        if ends_sessions(route) {
+            sign_in_again(&mut world).await;
         }
     }
     assert!(
