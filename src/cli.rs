@@ -172,15 +172,23 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 (random_token(12), true)
             };
             let password_hash = hash_password(&password).map_err(anyhow::Error::msg)?;
-            let user = db
-                .create_user(NewUser {
-                    workspace_id,
-                    email,
-                    name,
-                    role: Role::parse(&role).context("role")?,
-                    password_hash,
-                })
-                .await?;
+            let role = Role::parse(&role).context("role")?;
+            let audit = NewAuditEntry {
+                workspace_id,
+                actor: None,
+                action: AuditAction::UserCreated,
+                target_kind: "user",
+                target_id: None,
+                details: serde_json::json!({"email": email.as_str(), "role": role}),
+            };
+            let new_user = NewUser {
+                workspace_id,
+                email,
+                name,
+                role,
+                password_hash,
+            };
+            let user = db.accounts().create_user_audited(new_user, audit).await?;
             println!(
                 "added {} <{}> as {} (user {})",
                 user.name, user.email, user.role, user.id

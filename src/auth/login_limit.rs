@@ -15,7 +15,8 @@
 //!   the owner, signing in from an address they have used before, is never held by it.
 //!
 //! So an attacker hammering an account from other addresses uses up only budgets the owner does
-//! not draw on. IPv6 addresses are keyed by their /64, which one subscriber usually holds whole.
+//! not draw on. (Known addresses live in memory: after a restart an address becomes known again
+//! with its next sign-in; until then a campaign spread over many addresses can hold it too.) IPv6 addresses are keyed by their /64, which one subscriber usually holds whole.
 //! Failure budgets are small counters of their own because a GCRA limiter cannot give a cell
 //! back, and a success must.
 
