@@ -396,7 +396,7 @@ on_both_engines! {
 }
 
 #[tokio::test]
-async fn the_command_line_disables_and_enables_a_user() {
+async fn the_command_line_adds_disables_and_enables_users_on_the_record() {
     let app = spawn_app(Engine::Sqlite).await;
     let (_, agent) = app
         .user_with_role("agent@example.com", "Avery Agent", "agent")
@@ -438,12 +438,49 @@ async fn the_command_line_disables_and_enables_a_user() {
         String::from_utf8_lossy(&out.stderr)
     );
     token_of(login(&app, "agent@example.com", PASSWORD).await);
+    let added = tokio::process::Command::new(env!("CARGO_BIN_EXE_switchboard"))
+        .args([
+            "user",
+            "add",
+            "--email",
+            "cli@example.com",
+            "--name",
+            "Cleo Cli",
+        ])
+        .args(["--database-url", &app.db.url])
+        .arg("--data-dir")
+        .arg(app.db.dir.path())
+        .output()
+        .await
+        .expect("the CLI runs");
+    assert!(
+        added.status.success(),
+        "{}",
+        String::from_utf8_lossy(&added.stderr)
+    );
     let log = app
         .get("/api/v1/audit-log", Some(&app.token))
         .await
         .expect_status(200)
         .json;
-    assert_eq!(log["data"][0]["action"], "user.enabled");
-    assert_eq!(log["data"][1]["actor_name"], "command line");
+    let lines: Vec<(&str, &str)> = log["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["action"].as_str().unwrap(),
+                e["actor_name"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        lines,
+        [
+            ("user.created", "command line"),
+            ("user.enabled", "command line"),
+            ("user.disabled", "command line"),
+        ]
+    );
     app.stop().await;
 }
