@@ -113,7 +113,10 @@ impl LoginLimiter {
         // attempt costs nothing and two attempts never both take the last place.
         let mut wait = Duration::ZERO;
         for (budget, limit) in &budgets {
-            let entries = ledger.failures.entry(budget.clone()).or_default();
+            // A refused attempt must not leave keys behind: look, do not insert.
+            let Some(entries) = ledger.failures.get_mut(budget) else {
+                continue;
+            };
             while entries
                 .front()
                 .is_some_and(|at| now.duration_since(*at) >= window)
