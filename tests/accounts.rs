@@ -196,12 +196,12 @@ on_both_engines! {
         app.post("/api/v1/tokens", Some(&app.token), json!({"name": "late", "expires_at": now - 1}))
             .await
             .expect_status(422);
-        let created = api_token(&app, &app.token, json!({"name": "short", "expires_at": now + 1500})).await;
-        assert_eq!(created["api_token"]["expires_at"], json!(now + 1500));
+        let created = api_token(&app, &app.token, json!({"name": "short", "expires_at": now + 3000})).await;
+        assert_eq!(created["api_token"]["expires_at"], json!(now + 3000));
         let token = created["token"].as_str().unwrap().to_string();
         assert_eq!(me_status(&app, &token).await, 200);
         assert_eq!(console_socket_status(&app, &token).await, 101);
-        tokio::time::sleep(Duration::from_millis(1700)).await;
+        tokio::time::sleep(Duration::from_millis(3200)).await;
         assert_eq!(me_status(&app, &token).await, 401);
         assert_eq!(console_socket_status(&app, &token).await, 401);
         let listed = app.get("/api/v1/tokens", Some(&app.token)).await.json;
