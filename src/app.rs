@@ -107,6 +107,18 @@ pub async fn ensure_workspace(store: &dyn Store) -> anyhow::Result<Option<FirstS
     }))
 }
 
+/// The one client outgoing HTTP goes through, guarded by the operator's allow-list.
+pub fn outbound_client(settings: &Settings) -> anyhow::Result<switchboard_egress::GuardedClient> {
+    let options = switchboard_egress::ClientOptions {
+        user_agent: concat!("Switchboard/", env!("CARGO_PKG_VERSION")).into(),
+        ..Default::default()
+    };
+    Ok(switchboard_egress::GuardedClient::new(
+        settings.outbound.policy()?,
+        options,
+    )?)
+}
+
 impl Application {
     pub async fn build(settings: Settings) -> anyhow::Result<Application> {
         crate::telemetry::install_crypto_provider();
@@ -165,6 +177,7 @@ impl Application {
             secrets.clone(),
             settings.dispatcher.clone(),
             email.clone(),
+            outbound_client(&settings)?,
         );
         let dispatcher = tokio::spawn(dispatcher.run(dispatch_wake.clone(), shutdown_rx.clone()));
         let signals = Arc::new(crate::signals::Signals::new(1024));

@@ -47,6 +47,31 @@ pub struct Settings {
     pub widget: WidgetSettings,
     pub email: EmailSettings,
     pub log: LogSettings,
+    pub outbound: OutboundSettings,
+    pub attachments: AttachmentSettings,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OutboundSettings {
+    /// Internal destinations outgoing HTTP may reach anyway: host names, IP addresses or CIDR
+    /// networks. Everything else must be a public address.
+    pub allow_hosts: Vec<String>,
+}
+
+impl OutboundSettings {
+    pub fn policy(&self) -> Result<switchboard_egress::EgressPolicy, ConfigError> {
+        switchboard_egress::EgressPolicy::new(&self.allow_hosts)
+            .map_err(|e| ConfigError(e.to_string()))
+    }
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AttachmentSettings {
+    /// Content types accepted for uploaded files (API channel, agent replies): `type/subtype`
+    /// or `type/*`. Web chat visitors are held to `widget.attachment_types` as well.
+    pub content_types: Vec<String>,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -158,6 +183,14 @@ pub struct ConfigError(String);
 impl Settings {
     /// Defaults, then `file`, then the environment.
     pub fn load(file: Option<&Path>) -> Result<Settings, ConfigError> {
+        Settings::load_with(file, config::Environment::default())
+    }
+
+    /// `load`, with the environment given (tests pass their own variables).
+    fn load_with(
+        file: Option<&Path>,
+        environment: config::Environment,
+    ) -> Result<Settings, ConfigError> {
         let mut builder = config::Config::builder()
             .add_source(config::File::from_str(DEFAULTS, config::FileFormat::Toml));
         if let Some(path) = file {
@@ -168,14 +201,23 @@ impl Settings {
         }
         builder
             .add_source(
-                config::Environment::with_prefix("SWITCHBOARD")
+                environment
+                    .prefix("SWITCHBOARD")
                     .prefix_separator("__")
                     .separator("__")
-                    .try_parsing(true),
+                    .try_parsing(true)
+                    .list_separator(",")
+                    .with_list_parse_key("outbound.allow_hosts")
+                    .with_list_parse_key("attachments.content_types")
+                    .with_list_parse_key("widget.attachment_types"),
             )
             .build()
-            .and_then(|c| c.try_deserialize())
+            .and_then(|c| c.try_deserialize::<Settings>())
             .map_err(|e| ConfigError(e.to_string()))
+            .and_then(|settings| {
+                settings.outbound.policy()?;
+                Ok(settings)
+            })
     }
 
     /// The database URL in force: the configured one, or the embedded SQLite file.
@@ -203,6 +245,31 @@ mod tests {
         settings.database.url = Secret::new("postgres://sb:hunter2@db/sb");
         let shown = format!("{settings:?}");
         assert!(!shown.contains("hunter2"), "{shown}");
+    }
+
+    #[test]
+    fn the_outbound_allow_list_comes_from_a_comma_separated_variable_and_is_checked() {
+        let env = |value: &str| {
+            config::Environment::default().source(Some(
+                [(
+                    "SWITCHBOARD__OUTBOUND__ALLOW_HOSTS".to_string(),
+                    value.to_string(),
+                )]
+                .into(),
+            ))
+        };
+        let settings = Settings::load_with(None, env("127.0.0.0/8,::1,crm.internal")).unwrap();
+        assert_eq!(
+            settings.outbound.allow_hosts,
+            ["127.0.0.0/8", "::1", "crm.internal"]
+        );
+        assert!(Settings::load(None)
+            .unwrap()
+            .outbound
+            .allow_hosts
+            .is_empty());
+        let err = Settings::load_with(None, env("10.0.0.0/33")).unwrap_err();
+        assert!(err.to_string().contains("10.0.0.0/33"), "{err}");
     }
 
     #[test]

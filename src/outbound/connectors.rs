@@ -14,7 +14,7 @@ use crate::store::ClaimedDelivery;
 pub fn outbound_for(
     claimed: &ClaimedDelivery,
     secrets: &SecretBox,
-    http: &reqwest::Client,
+    http: &switchboard_egress::GuardedClient,
     email: &Arc<EmailChannel>,
 ) -> Result<Box<dyn Outbound>, DeliveryError> {
     match claimed.inbox.kind {

@@ -10,6 +10,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures::StreamExt;
+use switchboard_egress::GuardedClient;
 use tokio::sync::{watch, Notify};
 
 use super::backoff;
@@ -25,7 +26,7 @@ pub struct Dispatcher {
     store: Arc<dyn Store>,
     bus: Arc<dyn EventBus>,
     secrets: SecretBox,
-    http: reqwest::Client,
+    http: GuardedClient,
     settings: DispatcherSettings,
     email: Arc<EmailChannel>,
     owner: String,
@@ -38,13 +39,8 @@ impl Dispatcher {
         secrets: SecretBox,
         settings: DispatcherSettings,
         email: Arc<EmailChannel>,
+        http: GuardedClient,
     ) -> Self {
-        let http = reqwest::Client::builder()
-            .timeout(Duration::from_secs(30))
-            .connect_timeout(Duration::from_secs(10))
-            .user_agent(concat!("Switchboard/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .expect("the HTTP client's settings are valid");
         Dispatcher {
             store,
             bus,

@@ -149,6 +149,9 @@ pub fn test_settings(db: &TestDatabase) -> Settings {
     settings.dispatcher.base_backoff_ms = 50;
     settings.dispatcher.max_backoff_ms = 200;
     settings.log.level = "warn".into();
+    // Test peers (callback receivers, providers) listen on loopback, which outgoing calls may
+    // not reach unless the operator allows it; tests of the guard itself clear this.
+    settings.outbound.allow_hosts = vec!["127.0.0.0/8".into(), "::1".into()];
     settings
 }
 

@@ -72,13 +72,13 @@ pub fn verify(
 
 /// Delivers replies of one API inbox to its callback URL.
 pub struct CallbackOutbound {
-    client: reqwest::Client,
+    client: switchboard_egress::GuardedClient,
     url: String,
     secret: Vec<u8>,
 }
 
 impl CallbackOutbound {
-    pub fn new(client: reqwest::Client, url: String, secret: Vec<u8>) -> Self {
+    pub fn new(client: switchboard_egress::GuardedClient, url: String, secret: Vec<u8>) -> Self {
         CallbackOutbound {
             client,
             url,
@@ -122,17 +122,30 @@ impl Outbound for CallbackOutbound {
             .duration_since(UNIX_EPOCH)
             .map(|d| d.as_secs())
             .unwrap_or_default();
+        // A refused destination is the inbox's settings being wrong, not the receiver being
+        // down: retrying would not help.
         let response = self
             .client
             .post(&self.url)
+            .map_err(|e| DeliveryError::Permanent(format!("callback refused: {e}")))?
             .header(reqwest::header::CONTENT_TYPE, "application/json")
             .header(SIGNATURE_HEADER, sign(&self.secret, now, &body))
             .header(DELIVERY_HEADER, &delivery.delivery_id)
             .body(body)
             .send()
             .await
-            .map_err(|e| DeliveryError::Transient(format!("callback unreachable: {e}")))?;
+            .map_err(|e| match switchboard_egress::refusal(&e) {
+                Some(refused) if !matches!(refused, switchboard_egress::Refused::Unresolved(_)) => {
+                    DeliveryError::Permanent(format!("callback refused: {refused}"))
+                }
+                _ => DeliveryError::Transient(format!("callback unreachable: {e}")),
+            })?;
         let status = response.status();
+        if status.is_redirection() {
+            return Err(DeliveryError::Permanent(format!(
+                "callback answered {status}; redirects are not followed"
+            )));
+        }
         if status.is_success() {
             // A receiver may answer with its own id for the message; anything else is fine too.
             let provider_message_id =

@@ -49,6 +49,21 @@ pub struct CreateInbox {
     pub smtp_password: Option<String>,
 }
 
+/// A callback URL must be http(s) and must not name an internal address outright (unless the
+/// operator allows it). Names are checked again when each callback resolves: DNS can change.
+fn check_callback_url(state: &AppState, url: &str) -> ApiResult<()> {
+    let parsed = url::Url::parse(url)
+        .map_err(|e| ApiError::Unprocessable(format!("`callback_url` is not a URL: {e}")))?;
+    let policy = state
+        .settings
+        .outbound
+        .policy()
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    policy
+        .check_url(&parsed)
+        .map_err(|e| ApiError::Unprocessable(format!("`callback_url` is not allowed: {e}")))
+}
+
 #[derive(Serialize, ToSchema)]
 pub struct CreatedInbox {
     #[serde(flatten)]
@@ -101,13 +116,7 @@ pub async fn create(
                 "only API inboxes take a `callback_url`".into(),
             ));
         }
-        let parsed = url::Url::parse(&url)
-            .map_err(|e| ApiError::Unprocessable(format!("`callback_url` is not a URL: {e}")))?;
-        if !matches!(parsed.scheme(), "http" | "https") {
-            return Err(ApiError::Unprocessable(
-                "`callback_url` must be http or https".into(),
-            ));
-        }
+        check_callback_url(&state, &url)?;
         settings.insert("callback_url".into(), url.into());
     }
     let website_token =
@@ -236,15 +245,8 @@ pub async fn update(
             }
             let api: ApiSettings = serde_json::from_value(settings.clone())
                 .map_err(|e| ApiError::Unprocessable(format!("invalid API inbox settings: {e}")))?;
-            if let Some(url) = &api.callback_url {
-                let parsed = url::Url::parse(url).map_err(|e| {
-                    ApiError::Unprocessable(format!("`callback_url` is not a URL: {e}"))
-                })?;
-                if !matches!(parsed.scheme(), "http" | "https") {
-                    return Err(ApiError::Unprocessable(
-                        "`callback_url` must be http or https".into(),
-                    ));
-                }
+            if let Some(url) = api.callback_url.as_deref().filter(|u| !u.is_empty()) {
+                check_callback_url(&state, url)?;
             }
             settings
         }
