@@ -14,6 +14,7 @@ pub mod email;
 pub mod gateway;
 pub mod http;
 pub mod ingest;
+pub mod limits;
 pub mod outbound;
 pub mod routing;
 pub mod signals;

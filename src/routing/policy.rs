@@ -60,6 +60,9 @@ impl RoutingPolicy {
         if self.skills.iter().any(|s| s.trim().is_empty()) {
             return Err("skills must not be empty".into());
         }
-        Ok(())
+        use crate::limits;
+        limits::list("skills", &self.skills, limits::LIST_ITEMS, limits::LABEL)
+            .and_then(|()| limits::optional("vip_label", self.vip_label.as_deref(), limits::LABEL))
+            .map_err(|e| e.to_string())
     }
 }

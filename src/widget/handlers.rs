@@ -22,6 +22,7 @@ use crate::http::error::{ApiError, ApiResult, ErrorBody};
 use crate::http::extract::{ApiJson, ApiPath, ApiQuery, ClientIp};
 use crate::http::handlers::inboxes::{parse_attachments, AttachmentInput};
 use crate::http::AppState;
+use crate::limits::{self, LimitError};
 use crate::store::Unverified;
 
 fn throttled(state: &AppState, keys: Vec<String>) -> ApiResult<()> {
@@ -145,6 +146,7 @@ pub async fn session(
     ApiJson(body): ApiJson<SessionRequest>,
 ) -> ApiResult<Json<SessionResponse>> {
     throttled(&state, vec![format!("session:{}", ip_key(ip))])?;
+    check_session_input(&body)?;
     let (inbox, sealed) = state
         .store
         .widget()
@@ -379,6 +381,7 @@ pub async fn post_message(
             limits.max_message_bytes
         )));
     }
+    check_prechat(body.prechat.as_ref())?;
     if let Some(id) = body.conversation_id {
         visitor.own_conversation(&state, id).await?;
     }
@@ -473,6 +476,37 @@ pub async fn post_message(
             message: VisitorMessage::new(&outcome.message, None),
         }),
     ))
+}
+
+/// What an anonymous visitor types into the pre-chat form is stored on their contact and shown
+/// in every agent's list: each answer is capped.
+fn check_prechat(prechat: Option<&PrechatAnswers>) -> Result<(), LimitError> {
+    let Some(prechat) = prechat else {
+        return Ok(());
+    };
+    limits::optional("prechat.name", prechat.name.as_deref(), limits::NAME)?;
+    limits::optional("prechat.email", prechat.email.as_deref(), limits::EMAIL)?;
+    limits::attributes("prechat.fields", &prechat.fields)
+}
+
+fn check_session_input(body: &SessionRequest) -> Result<(), LimitError> {
+    limits::optional("locale", body.locale.as_deref(), limits::LOCALE)?;
+    let Some(identity) = &body.identity else {
+        return Ok(());
+    };
+    limits::text(
+        "identity.identifier",
+        &identity.identifier,
+        limits::IDENTIFIER,
+    )?;
+    limits::optional("identity.name", identity.name.as_deref(), limits::NAME)?;
+    limits::optional("identity.email", identity.email.as_deref(), limits::EMAIL)?;
+    limits::optional(
+        "identity.identifier_hash",
+        identity.identifier_hash.as_deref(),
+        limits::TOKEN,
+    )?;
+    limits::optional("identity.jwt", identity.jwt.as_deref(), limits::TOKEN)
 }
 
 fn content_type_matches(pattern: &str, content_type: &str) -> bool {

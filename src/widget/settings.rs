@@ -134,6 +134,7 @@ impl WebChatSettings {
                 ));
             }
         }
+        self.check_lengths().map_err(|e| e.to_string())?;
         for field in &self.prechat.fields {
             if !matches!(
                 field.kind.as_str(),
@@ -152,6 +153,53 @@ impl WebChatSettings {
         }
         if let Some(hours) = &self.business_hours {
             hours.validate()?;
+        }
+        Ok(())
+    }
+
+    /// Every text an admin can store in the settings, capped: the widget sends them all to each
+    /// visitor.
+    fn check_lengths(&self) -> Result<(), crate::limits::LimitError> {
+        use crate::limits;
+        limits::optional("greeting", self.greeting.as_deref(), limits::SETTING_TEXT)?;
+        limits::optional(
+            "away_message",
+            self.away_message.as_deref(),
+            limits::SETTING_TEXT,
+        )?;
+        limits::list(
+            "allowed_origins",
+            &self.allowed_origins,
+            limits::LIST_ITEMS,
+            limits::URL,
+        )?;
+        if self.prechat.fields.len() > limits::PRECHAT_FIELDS {
+            return Err(limits::LimitError::TooMany {
+                field: "prechat.fields".into(),
+                max: limits::PRECHAT_FIELDS,
+            });
+        }
+        for (i, field) in self.prechat.fields.iter().enumerate() {
+            let at = format!("prechat.fields[{i}]");
+            limits::text(&format!("{at}.name"), &field.name, limits::ATTRIBUTE_KEY)?;
+            limits::text(&format!("{at}.label"), &field.label, limits::SETTING_TEXT)?;
+            limits::list(
+                &format!("{at}.options"),
+                &field.options,
+                limits::LIST_ITEMS,
+                limits::SETTING_TEXT,
+            )?;
+        }
+        if let Some(hours) = &self.business_hours {
+            limits::text("business_hours.timezone", &hours.timezone, limits::LABEL)?;
+            for (day, ranges) in &hours.days {
+                if ranges.len() > 10 {
+                    return Err(limits::LimitError::TooMany {
+                        field: format!("business_hours.days.{day}"),
+                        max: 10,
+                    });
+                }
+            }
         }
         Ok(())
     }

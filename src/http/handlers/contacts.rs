@@ -11,6 +11,7 @@ use crate::domain::{Contact, EmailAddress, Id};
 use crate::http::error::{ApiError, ApiResult, ErrorBody};
 use crate::http::extract::{ApiJson, ApiPath, ApiQuery, PageQuery, Paged};
 use crate::http::AppState;
+use crate::limits::{self, LimitError};
 use crate::store::{NewContact, Principal};
 
 #[utoipa::path(get, path = "/api/v1/contacts", tag = "contacts", security(("bearer" = [])),
@@ -44,6 +45,31 @@ pub struct CreateContact {
     pub identities: Vec<IdentityInput>,
 }
 
+fn check_contact(body: &CreateContact) -> Result<(), LimitError> {
+    limits::optional("name", body.name.as_deref(), limits::NAME)?;
+    limits::optional("email", body.email.as_deref(), limits::EMAIL)?;
+    limits::optional("phone", body.phone.as_deref(), limits::PHONE)?;
+    limits::attributes("attributes", &body.attributes)?;
+    if body.identities.len() > limits::LIST_ITEMS {
+        return Err(LimitError::TooMany {
+            field: "identities".into(),
+            max: limits::LIST_ITEMS,
+        });
+    }
+    body.identities.iter().enumerate().try_for_each(|(i, id)| {
+        limits::text(
+            &format!("identities[{i}].namespace"),
+            &id.namespace,
+            limits::LABEL,
+        )?;
+        limits::text(
+            &format!("identities[{i}].identifier"),
+            &id.identifier,
+            limits::IDENTIFIER,
+        )
+    })
+}
+
 #[utoipa::path(post, path = "/api/v1/contacts", tag = "contacts", security(("bearer" = [])),
     request_body = CreateContact,
     responses((status = 201, body = Contact), (status = 409, description = "An identity belongs to another contact", body = ErrorBody)))]
@@ -52,6 +78,7 @@ pub async fn create(
     who: Principal,
     ApiJson(body): ApiJson<CreateContact>,
 ) -> ApiResult<(StatusCode, Json<Contact>)> {
+    check_contact(&body)?;
     let mut identities: Vec<Identity> = body
         .identities
         .into_iter()

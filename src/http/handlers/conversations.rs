@@ -310,6 +310,9 @@ pub async fn reply(
             "`text` is longer than 64 KiB".into(),
         ));
     }
+    if let Some(html) = &body.html {
+        crate::limits::bytes("html", html, crate::limits::HTML_BYTES)?;
+    }
     let meta = email_copies(&state, &who, &conversation, &body).await?;
     let attachments = parse_attachments(body.attachments)?
         .into_iter()

@@ -15,6 +15,7 @@ use crate::domain::{Id, Inbox, Message, User};
 use crate::http::error::{ApiError, ApiResult, ErrorBody};
 use crate::http::extract::{ApiJson, ApiPath};
 use crate::http::AppState;
+use crate::limits::{self, LimitError};
 use crate::store::{AuditAction, NewInbox, Principal};
 
 #[utoipa::path(get, path = "/api/v1/inboxes", tag = "inboxes", security(("bearer" = [])),
@@ -52,6 +53,7 @@ pub struct CreateInbox {
 /// A callback URL must be http(s) and must not name an internal address outright (unless the
 /// operator allows it). Names are checked again when each callback resolves: DNS can change.
 fn check_callback_url(state: &AppState, url: &str) -> ApiResult<()> {
+    limits::text("callback_url", url, limits::URL)?;
     let parsed = url::Url::parse(url)
         .map_err(|e| ApiError::Unprocessable(format!("`callback_url` is not a URL: {e}")))?;
     let policy = state
@@ -377,6 +379,26 @@ pub struct InboundMessageBody {
     pub attachments: Vec<AttachmentInput>,
 }
 
+/// Every text an integration can store through the inbound endpoint, capped (`text` is held
+/// to its cap by the ingest door).
+fn check_inbound(body: &InboundMessageBody) -> Result<(), LimitError> {
+    let contact = &body.contact;
+    limits::optional(
+        "contact.identifier",
+        contact.identifier.as_deref(),
+        limits::IDENTIFIER,
+    )?;
+    limits::optional("contact.name", contact.name.as_deref(), limits::NAME)?;
+    limits::optional("contact.email", contact.email.as_deref(), limits::EMAIL)?;
+    limits::optional("contact.phone", contact.phone.as_deref(), limits::PHONE)?;
+    limits::text("external_id", &body.external_id, limits::EXTERNAL_ID)?;
+    limits::optional("subject", body.subject.as_deref(), limits::SUBJECT)?;
+    limits::optional("thread_key", body.thread_key.as_deref(), limits::IDENTIFIER)?;
+    body.html
+        .as_deref()
+        .map_or(Ok(()), |h| limits::bytes("html", h, limits::HTML_BYTES))
+}
+
 /// Turns attachment inputs into stored form: exactly one of `url` or `data` each.
 pub fn parse_attachments(
     inputs: Vec<AttachmentInput>,
@@ -449,6 +471,7 @@ pub async fn inbound_message(
             inbox.id, inbox.kind
         )));
     }
+    check_inbound(&body)?;
     let contact = body.contact;
     let mut identities = Vec::new();
     if let Some(id) = contact

@@ -51,6 +51,7 @@ pub async fn create_user(
     if name.is_empty() {
         return Err(ApiError::Unprocessable("`name` must not be empty".into()));
     }
+    crate::limits::text("name", &name, crate::limits::NAME)?;
     let password = body.password;
     let password_hash = tokio::task::spawn_blocking(move || hash_password(&password))
         .await
@@ -107,6 +108,7 @@ pub async fn create_team(
     if name.is_empty() {
         return Err(ApiError::Unprocessable("`name` must not be empty".into()));
     }
+    crate::limits::text("name", name, crate::limits::NAME)?;
     let team = state.store.create_team(who.workspace_id(), name).await?;
     Ok((StatusCode::CREATED, Json(team)))
 }

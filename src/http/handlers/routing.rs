@@ -99,6 +99,12 @@ pub async fn set_agent(
     if !(0..=1000).contains(&body.capacity) {
         return Err(ApiError::Unprocessable("`capacity` is 0 to 1000".into()));
     }
+    crate::limits::list(
+        "skills",
+        &body.skills,
+        crate::limits::LIST_ITEMS,
+        crate::limits::LABEL,
+    )?;
     let agent = AgentRouting {
         user_id,
         capacity: body.capacity,
