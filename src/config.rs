@@ -70,7 +70,7 @@ impl OutboundSettings {
 #[serde(deny_unknown_fields)]
 pub struct AttachmentSettings {
     /// Content types accepted for uploaded files (API channel, agent replies): `type/subtype`
-    /// or `type/*`. Web chat visitors are held to `widget.attachment_types` as well.
+    /// or `type/*`. Web chat visitors are held to `widget.attachment_types` instead.
     pub content_types: Vec<String>,
 }
 

@@ -4,6 +4,7 @@
 #![forbid(unsafe_code)]
 
 pub mod app;
+pub mod attachment_meta;
 pub mod auth;
 pub mod bus;
 pub mod cli;

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use switchboard_connector_core::AttachmentSource;
 use utoipa::{IntoParams, ToSchema};
 
-use super::inboxes::{parse_attachments, AttachmentInput};
+use super::inboxes::{check_attachment_types, parse_attachments, AttachmentInput};
 use super::visible_conversation;
 use crate::domain::{Conversation, ConversationStatus, Id, Message};
 use crate::http::error::{ApiError, ApiResult, ErrorBody};
@@ -314,7 +314,9 @@ pub async fn reply(
         crate::limits::bytes("html", html, crate::limits::HTML_BYTES)?;
     }
     let meta = email_copies(&state, &who, &conversation, &body).await?;
-    let attachments = parse_attachments(body.attachments)?
+    let attachments = parse_attachments(body.attachments)?;
+    check_attachment_types(&attachments, &state.settings.attachments.content_types)?;
+    let attachments = attachments
         .into_iter()
         .map(|(filename, content_type, source)| match source {
             AttachmentSource::Url(url) => NewAttachment {
@@ -378,17 +380,19 @@ pub async fn attachment(
 }
 
 /// An attachment's bytes as a download. Never rendered inline: an uploaded HTML file must not
-/// run in our origin.
+/// run in our origin. Headers are rebuilt from the stored name and type, so a value stored with
+/// a line break (before uploads were checked, or from another channel) still downloads.
 pub fn file_response(attachment: &crate::domain::Attachment, data: Vec<u8>) -> Response {
+    use crate::attachment_meta::{content_disposition, download_content_type};
     (
         [
-            (header::CONTENT_TYPE, attachment.content_type.clone()),
+            (
+                header::CONTENT_TYPE,
+                download_content_type(&attachment.content_type),
+            ),
             (
                 header::CONTENT_DISPOSITION,
-                format!(
-                    "attachment; filename=\"{}\"",
-                    attachment.filename.replace('"', "")
-                ),
+                content_disposition(&attachment.filename),
             ),
             (header::X_CONTENT_TYPE_OPTIONS, "nosniff".to_string()),
         ],

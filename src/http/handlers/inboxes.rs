@@ -11,6 +11,7 @@ use switchboard_connector_core::{
 use utoipa::ToSchema;
 
 use super::{visible_inbox, AddMemberBody};
+use crate::attachment_meta::{check_filename, content_type_allowed, parse_content_type, MetaError};
 use crate::domain::{Id, Inbox, Message, User};
 use crate::http::error::{ApiError, ApiResult, ErrorBody};
 use crate::http::extract::{ApiJson, ApiPath};
@@ -410,17 +411,16 @@ pub fn parse_attachments(
     }
     inputs
         .into_iter()
-        .map(|a| {
-            let filename = a.filename.trim().to_string();
-            if filename.is_empty() || filename.len() > 255 || filename.contains(['/', '\\', '\0']) {
-                return Err(ApiError::Unprocessable(format!(
-                    "attachment filename {:?} is not allowed",
-                    a.filename
-                )));
-            }
-            let content_type = a
-                .content_type
-                .unwrap_or_else(|| "application/octet-stream".into());
+        .enumerate()
+        .map(|(i, a)| {
+            let field = |name: &str, e: MetaError| {
+                ApiError::Unprocessable(format!("`attachments[{i}].{name}` {e}"))
+            };
+            let filename = check_filename(&a.filename).map_err(|e| field("filename", e))?;
+            let content_type = match a.content_type.as_deref() {
+                Some(raw) => parse_content_type(raw).map_err(|e| field("content_type", e))?,
+                None => "application/octet-stream".into(),
+            };
             let source = match (a.url, a.data) {
                 (Some(url), None) => {
                     let parsed = url::Url::parse(&url).map_err(|e| {
@@ -449,6 +449,22 @@ pub fn parse_attachments(
             Ok((filename, content_type, source))
         })
         .collect()
+}
+
+/// Uploaded files' types must be on the operator's allow-list (`attachments.content_types`).
+pub fn check_attachment_types(
+    attachments: &[(String, String, AttachmentSource)],
+    allowed: &[String],
+) -> ApiResult<()> {
+    for (i, (_, content_type, _)) in attachments.iter().enumerate() {
+        if !content_type_allowed(content_type, allowed) {
+            return Err(ApiError::Unprocessable(format!(
+                "`attachments[{i}].content_type` {}",
+                MetaError::NotAccepted(content_type.clone())
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// The API channel's door: any system can hand the hub a customer message.
@@ -491,7 +507,9 @@ pub async fn inbound_message(
             "`contact` needs an `identifier`, `email` or `phone`".into(),
         ));
     }
-    let attachments = parse_attachments(body.attachments)?
+    let attachments = parse_attachments(body.attachments)?;
+    check_attachment_types(&attachments, &state.settings.attachments.content_types)?;
+    let attachments = attachments
         .into_iter()
         .map(|(filename, content_type, source)| InboundAttachment {
             filename,
