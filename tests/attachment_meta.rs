@@ -123,4 +123,36 @@ on_both_engines! {
         assert_eq!(download.bytes().await.unwrap().as_ref(), b"\x89PNG fake");
         app.stop().await;
     }
+
+    async fn a_linked_attachment_stored_with_a_line_break_still_redirects(engine) {
+        let app = spawn_app(engine).await;
+        let (inbox, _) = app.api_inbox("CRM", None).await;
+        let linked = json!({"filename": "spec.pdf", "content_type": "application/pdf", "url": "https://files.example/spec\n.pdf"});
+        let message = app
+            .post(&format!("/api/v1/inboxes/{inbox}/messages"), Some(&app.token), inbound(linked))
+            .await
+            .expect_status(201)
+            .json;
+        let id = message["attachments"][0]["id"].as_i64().unwrap();
+        assert_eq!(message["attachments"][0]["url"], "https://files.example/spec.pdf", "stored parsed");
+        // As an older release stored it: the raw input.
+        {
+            use sqlx::Connection;
+            let sql_sqlite = "UPDATE attachments SET url = ? WHERE id = ?";
+            let sql_pg = "UPDATE attachments SET url = $1 WHERE id = $2";
+            let raw = "https://files.example/spec\r\n.pdf";
+            if app.db.url.starts_with("sqlite:") {
+                let mut conn = sqlx::SqliteConnection::connect(&app.db.url).await.unwrap();
+                sqlx::query(sql_sqlite).bind(raw).bind(id).execute(&mut conn).await.unwrap();
+            } else {
+                let mut conn = sqlx::PgConnection::connect(&app.db.url).await.unwrap();
+                sqlx::query(sql_pg).bind(raw).bind(id).execute(&mut conn).await.unwrap();
+            }
+        }
+        let no_follow = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+        let download = no_follow.get(format!("{}/api/v1/attachments/{id}", app.url)).bearer_auth(&app.token).send().await.unwrap();
+        assert_eq!(download.status(), 307);
+        assert_eq!(download.headers()["location"], "https://files.example/spec.pdf");
+        app.stop().await;
+    }
 }

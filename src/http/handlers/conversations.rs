@@ -374,7 +374,13 @@ pub async fn attachment(
     }
     match (blob.data, &blob.attachment.url) {
         (Some(data), _) => Ok(file_response(&blob.attachment, data)),
-        (None, Some(url)) => Ok(Redirect::temporary(url).into_response()),
+        // Re-parsed: a URL stored raw by an older release may carry characters a header cannot.
+        (None, Some(url)) => match url::Url::parse(url) {
+            Ok(url) if matches!(url.scheme(), "http" | "https") => {
+                Ok(Redirect::temporary(url.as_str()).into_response())
+            }
+            _ => Err(ApiError::NotFound("attachment content")),
+        },
         (None, None) => Err(ApiError::NotFound("attachment content")),
     }
 }

@@ -423,6 +423,7 @@ pub fn parse_attachments(
             };
             let source = match (a.url, a.data) {
                 (Some(url), None) => {
+                    limits::text(&format!("attachments[{i}].url"), &url, limits::URL)?;
                     let parsed = url::Url::parse(&url).map_err(|e| {
                         ApiError::Unprocessable(format!("attachment url is not a URL: {e}"))
                     })?;
@@ -431,7 +432,9 @@ pub fn parse_attachments(
                             "attachment url must be http or https".into(),
                         ));
                     }
-                    AttachmentSource::Url(url)
+                    // The parsed form: the URL parser drops line breaks and tabs that the raw
+                    // input may carry, and the stored value becomes a Location header later.
+                    AttachmentSource::Url(parsed.into())
                 }
                 (None, Some(data)) => AttachmentSource::Inline(
                     base64::engine::general_purpose::STANDARD
