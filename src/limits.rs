@@ -34,6 +34,8 @@ pub const URL: usize = 2048;
 pub const TOKEN: usize = 8192;
 /// Short texts of settings: pre-chat labels and options, greetings.
 pub const SETTING_TEXT: usize = 1000;
+/// An email inbox's signature, appended to every reply.
+pub const SIGNATURE: usize = 10_000;
 /// Fields of a pre-chat form.
 pub const PRECHAT_FIELDS: usize = 20;
 

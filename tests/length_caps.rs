@@ -158,6 +158,8 @@ on_both_engines! {
             ("user name", "/api/v1/users".into(), Some(&app.token),
                 json!({"email": "new@example.com", "name": long(201), "role": "agent", "password": PASSWORD}), "name"),
             ("team name", "/api/v1/teams".into(), Some(&app.token), json!({"name": long(201)}), "name"),
+            ("email signature", "/api/v1/inboxes".into(), Some(&app.token),
+                json!({"name": "Mail", "kind": "email", "email": {"address": "help@example.com", "signature": long(10_001)}}), "email.signature"),
         ];
         for (what, path, auth, body, field) in cases {
             refused_naming(app.post(&path, auth, body).await, field, what);

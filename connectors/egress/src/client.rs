@@ -69,7 +69,7 @@ impl GuardedClient {
     /// A request to `url`, or why it may not be made. Literal IP addresses never reach the
     /// resolver, so they are checked here.
     pub fn request(&self, method: Method, url: &str) -> Result<RequestBuilder, Refused> {
-        let parsed = Url::parse(url).map_err(|_| Refused::NoHost)?;
+        let parsed = Url::parse(url).map_err(|e| Refused::BadUrl(e.to_string()))?;
         self.policy.check_url(&parsed)?;
         Ok(self.client.request(method, parsed))
     }

@@ -10,6 +10,8 @@ use crate::address::internal_reason;
 /// An outgoing call that was not made, and why.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Refused {
+    #[error("not a URL: {0}")]
+    BadUrl(String),
     #[error("only http and https URLs are called, not {0}:")]
     Scheme(String),
     #[error("the URL has no host")]

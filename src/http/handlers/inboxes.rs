@@ -67,6 +67,40 @@ fn check_callback_url(state: &AppState, url: &str) -> ApiResult<()> {
         .map_err(|e| ApiError::Unprocessable(format!("`callback_url` is not allowed: {e}")))
 }
 
+/// An email inbox's texts, capped like every other stored text.
+fn check_email_lengths(
+    email: &crate::email::EmailInboxSettings,
+    imap_password: &Option<String>,
+    smtp_password: &Option<String>,
+) -> Result<(), LimitError> {
+    limits::text("email.address", &email.address, limits::EMAIL)?;
+    limits::optional(
+        "email.display_name",
+        email.display_name.as_deref(),
+        limits::NAME,
+    )?;
+    limits::optional(
+        "email.signature",
+        email.signature.as_deref(),
+        limits::SIGNATURE,
+    )?;
+    if let Some(imap) = &email.imap {
+        limits::text("email.imap.host", &imap.host, limits::IDENTIFIER)?;
+        limits::text("email.imap.username", &imap.username, limits::IDENTIFIER)?;
+        limits::text("email.imap.mailbox", &imap.mailbox, limits::IDENTIFIER)?;
+    }
+    if let Some(smtp) = &email.smtp {
+        limits::text("email.smtp.host", &smtp.host, limits::IDENTIFIER)?;
+        limits::optional(
+            "email.smtp.username",
+            smtp.username.as_deref(),
+            limits::IDENTIFIER,
+        )?;
+    }
+    limits::optional("imap_password", imap_password.as_deref(), limits::TOKEN)?;
+    limits::optional("smtp_password", smtp_password.as_deref(), limits::TOKEN)
+}
+
 #[derive(Serialize, ToSchema)]
 pub struct CreatedInbox {
     #[serde(flatten)]
@@ -137,6 +171,7 @@ pub async fn create(
     let mut sealed_email = None;
     match (kind, body.email) {
         (ChannelKind::Email, Some(email)) => {
+            check_email_lengths(&email, &body.imap_password, &body.smtp_password)?;
             email
                 .check()
                 .map_err(|e| ApiError::Unprocessable(e.to_string()))?;
