@@ -452,7 +452,8 @@ pub fn parse_attachments(
                 ApiError::Unprocessable(format!("`attachments[{i}].{name}` {e}"))
             };
             let filename = check_filename(&a.filename).map_err(|e| field("filename", e))?;
-            let content_type = match a.content_type.as_deref() {
+            // Browsers send "" for a file of unknown kind: bytes of no particular type.
+            let content_type = match a.content_type.as_deref().filter(|t| !t.trim().is_empty()) {
                 Some(raw) => parse_content_type(raw).map_err(|e| field("content_type", e))?,
                 None => "application/octet-stream".into(),
             };
