@@ -138,6 +138,7 @@ fn verify_identity(
         (status = 401, description = "Forged visitor token or identity", body = ErrorBody),
         (status = 403, description = "Origin not allowed, or a verified identity is required", body = ErrorBody),
         (status = 404, description = "Unknown website token", body = ErrorBody),
+        (status = 422, description = "A field is invalid or longer than its cap", body = ErrorBody),
         (status = 429, body = ErrorBody)))]
 pub async fn session(
     State(state): State<AppState>,

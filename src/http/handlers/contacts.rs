@@ -72,7 +72,8 @@ fn check_contact(body: &CreateContact) -> Result<(), LimitError> {
 
 #[utoipa::path(post, path = "/api/v1/contacts", tag = "contacts", security(("bearer" = [])),
     request_body = CreateContact,
-    responses((status = 201, body = Contact), (status = 409, description = "An identity belongs to another contact", body = ErrorBody)))]
+    responses((status = 201, body = Contact), (status = 409, description = "An identity belongs to another contact", body = ErrorBody),
+        (status = 422, description = "A field is invalid or longer than its cap", body = ErrorBody)))]
 pub async fn create(
     State(state): State<AppState>,
     who: Principal,

@@ -98,7 +98,7 @@ pub struct CreateTeam {
 
 #[utoipa::path(post, path = "/api/v1/teams", tag = "people", security(("bearer" = [])),
     request_body = CreateTeam,
-    responses((status = 201, body = Team), (status = 409, body = ErrorBody)))]
+    responses((status = 201, body = Team), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn create_team(
     State(state): State<AppState>,
     who: Principal,
