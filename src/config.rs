@@ -268,6 +268,18 @@ mod tests {
             .outbound
             .allow_hosts
             .is_empty());
+        let level = config::Environment::default().source(Some(
+            [(
+                "SWITCHBOARD__LOG__LEVEL".to_string(),
+                "info,sqlx=warn".to_string(),
+            )]
+            .into(),
+        ));
+        assert_eq!(
+            Settings::load_with(None, level).unwrap().log.level,
+            "info,sqlx=warn",
+            "only list settings are split at commas"
+        );
         let err = Settings::load_with(None, env("10.0.0.0/33")).unwrap_err();
         assert!(err.to_string().contains("10.0.0.0/33"), "{err}");
     }
