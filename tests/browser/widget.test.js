@@ -102,3 +102,19 @@ test('the widget speaks Persian right to left', async () => {
   await visitor.locator('#switchboard-widget .msg.incoming', { hasText: 'شیراز' }).waitFor();
   await visitor.screenshot({ path: join(shots, 'widget-fa.png') });
 });
+
+test('a visitor sends a picture: the widget takes `image/*` as the inbox allows it', async () => {
+  const visitor = await (await b.newContext({ viewport: { width: 1000, height: 720 }, locale: 'en-US' })).newPage();
+  visitor.on('pageerror', (e) => console.error('visitor page error:', e.message));
+  await visitor.goto(siteUrl);
+  await visitor.locator('#switchboard-widget .launcher').click();
+  await visitor.fill('#switchboard-widget input[name=name]', 'Pia');
+  await visitor.fill('#switchboard-widget input[name=email]', 'pia@example.org');
+  await visitor.fill('#switchboard-widget textarea[name=message]', 'Here is the broken part');
+  await visitor.click('#switchboard-widget .prechat button[type=submit]');
+  await visitor.locator('#switchboard-widget .msg.incoming', { hasText: 'Here is the broken part' }).waitFor();
+  // A 1×1 PNG: the inbox allows `image/*`, which once matched no file type in the widget.
+  const png = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==', 'base64');
+  await visitor.setInputFiles('#switchboard-widget input[type=file]', { name: 'part.png', mimeType: 'image/png', buffer: png });
+  await visitor.locator('#switchboard-widget .msg.incoming a', { hasText: 'part.png' }).waitFor({ timeout: 5000 });
+});

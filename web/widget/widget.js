@@ -300,6 +300,12 @@ button.icon{background:none;border:0;cursor:pointer;font-size:18px;padding:6px}
       : state.queue > 0 && state.conversation && state.conversation.status === 'open' ? t('queue', { n: state.queue }) : '');
   }
 
+  // The inbox lists types as the server matches them: exact, or a family such as `image/*`.
+  function typeAllowed(pattern, type) {
+    const family = pattern.endsWith('/*') ? pattern.slice(0, -2) : null;
+    return family ? type.split('/')[0] === family : pattern.toLowerCase() === type.toLowerCase();
+  }
+
   function prechatForm(s) {
     const fields = [...(s.inbox.prechat.enabled ? s.inbox.prechat.fields : [])];
     if (!s.inbox.online && !s.visitor.email && !fields.some((f) => f.name === 'email')) fields.push({ name: 'email', label: t('email'), type: 'email', required: true });
@@ -333,7 +339,7 @@ button.icon{background:none;border:0;cursor:pointer;font-size:18px;padding:6px}
       const f = file.files[0]; file.value = '';
       if (!f) return;
       if (f.size > limits.max_bytes) { state.error = t('too_big'); renderInfo(); return; }
-      if (limits.content_types.length && !limits.content_types.includes(f.type)) { state.error = t('bad_type'); renderInfo(); return; }
+      if (limits.content_types.length && !limits.content_types.some((pattern) => typeAllowed(pattern, f.type))) { state.error = t('bad_type'); renderInfo(); return; }
       const data = await new Promise((ok) => { const r = new FileReader(); r.onload = () => ok(String(r.result).split(',')[1]); r.readAsDataURL(f); });
       post('', [{ filename: f.name, content_type: f.type, data }]);
     } });
