@@ -295,7 +295,9 @@ fn expected(route: &Route, caller: Caller) -> Expect {
         },
         Caller::AgentOfOtherInbox => match (route.access, route.scope) {
             (Access::Admin, _) => Forbidden,
-            (_, Scope::Inbox | Scope::Conversation | Scope::Attachment) => Forbidden,
+            (_, Scope::Inbox | Scope::Conversation | Scope::Attachment | Scope::Contact) => {
+                Forbidden
+            }
             _ => Success,
         },
     }

@@ -321,7 +321,22 @@ pub trait Store: Send + Sync + 'static {
 
     async fn create_contact(&self, contact: NewContact) -> Result<Contact>;
     async fn get_contact(&self, workspace_id: Id, contact_id: Id) -> Result<Option<Contact>>;
-    async fn list_contacts(&self, workspace_id: Id, page: &Page) -> Result<Vec<Contact>>;
+    /// Contacts of the workspace; with `visible` (an agent's inboxes) only those with a
+    /// conversation in one of them.
+    async fn list_contacts(
+        &self,
+        workspace_id: Id,
+        visible: Option<&[Id]>,
+        page: &Page,
+    ) -> Result<Vec<Contact>>;
+    /// Whether the contact has a conversation in one of these inboxes: how an agent who is not an
+    /// admin may see a contact.
+    async fn contact_seen_in(
+        &self,
+        workspace_id: Id,
+        contact_id: Id,
+        inboxes: &[Id],
+    ) -> Result<bool>;
 
     /// Stores one inbound message in one transaction: contact by identity, conversation, message
     /// (once per inbox and external id) and events.

@@ -1697,18 +1697,49 @@ impl Store for EngineStore {
         contact_by_id(&mut c, workspace_id, contact_id).await
     }
 
-    async fn list_contacts(&self, workspace_id: Id, page: &Page) -> Result<Vec<Contact>> {
+    async fn list_contacts(
+        &self,
+        workspace_id: Id,
+        visible: Option<&[Id]>,
+        page: &Page,
+    ) -> Result<Vec<Contact>> {
         let mut c = self.reader().await?;
-        let rows = sqlx::query_as::<Db, ContactRow>(&format!(
-            "SELECT {CONTACT_COLS} FROM contacts WHERE workspace_id = $1 AND id > $2 \
-             ORDER BY id LIMIT $3"
-        ))
-        .bind(workspace_id)
-        .bind(page.after.map_or(0, |(_, id)| id))
-        .bind(page.limit)
-        .fetch_all(&mut *c)
-        .await?;
+        let mut q = QueryBuilder::<Db>::new(format!(
+            "SELECT {CONTACT_COLS} FROM contacts WHERE workspace_id = "
+        ));
+        q.push_bind(workspace_id)
+            .push(" AND id > ")
+            .push_bind(page.after.map_or(0, |(_, id)| id));
+        if visible.is_some() {
+            q.push(
+                " AND EXISTS (SELECT 1 FROM conversations seen \
+                 WHERE seen.contact_id = contacts.id",
+            );
+            push_inbox_filter(&mut q, "seen.inbox_id", visible);
+            q.push(")");
+        }
+        q.push(" ORDER BY id LIMIT ").push_bind(page.limit);
+        let rows = q.build_query_as::<ContactRow>().fetch_all(&mut *c).await?;
         contacts_with_identities(&mut c, rows).await
+    }
+
+    async fn contact_seen_in(
+        &self,
+        workspace_id: Id,
+        contact_id: Id,
+        inboxes: &[Id],
+    ) -> Result<bool> {
+        let mut c = self.reader().await?;
+        let mut q = QueryBuilder::<Db>::new(
+            "SELECT COUNT(*) FROM (SELECT 1 FROM conversations WHERE workspace_id = ",
+        );
+        q.push_bind(workspace_id)
+            .push(" AND contact_id = ")
+            .push_bind(contact_id);
+        push_inbox_filter(&mut q, "inbox_id", Some(inboxes));
+        q.push(" LIMIT 1) AS seen");
+        let found: i64 = q.build_query_scalar().fetch_one(&mut *c).await?;
+        Ok(found > 0)
     }
 
     #[tracing::instrument(skip_all, fields(inbox = request.inbox_id))]

@@ -1,4 +1,6 @@
-//! Contacts: the people who write in, with every identity they are known by.
+//! Contacts: the people who write in, with every identity they are known by. An agent sees a
+//! contact through the inboxes they may see (the contact wrote in one of them); owners and admins
+//! see every contact of the workspace.
 
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -22,7 +24,11 @@ pub async fn list(
     ApiQuery(query): ApiQuery<PageQuery>,
 ) -> ApiResult<Json<Paged<Contact>>> {
     let page = query.page()?;
-    let contacts = state.store.list_contacts(who.workspace_id(), &page).await?;
+    let visible = who.visible_inboxes();
+    let contacts = state
+        .store
+        .list_contacts(who.workspace_id(), visible.as_deref(), &page)
+        .await?;
     Ok(Json(Paged::new(contacts, page.limit, |c| (0, c.id))))
 }
 
@@ -121,16 +127,37 @@ pub async fn create(
 
 #[utoipa::path(get, path = "/api/v1/contacts/{contact_id}", tag = "contacts", security(("bearer" = [])),
     params(("contact_id" = i64, Path)),
-    responses((status = 200, body = Contact), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = Contact), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn show(
     State(state): State<AppState>,
     who: Principal,
     ApiPath(contact_id): ApiPath<Id>,
 ) -> ApiResult<Json<Contact>> {
-    state
+    visible_contact(&state, &who, contact_id).await.map(Json)
+}
+
+/// The contact at this id, if the caller may see it: 404 outside their workspace, 403 inside it
+/// when none of the contact's conversations is in an inbox the caller is a member of.
+pub async fn visible_contact(
+    state: &AppState,
+    who: &Principal,
+    contact_id: Id,
+) -> ApiResult<Contact> {
+    let contact = state
         .store
         .get_contact(who.workspace_id(), contact_id)
         .await?
-        .map(Json)
-        .ok_or(ApiError::NotFound("contact"))
+        .ok_or(ApiError::NotFound("contact"))?;
+    if let Some(inboxes) = who.visible_inboxes() {
+        if !state
+            .store
+            .contact_seen_in(who.workspace_id(), contact_id, &inboxes)
+            .await?
+        {
+            return Err(ApiError::forbidden(
+                "this contact has no conversation in an inbox you are a member of",
+            ));
+        }
+    }
+    Ok(contact)
 }
