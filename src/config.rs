@@ -133,6 +133,9 @@ pub struct ServerSettings {
     /// Open client connections (HTTP and WebSocket) at most; 0: the open-files limit less a
     /// reserve for the database and connectors.
     pub max_connections: usize,
+    /// Bearer token that /metrics asks for; empty: /metrics answers loopback clients only.
+    #[serde(default)]
+    pub metrics_token: Secret,
 }
 
 #[derive(Clone, Debug, Deserialize)]

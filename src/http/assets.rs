@@ -82,12 +82,13 @@ async fn console_file(Path(name): Path<String>, headers: HeaderMap) -> Response 
 async fn console_page(headers: HeaderMap) -> Response {
     let index = &CONSOLE[0];
     let mut response = serve(&headers, index.content_type, index.body);
-    // The console only talks to its own origin; nobody may frame it.
+    // The console only talks to its own origin; nobody may frame it. No remote images: a
+    // customer's HTML could carry tracking pixels (email.js asks before loading any).
     let h = response.headers_mut();
     h.insert(
         header::CONTENT_SECURITY_POLICY,
         header::HeaderValue::from_static(
-            "default-src 'self'; img-src 'self' data: blob: https:; media-src 'self' data:; \
+            "default-src 'self'; img-src 'self' data: blob:; media-src 'self' data:; \
              style-src 'self'; frame-src 'self' blob: data:; connect-src 'self' ws: wss:; \
              frame-ancestors 'none'",
         ),

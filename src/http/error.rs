@@ -27,6 +27,9 @@ pub enum ApiError {
     /// 404: no such thing in the caller's workspace.
     #[error("{0} not found")]
     NotFound(&'static str),
+    /// 405: the path exists, the method does not (the `Allow` header lists those it takes).
+    #[error("method not allowed on this route")]
+    MethodNotAllowed,
     /// 409: a uniqueness rule.
     #[error("{0}")]
     Conflict(String),
@@ -69,6 +72,7 @@ impl ApiError {
             ApiError::Unauthorized | ApiError::UnauthorizedBecause(_) => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -85,6 +89,7 @@ impl ApiError {
             ApiError::Unauthorized | ApiError::UnauthorizedBecause(_) => "unauthorized",
             ApiError::Forbidden(_) => "forbidden",
             ApiError::NotFound(_) => "not_found",
+            ApiError::MethodNotAllowed => "method_not_allowed",
             ApiError::Conflict(_) => "conflict",
             ApiError::PayloadTooLarge => "payload_too_large",
             ApiError::UnsupportedMediaType => "unsupported_media_type",

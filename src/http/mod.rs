@@ -91,7 +91,10 @@ fn takes_uploads(path: &str) -> bool {
 
 pub fn router(state: AppState) -> Router {
     let mut api = Router::new();
-    for (route, handler) in routes::table() {
+    let table = routes::table();
+    let allow = allowed_methods(table.iter().map(|(route, _)| route));
+    let mut answers_options = std::collections::HashSet::new();
+    for (route, handler) in table {
         let access = route.access;
         let limit = if takes_uploads(route.path) {
             state.settings.server.max_upload_bytes
@@ -123,15 +126,25 @@ pub fn router(state: AppState) -> Router {
                     ])
                     .max_age(std::time::Duration::from_secs(3600)),
             );
+        } else if answers_options.insert(route.path) {
+            // One OPTIONS per path (the router merges a path's methods, and a method twice
+            // panics): 204 and the methods the path takes. The console API sets no CORS
+            // policy, so a cross-origin preflight gets no Access-Control-* headers and the
+            // browser refuses, as it should.
+            let methods = allow[route.path].clone();
+            handler = handler.options(move || async move {
+                (
+                    axum::http::StatusCode::NO_CONTENT,
+                    [(axum::http::header::ALLOW, methods)],
+                )
+            });
         }
         api = api.route(route.path, handler);
     }
-    api.merge(openapi::swagger_ui())
+    api.merge(openapi::swagger_router())
         .merge(assets::routes())
         .fallback(|| async { ApiError::NotFound("route") })
-        .method_not_allowed_fallback(|| async {
-            ApiError::BadRequest("method not allowed on this route".into()).into_response()
-        })
+        .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed.into_response() })
         .layer(middleware::from_fn(record_metrics))
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {
@@ -144,6 +157,31 @@ pub fn router(state: AppState) -> Router {
         }))
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
         .with_state(state)
+}
+
+/// Each path's methods as an `Allow` header value: what the table routes, HEAD with GET (axum
+/// answers HEAD for GET routes), and OPTIONS.
+fn allowed_methods<'a>(
+    routes: impl Iterator<Item = &'a routes::Route>,
+) -> std::collections::HashMap<&'static str, String> {
+    let mut by_path: std::collections::HashMap<&'static str, Vec<&'a str>> =
+        std::collections::HashMap::new();
+    for route in routes {
+        let methods = by_path.entry(route.path).or_default();
+        methods.push(route.method.as_str());
+        if route.method == axum::http::Method::GET {
+            methods.push("HEAD");
+        }
+    }
+    by_path
+        .into_iter()
+        .map(|(path, mut methods)| {
+            methods.push("OPTIONS");
+            methods.sort_unstable();
+            methods.dedup();
+            (path, methods.join(", "))
+        })
+        .collect()
 }
 
 /// Resolves the bearer token into a `Principal` and applies the route's access rule.

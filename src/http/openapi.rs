@@ -73,7 +73,28 @@ pub fn document() -> utoipa::openapi::OpenApi {
 }
 
 /// Swagger UI reads the document from the API's own route, so it adds no route of its own
-/// besides its static files.
+/// besides its static files. The online validator is off: it would send our document to
+/// swagger.io and show its answer as a remote image.
 pub fn swagger_ui() -> SwaggerUi {
-    SwaggerUi::new("/api/docs").config(utoipa_swagger_ui::Config::from("/api/v1/openapi.json"))
+    SwaggerUi::new("/api/docs")
+        .config(utoipa_swagger_ui::Config::from("/api/v1/openapi.json").validator_url("none"))
+}
+
+/// What the vendored Swagger UI needs and no more: its own scripts and styles (no inline
+/// script; React sets styles through the CSSOM, which CSP does not govern, but the bundle also
+/// injects a few `<style>` elements, hence 'unsafe-inline' for styles only), its icons as data:
+/// URLs, and the document from this origin. "Try it out" calls this origin too. Nobody may
+/// frame it (a framed console API explorer with a pasted token is a clickjacking target).
+pub const SWAGGER_UI_CSP: &str = "default-src 'none'; script-src 'self'; \
+     style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self' data:; \
+     connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
+
+/// Swagger UI's routes, every answer under `SWAGGER_UI_CSP`.
+pub fn swagger_router<S: Clone + Send + Sync + 'static>() -> axum::Router<S> {
+    axum::Router::from(swagger_ui()).layer(
+        tower_http::set_header::SetResponseHeaderLayer::overriding(
+            axum::http::header::CONTENT_SECURITY_POLICY,
+            axum::http::HeaderValue::from_static(SWAGGER_UI_CSP),
+        ),
+    )
 }
