@@ -38,7 +38,17 @@ static CONSOLE: &[Asset] = &[
     asset!("thread.js", JS),
     asset!("settings.js", JS),
     asset!("dom.js", JS),
+    asset!("email.js", JS),
+    asset!("email-frame.html", "text/html; charset=utf-8"),
+    asset!("email-frame.js", JS),
 ];
+
+/// The frame one email is shown in once the agent asked for its remote images (email.js): the
+/// only page of ours that may load images from anywhere. Its one script is ours; the mail's
+/// markup can run nothing, submit nothing, and only the console may embed it.
+const EMAIL_FRAME_CSP: &str = "default-src 'none'; script-src 'self'; style-src 'unsafe-inline'; \
+     img-src http: https: data:; font-src data:; base-uri 'none'; form-action 'none'; \
+     frame-ancestors 'self'";
 
 static WIDGET: &[u8] = include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/web/widget/widget.js"));
 
@@ -74,6 +84,14 @@ fn serve(headers: &HeaderMap, content_type: &'static str, body: &'static [u8]) -
 
 async fn console_file(Path(name): Path<String>, headers: HeaderMap) -> Response {
     match CONSOLE.iter().find(|a| a.name == name) {
+        Some(a) if a.name == "email-frame.html" => {
+            let mut response = serve(&headers, a.content_type, a.body);
+            response.headers_mut().insert(
+                header::CONTENT_SECURITY_POLICY,
+                header::HeaderValue::from_static(EMAIL_FRAME_CSP),
+            );
+            response
+        }
         Some(a) => serve(&headers, a.content_type, a.body),
         None => super::error::ApiError::NotFound("file").into_response(),
     }

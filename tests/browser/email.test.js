@@ -3,33 +3,10 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import net from 'node:net';
 import { join } from 'node:path';
-import { Hub, OWNER, browser, consoleFor, freePort, shots } from './harness.js';
+import { Hub, OWNER, browser, consoleFor, deliver, freePort, shots } from './harness.js';
 
 let hub; let b; let page; let inbox; let smtpPort;
-
-// Hands a mail to Switchboard's forwarded-mail listener, as the company's MTA would.
-function deliver(port, from, to, raw) {
-  return new Promise((resolve, reject) => {
-    const socket = net.connect(port, '127.0.0.1');
-    const script = ['EHLO mta.test', `MAIL FROM:<${from}>`, `RCPT TO:<${to}>`, 'DATA', `${raw.replace(/\n/g, '\r\n')}\r\n.`, 'QUIT'];
-    let buffer = '';
-    socket.on('data', (chunk) => {
-      buffer += chunk.toString();
-      while (buffer.includes('\r\n')) {
-        const line = buffer.slice(0, buffer.indexOf('\r\n'));
-        buffer = buffer.slice(buffer.indexOf('\r\n') + 2);
-        if (/^\d{3}-/.test(line)) continue;
-        if (!/^(2|3)\d\d/.test(line)) { reject(new Error(line)); socket.destroy(); return; }
-        const next = script.shift();
-        if (next === undefined) { socket.end(); resolve(); return; }
-        socket.write(`${next}\r\n`);
-      }
-    });
-    socket.on('error', reject);
-  });
-}
 
 before(async () => {
   smtpPort = await freePort();

@@ -4,6 +4,7 @@
 const STRINGS = {
   en: {
     cc: 'Cc (email addresses)', bcc: 'Bcc', show_original: 'Show the whole email',
+    images_held_back: 'Remote images are held back: the sender could see when you opened this.', load_images: 'Load images',
     unverified: 'unverified', sign_in: 'Sign in', email: 'Email', password: 'Password', sign_out: 'Sign out',
     mine: 'Mine', unassigned: 'Unassigned', all: 'All', inboxes: 'Inboxes', settings: 'Settings',
     status: 'Status', open: 'Open', pending: 'Pending', snoozed: 'Snoozed', resolved: 'Resolved',
@@ -26,6 +27,7 @@ const STRINGS = {
   },
   fa: {
     cc: 'رونوشت', bcc: 'رونوشت پنهان', show_original: 'نمایش کامل ایمیل',
+    images_held_back: 'تصاویر راه دور بارگذاری نشده‌اند: فرستنده می‌تواند ببیند چه زمانی این را باز کرده‌اید.', load_images: 'بارگذاری تصاویر',
     unverified: 'تأییدنشده', sign_in: 'ورود', email: 'ایمیل', password: 'گذرواژه', sign_out: 'خروج',
     mine: 'مال من', unassigned: 'بدون مسئول', all: 'همه', inboxes: 'صندوق‌ها', settings: 'تنظیمات',
     status: 'وضعیت', open: 'باز', pending: 'در انتظار', snoozed: 'به تعویق', resolved: 'حل‌شده',
@@ -47,6 +49,7 @@ const STRINGS = {
   },
   ar: {
     cc: 'نسخة إلى', bcc: 'نسخة مخفية', show_original: 'عرض البريد كاملًا',
+    images_held_back: 'الصور البعيدة محجوبة: قد يعرف المرسل متى فتحت هذه الرسالة.', load_images: 'تحميل الصور',
     unverified: 'غير مُتحقَّق منه', sign_in: 'تسجيل الدخول', email: 'البريد الإلكتروني', password: 'كلمة المرور', sign_out: 'خروج',
     mine: 'محادثاتي', unassigned: 'غير مسندة', all: 'الكل', inboxes: 'صناديق الوارد', settings: 'الإعدادات',
     status: 'الحالة', open: 'مفتوحة', pending: 'معلقة', snoozed: 'مؤجلة', resolved: 'محلولة',

@@ -6,6 +6,7 @@ import { api, all } from './api.js';
 import { h, clear, clock, fileToBase64 } from './dom.js';
 import { t, locale } from './i18n.js';
 import { channelIcon } from './inbox.js';
+import { emailHtml } from './email.js';
 
 export class Thread {
   constructor(app) {
@@ -13,6 +14,8 @@ export class Thread {
     this.messages = [];
     this.files = [];
     this.mode = 'reply';
+    // Messages whose remote images the agent asked to load.
+    this.imagesShown = new Set();
     this.pane = h('section', { class: 'thread-pane', 'aria-label': t('reply') }, h('p', { class: 'placeholder' }, t('pick_conversation')));
     this.contactPane = h('aside', { class: 'contact-pane', 'aria-label': t('contact') });
   }
@@ -111,15 +114,24 @@ export class Thread {
     const sender = m.sender_kind === 'contact'
       ? (this.contact && this.contact.name) || t('customer')
       : m.sender_id === this.app.me.id ? t('you') : this.app.userName(m.sender_id) || 'Switchboard';
-    // Email HTML is shown in a sandbox with no scripts, forms or same-origin access.
-    const frame = () => h('iframe', { class: 'html-body', sandbox: '', srcdoc: m.html, title: sender, referrerpolicy: 'no-referrer' });
+    // Email HTML is shown in a sandbox with no forms or same-origin access, remote images held
+    // back until the agent asks (email.js).
+    const frame = () => emailHtml(m.html, {
+      title: sender,
+      shown: this.imagesShown.has(m.id),
+      onShow: () => {
+        this.imagesShown.add(m.id);
+        this.renderMessages();
+      },
+    });
     const email = m.meta && m.meta.email;
     const body = email && m.html
       // A customer's mail shows the words they wrote; the whole mail (quoted history, formatting)
       // is one click away.
       ? h('div', { class: 'email-body' },
         h('div', { class: 'text', dir: 'auto' }, m.text),
-        h('details', { class: 'original' }, h('summary', {}, t('show_original')), frame()))
+        // Kept open when it is drawn again after the agent asked for the images.
+        h('details', { class: 'original', open: this.imagesShown.has(m.id) }, h('summary', {}, t('show_original')), frame()))
       : m.html ? frame() : h('div', { class: 'text', dir: 'auto' }, m.text);
     return h('li', { class: `message ${m.direction}`, dataset: { messageId: String(m.id) } },
       h('div', { class: 'meta' },
