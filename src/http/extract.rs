@@ -63,6 +63,15 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
             e.valid_up_to()
         )));
     }
+    // Every body of this API is an object. serde would also fill a struct from an array of its
+    // fields in order (`[null, null]`), which nobody means and nothing documents. Bytes that are
+    // not JSON at all go on to the parser below, which says where they break (400).
+    let starts_as_object = bytes.trim_ascii_start().first() == Some(&b'{');
+    if !starts_as_object && serde_json::from_slice::<serde::de::IgnoredAny>(bytes).is_ok() {
+        return Err(ApiError::Unprocessable(
+            "invalid request: the body must be a JSON object".into(),
+        ));
+    }
     // Through serde_path_to_error so that a type error names the field (`contact.email: …`).
     let mut de = serde_json::Deserializer::from_slice(bytes);
     let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {
@@ -233,6 +242,12 @@ mod tests {
         assert_eq!(status(b"{\"name\": \"a\", \"extra\": 1}"), 422);
         assert_eq!(status(b"{\"name\": 5}"), 422);
         assert_eq!(status(b"{}"), 422);
+        assert_eq!(
+            status(b"[\"a\"]"),
+            422,
+            "an array is not the object it spells"
+        );
+        assert_eq!(status(b"\"a\""), 422);
     }
 
     #[test]

@@ -4,6 +4,7 @@
 
 mod assets;
 pub mod error;
+mod error_docs;
 pub mod extract;
 pub(crate) mod handlers;
 pub mod listener;

@@ -68,8 +68,12 @@ impl Modify for BearerAuth {
     }
 }
 
+/// The document: the handlers' annotations, then the error answers common to every route of
+/// the route table (error_docs.rs), so routes added later are covered too.
 pub fn document() -> utoipa::openapi::OpenApi {
-    ApiDoc::openapi()
+    let mut doc = ApiDoc::openapi();
+    super::error_docs::document_common_errors(&mut doc, &super::routes::routes());
+    doc
 }
 
 /// Swagger UI reads the document from the API's own route, so it adds no route of its own

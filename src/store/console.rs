@@ -27,9 +27,42 @@ pub struct ViewCounts {
     pub unassigned: i64,
     pub all: i64,
     /// (inbox id, open conversations)
+    #[schema(schema_with = pairs_of_inbox_and_count)]
     pub by_inbox: Vec<(Id, i64)>,
     /// (status, conversations) over every status.
+    #[schema(schema_with = pairs_of_status_and_count)]
     pub by_status: Vec<(String, i64)>,
+}
+
+/// A list of two-element arrays. Spelled with `items` and a length, not as a tuple
+/// (`prefixItems` with `items: false`), which several OpenAPI tools read as the old array form
+/// of `items` and refuse.
+fn pairs(member: utoipa::openapi::schema::SchemaType, description: &str) -> utoipa::openapi::Array {
+    use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder};
+    let pair = ArrayBuilder::new()
+        .items(ObjectBuilder::new().schema_type(member))
+        .min_items(Some(2))
+        .max_items(Some(2));
+    ArrayBuilder::new()
+        .items(pair)
+        .description(Some(description))
+        .build()
+}
+
+fn pairs_of_inbox_and_count() -> utoipa::openapi::Array {
+    use utoipa::openapi::schema::{SchemaType, Type};
+    pairs(
+        SchemaType::Type(Type::Integer),
+        "[inbox id, open conversations] pairs",
+    )
+}
+
+fn pairs_of_status_and_count() -> utoipa::openapi::Array {
+    use utoipa::openapi::schema::{SchemaType, Type};
+    pairs(
+        SchemaType::from_iter([Type::String, Type::Integer]),
+        "[status, conversations] pairs over every status",
+    )
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
