@@ -2,13 +2,16 @@
 //! in one place: what the access layer, the extractors and the body limits answer is the same for
 //! every route, so no handler annotation has to repeat it (and a new route cannot forget it).
 
+use std::collections::HashSet;
+
 use utoipa::openapi::path::{Operation, ParameterIn};
-use utoipa::openapi::{ContentBuilder, OpenApi, Ref, ResponseBuilder};
+use utoipa::openapi::{ContentBuilder, OpenApi, Ref, RefOr, ResponseBuilder, Schema};
 
 use super::routes::{Access, Route, Scope};
 
 /// Adds each route's common error answers where its own annotation does not already say more.
 pub fn document_common_errors(doc: &mut OpenApi, routes: &[Route]) {
+    let naming_ids = bodies_naming_ids(doc);
     for route in routes {
         let Some(item) = doc.paths.paths.get_mut(route.path) else {
             continue;
@@ -23,7 +26,7 @@ pub fn document_common_errors(doc: &mut OpenApi, routes: &[Route]) {
         };
         if let Some(operation) = operation {
             query_parameters_are_query(operation, route.path);
-            for (status, why) in common_errors(route, operation) {
+            for (status, why) in common_errors(route, operation, &naming_ids) {
                 add_error(operation, status, why);
             }
         }
@@ -43,7 +46,30 @@ fn query_parameters_are_query(operation: &mut Operation, path: &str) {
     }
 }
 
-fn common_errors(route: &Route, operation: &Operation) -> Vec<(&'static str, &'static str)> {
+/// The component schemas with a field that names something by id (`conversation_id`, …): a
+/// body of one of them can point at nothing, which is a 404.
+fn bodies_naming_ids(doc: &OpenApi) -> HashSet<String> {
+    let Some(components) = &doc.components else {
+        return HashSet::new();
+    };
+    components
+        .schemas
+        .iter()
+        .filter(|(_, schema)| match schema {
+            RefOr::T(Schema::Object(object)) => {
+                object.properties.keys().any(|field| field.ends_with("_id"))
+            }
+            _ => false,
+        })
+        .map(|(name, _)| format!("#/components/schemas/{name}"))
+        .collect()
+}
+
+fn common_errors(
+    route: &Route,
+    operation: &Operation,
+    naming_ids: &HashSet<String>,
+) -> Vec<(&'static str, &'static str)> {
     let takes_path = route.path.contains('{');
     let takes_query = operation
         .parameters
@@ -54,6 +80,11 @@ fn common_errors(route: &Route, operation: &Operation) -> Vec<(&'static str, &'s
         body.content
             .keys()
             .any(|t| t == "application/json" || t.ends_with("+json"))
+    });
+    let body_names_an_id = operation.request_body.as_ref().is_some_and(|body| {
+        body.content.values().any(|content| {
+            matches!(&content.schema, Some(RefOr::Ref(r)) if naming_ids.contains(&r.ref_location))
+        })
     });
     let mut errors = Vec::new();
     if takes_path || takes_query || takes_json {
@@ -104,10 +135,10 @@ fn common_errors(route: &Route, operation: &Operation) -> Vec<(&'static str, &'s
             "Too many requests from this visitor or address; see Retry-After",
         ));
     }
-    if takes_path || takes_query {
+    if takes_path || takes_query || body_names_an_id {
         errors.push((
             "404",
-            "Nothing with the id in the path or query in the caller's workspace",
+            "Nothing with the id in the path, query or body in the caller's workspace",
         ));
     }
     errors

@@ -13,7 +13,7 @@ set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 repo="$(cd "$here/../.." && pwd)"
 target="${CARGO_TARGET_DIR:-$repo/target}"
-examples="${EXAMPLES:-25}"
+examples="${EXAMPLES:-60}"
 seed="${SEED:-20261201}"
 
 log() { printf '\n==> %s\n' "$*"; }
