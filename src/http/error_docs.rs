@@ -109,10 +109,12 @@ fn common_errors(
     }
     match route.access {
         Access::Public => {}
-        Access::Member | Access::Admin => {
+        Access::Member | Access::Admin | Access::Owner => {
             errors.push(("401", "No bearer token, or one that is unknown or expired"));
-            if route.access == Access::Admin {
-                errors.push(("403", "This needs an owner or admin"));
+            match route.access {
+                Access::Admin => errors.push(("403", "This needs an owner or admin")),
+                Access::Owner => errors.push(("403", "This needs the workspace's owner")),
+                _ => {}
             }
             if matches!(
                 route.scope,
