@@ -159,6 +159,7 @@ async fn swagger_ui_is_served_under_a_strict_policy() {
             "{path}: {csp}"
         );
         assert_eq!(sources(&csp, "connect-src"), ["'self'"], "{path}: {csp}");
+        assert!(!csp.contains("unsafe-"), "{path}: {csp}");
     }
     app.stop().await;
 }

@@ -84,14 +84,17 @@ pub fn swagger_ui() -> SwaggerUi {
         .config(utoipa_swagger_ui::Config::from("/api/v1/openapi.json").validator_url("none"))
 }
 
-/// What the vendored Swagger UI needs and no more: its own scripts and styles (no inline
-/// script; React sets styles through the CSSOM, which CSP does not govern, but the bundle also
-/// injects a few `<style>` elements, hence 'unsafe-inline' for styles only), its icons as data:
-/// URLs, and the document from this origin. "Try it out" calls this origin too. Nobody may
-/// frame it (a framed console API explorer with a pasted token is a clickjacking target).
+/// What the vendored Swagger UI needs and no more: its own scripts and style sheets, the one
+/// `<style>` element its bundle injects (allowed by its hash, not by 'unsafe-inline'; React sets
+/// every other style through the CSSOM, which CSP does not govern), its icons as data: URLs,
+/// and the document from this origin. "Try it out" calls this origin too. Nobody may frame it
+/// (a framed API explorer with a pasted token is a clickjacking target).
+/// tests/browser/api-docs.test.js renders it under this policy and watches for violations, so
+/// an upgrade of the vendored UI that needs another hash shows there.
 pub const SWAGGER_UI_CSP: &str = "default-src 'none'; script-src 'self'; \
-     style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self' data:; \
-     connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
+     style-src 'self' 'sha256-RL3ie0nH+Lzz2YNqQN83mnU0J1ot4QL7b99vMdIX99w='; \
+     img-src 'self' data:; font-src 'self' data:; connect-src 'self'; form-action 'self'; \
+     base-uri 'none'; frame-ancestors 'none'";
 
 /// Swagger UI's routes, every answer under `SWAGGER_UI_CSP`.
 pub fn swagger_router<S: Clone + Send + Sync + 'static>() -> axum::Router<S> {
