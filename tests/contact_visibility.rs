@@ -67,6 +67,26 @@ on_both_engines! {
         assert_eq!(refused.status, 403, "{}", refused.text);
         assert!(!refused.text.contains("Bill"), "{}", refused.text);
 
+        // Nor does the change log tell the agent about the contact made by hand.
+        let made = |token: &str| {
+            let app = &app;
+            let token = token.to_string();
+            async move {
+                app.get("/api/v1/events?limit=1000", Some(&token))
+                    .await
+                    .expect_status(200)
+                    .json["events"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .filter(|e| e["kind"] == "contact.created")
+                    .map(|e| e["payload"]["name"].as_str().unwrap_or("").to_string())
+                    .collect::<Vec<_>>()
+            }
+        };
+        assert!(!made(&agent_token).await.contains(&"Nobody Yet".to_string()));
+        assert!(made(&app.token).await.contains(&"Nobody Yet".to_string()));
+
         let everyone = app.get("/api/v1/contacts", Some(&app.token)).await.expect_status(200);
         assert_eq!(names(&everyone.json), ["Bill", "Nobody Yet", "Sally"]);
         app.get(&format!("/api/v1/contacts/{bill}"), Some(&app.token))

@@ -48,9 +48,16 @@ pub fn reader_of(event: &Event) -> Option<Id> {
     })
 }
 
+/// Whether only owners and admins may hear of this event: a contact made outside any inbox (by
+/// hand, or a website visitor who has not written yet) is seen through no inbox an agent is a
+/// member of, as GET /api/v1/contacts/{id} says too.
+pub fn admins_only(event: &Event) -> bool {
+    event.inbox_id.is_none() && event.kind == "contact.created"
+}
+
 impl Audience {
     pub fn sees(&self, event: &Event) -> bool {
-        self.sees_parts(event.inbox_id, reader_of(event))
+        (self.admin || !admins_only(event)) && self.sees_parts(event.inbox_id, reader_of(event))
     }
 
     /// `sees` from what it depends on: the event's inbox, and for a read marker its reader.
@@ -452,6 +459,12 @@ mod tests {
             Some(10),
             serde_json::json!({"user_id": 3}),
         ));
+        hub.route_event(&event(
+            5,
+            "contact.created",
+            None,
+            serde_json::json!({"name": "Made by hand"}),
+        ));
 
         let seqs = |r: &mut Registration| {
             let mut out = Vec::new();
@@ -462,11 +475,11 @@ mod tests {
             }
             out
         };
-        assert_eq!(seqs(&mut inbox_a), vec![1, 2]);
+        assert_eq!(seqs(&mut inbox_a), vec![1, 2], "no contact outside inboxes");
         assert_eq!(seqs(&mut inbox_b), vec![2], "nothing of inbox 10");
         assert_eq!(
             seqs(&mut admin),
-            vec![1, 2, 3],
+            vec![1, 2, 3, 5],
             "admins see all; a read marker only its reader"
         );
         assert!(seqs(&mut other_workspace).is_empty());

@@ -13,7 +13,7 @@ use std::collections::{HashMap, VecDeque};
 
 use axum::extract::ws::Utf8Bytes;
 
-use super::hub::{reader_of, Audience};
+use super::hub::{admins_only, reader_of, Audience};
 use crate::domain::{Event, Id};
 
 /// One event as the window keeps it: what deciding who may see it needs, and its frame.
@@ -23,6 +23,8 @@ pub struct Recorded {
     pub inbox_id: Option<Id>,
     /// For `conversation.read`: the only user who may see it.
     pub reader: Option<Id>,
+    /// Owners and admins only (`hub::admins_only`).
+    pub admins_only: bool,
     pub frame: Utf8Bytes,
 }
 
@@ -32,12 +34,13 @@ impl Recorded {
             seq: event.seq,
             inbox_id: event.inbox_id,
             reader: reader_of(event),
+            admins_only: admins_only(event),
             frame,
         }
     }
 
     fn seen_by(&self, audience: &Audience) -> bool {
-        audience.sees_parts(self.inbox_id, self.reader)
+        (audience.admin || !self.admins_only) && audience.sees_parts(self.inbox_id, self.reader)
     }
 }
 
@@ -195,6 +198,7 @@ mod tests {
             seq,
             inbox_id: inbox,
             reader: None,
+            admins_only: false,
             frame: format!("frame {seq}").into(),
         }
     }

@@ -50,6 +50,7 @@ pub async fn list(
     let events = events
         .into_iter()
         .filter(|e| e.inbox_id.is_none_or(|inbox| who.can_see_inbox(inbox)))
+        .filter(|e| who.is_admin() || !crate::gateway::hub::admins_only(e))
         .collect();
     Ok(Json(EventPage { events, last_seq }))
 }
