@@ -12,7 +12,7 @@
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 repo="$(cd "$here/../.." && pwd)"
-target="${CARGO_TARGET_DIR:-$repo/target}"
+target="$(cd "$repo" && realpath -m "${CARGO_TARGET_DIR:-target}")"
 examples="${EXAMPLES:-60}"
 seed="${SEED:-20261201}"
 
@@ -90,6 +90,8 @@ common=(--checks "$checks" --max-examples "$examples" --seed "$seed" --workers 1
   --phases examples,coverage,fuzzing --request-timeout 10 --no-shrink
   --suppress-health-check all --warnings off)
 
+# Schemathesis keeps a cache in its working directory: the throwaway one, not the repository.
+cd "$work"
 status=0
 log "as a website visitor: the widget's endpoints"
 # Not fuzzed: the sockets (GET on /ws is a WebSocket upgrade, which Schemathesis does not speak).
