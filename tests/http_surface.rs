@@ -41,6 +41,17 @@ async fn without_a_metrics_token_the_machine_itself_may_scrape() {
     let scraped = metrics_with(&app, None).await;
     assert_eq!(scraped.status(), 200);
     assert!(scraped.text().await.unwrap().contains("switchboard_"));
+    // A reverse proxy on this machine connects from loopback too; what it forwards is hidden.
+    for header in ["x-forwarded-for", "forwarded", "x-real-ip"] {
+        let proxied = app
+            .http
+            .get(format!("{}/metrics", app.url))
+            .header(header, "for=203.0.113.7")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(proxied.status(), 404, "{header}");
+    }
     app.stop().await;
 }
 
