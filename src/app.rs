@@ -232,6 +232,7 @@ impl Application {
             router,
             console_hub,
             gateway_limits,
+            proxies: settings.server.proxies()?,
             signals,
             visitor_hub,
             visitor_tokens,

@@ -136,6 +136,15 @@ pub struct ServerSettings {
     /// Bearer token that /metrics asks for; empty: /metrics answers loopback clients only.
     #[serde(default)]
     pub metrics_token: Secret,
+    /// Reverse proxies (IP addresses or CIDR networks) believed about `X-Forwarded-For`.
+    pub trusted_proxies: Vec<String>,
+}
+
+impl ServerSettings {
+    pub fn proxies(&self) -> Result<crate::http::client_address::TrustedProxies, ConfigError> {
+        crate::http::client_address::TrustedProxies::new(&self.trusted_proxies)
+            .map_err(|e| ConfigError(e.to_string()))
+    }
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -211,6 +220,7 @@ impl Settings {
                     .try_parsing(true)
                     .list_separator(",")
                     .with_list_parse_key("outbound.allow_hosts")
+                    .with_list_parse_key("server.trusted_proxies")
                     .with_list_parse_key("attachments.content_types")
                     .with_list_parse_key("widget.attachment_types"),
             )
@@ -219,6 +229,7 @@ impl Settings {
             .map_err(|e| ConfigError(e.to_string()))
             .and_then(|settings| {
                 settings.outbound.policy()?;
+                settings.server.proxies()?;
                 Ok(settings)
             })
     }

@@ -484,3 +484,47 @@ async fn the_command_line_adds_disables_and_enables_users_on_the_record() {
     );
     app.stop().await;
 }
+
+/// A wrong login from `client`, as a reverse proxy on 127.0.0.1 would forward it.
+async fn wrong_login_forwarded_for(app: &TestApp, client: &str, n: usize) -> u16 {
+    app.http
+        .post(format!("{}/api/v1/auth/login", app.url))
+        .header("x-forwarded-for", client)
+        .json(&json!({"email": OWNER, "password": format!("guess-{n}")}))
+        .send()
+        .await
+        .expect("login sent")
+        .status()
+        .as_u16()
+}
+
+#[tokio::test]
+async fn behind_a_trusted_proxy_each_client_has_its_own_budget_and_others_cannot_forge_one() {
+    let app = spawn_app_with(Engine::Sqlite, |s| {
+        s.security.login_max_failures = 5;
+        s.server.trusted_proxies = vec!["127.0.0.1".into()];
+    })
+    .await;
+    // Through the proxy, one attacker spends their own budget only.
+    let mut statuses = Vec::new();
+    for n in 0..8 {
+        statuses.push(wrong_login_forwarded_for(&app, "203.0.113.7", n).await);
+    }
+    assert_eq!(statuses.last(), Some(&429), "{statuses:?}");
+    assert_eq!(
+        wrong_login_forwarded_for(&app, "198.51.100.2", 0).await,
+        401,
+        "another customer behind the same proxy is still heard"
+    );
+    app.stop().await;
+
+    // A client that is not a trusted proxy cannot escape its budget by naming other addresses.
+    let app = spawn_app_with(Engine::Sqlite, |s| s.security.login_max_failures = 5).await;
+    let mut statuses = Vec::new();
+    for n in 0..8 {
+        let forged = format!("203.0.113.{n}");
+        statuses.push(wrong_login_forwarded_for(&app, &forged, n).await);
+    }
+    assert_eq!(statuses.last(), Some(&429), "{statuses:?}");
+    app.stop().await;
+}

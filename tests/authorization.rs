@@ -37,19 +37,7 @@ async fn world(engine: Engine) -> World {
     let app = spawn_app(engine).await;
     let (inbox_a, _) = app.api_inbox("Inbox A", None).await;
     let (inbox_b, _) = app.api_inbox("Inbox B", None).await;
-    let chat = app
-        .post(
-            "/api/v1/inboxes",
-            Some(&app.token),
-            json!({"name": "Site chat", "kind": "web_chat"}),
-        )
-        .await
-        .expect_status(201)
-        .json;
-    let website_token = chat["settings"]["website_token"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let website_token = app.web_chat_inbox().await.website_token;
     let (agent_in, agent_in_token) = app
         .user_with_role("in@example.com", "Ines Inside", "agent")
         .await;

@@ -8,33 +8,7 @@ use common::*;
 use serde_json::{json, Value};
 use switchboard::widget::identity::identifier_hash;
 
-struct Chat {
-    inbox: i64,
-    website_token: String,
-    secret: String,
-}
-
-async fn chat_inbox(app: &TestApp) -> Chat {
-    let created = app
-        .post(
-            "/api/v1/inboxes",
-            Some(&app.token),
-            json!({"name": "Site chat", "kind": "web_chat"}),
-        )
-        .await
-        .expect_status(201)
-        .json;
-    Chat {
-        inbox: created["id"].as_i64().unwrap(),
-        website_token: created["settings"]["website_token"]
-            .as_str()
-            .unwrap()
-            .to_string(),
-        secret: created["secret"].as_str().unwrap().to_string(),
-    }
-}
-
-async fn visitor(app: &TestApp, chat: &Chat) -> String {
+async fn visitor(app: &TestApp, chat: &WebChat) -> String {
     app.post(
         "/widget/v1/sessions",
         None,
@@ -66,7 +40,7 @@ fn refused_naming(reply: Reply, field: &str, what: &str) {
 on_both_engines! {
     async fn a_20_mib_prechat_name_is_refused_and_nothing_is_stored(engine) {
         let app = spawn_app(engine).await;
-        let chat = chat_inbox(&app).await;
+        let chat = app.web_chat_inbox().await;
         let token = visitor(&app, &chat).await;
         let posted = app
             .post(
@@ -102,7 +76,7 @@ on_both_engines! {
 
     async fn every_text_a_client_stores_is_capped_and_the_field_named(engine) {
         let app = spawn_app_with(engine, |s| s.widget.requests_per_minute = 10_000).await;
-        let chat = chat_inbox(&app).await;
+        let chat = app.web_chat_inbox().await;
         let (api_inbox, _) = app.api_inbox("CRM", None).await;
         let token = visitor(&app, &chat).await;
         let (agent, _) = app.user_with_role("agent@example.com", "Agent", "agent").await;

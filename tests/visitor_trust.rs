@@ -13,30 +13,6 @@ use serde_json::{json, Value};
 use switchboard::widget::identity::{identifier_hash, sign_jwt};
 use tokio_tungstenite::tungstenite::Message as WsMessage;
 
-struct Chat {
-    website_token: String,
-    secret: String,
-}
-
-async fn chat_inbox(app: &TestApp) -> Chat {
-    let created = app
-        .post(
-            "/api/v1/inboxes",
-            Some(&app.token),
-            json!({"name": "Site chat", "kind": "web_chat"}),
-        )
-        .await
-        .expect_status(201)
-        .json;
-    Chat {
-        website_token: created["settings"]["website_token"]
-            .as_str()
-            .unwrap()
-            .to_string(),
-        secret: created["secret"].as_str().unwrap().to_string(),
-    }
-}
-
 /// A visitor session: (visitor token, contact id, verified).
 async fn session(app: &TestApp, body: Value) -> (String, i64, bool) {
     let reply = app
@@ -58,12 +34,12 @@ fn unix_now() -> u64 {
         .as_secs()
 }
 
-fn hmac_identity(chat: &Chat, identifier: &str) -> Value {
+fn hmac_identity(chat: &WebChat, identifier: &str) -> Value {
     json!({"identifier": identifier,
         "identifier_hash": identifier_hash(chat.secret.as_bytes(), identifier)})
 }
 
-fn jwt_identity(chat: &Chat, identifier: &str, email: &str, exp: u64) -> Value {
+fn jwt_identity(chat: &WebChat, identifier: &str, email: &str, exp: u64) -> Value {
     json!({"identifier": identifier, "jwt": sign_jwt(chat.secret.as_bytes(),
         &json!({"sub": identifier, "email": email, "exp": exp}))})
 }
@@ -167,7 +143,7 @@ async fn heard(socket: &mut Socket, within: Duration) -> Vec<Value> {
 on_both_engines! {
     async fn an_unsigned_email_beside_a_signed_identifier_never_reaches_that_emails_contact(engine) {
         let app = spawn_app(engine).await;
-        let chat = chat_inbox(&app).await;
+        let chat = app.web_chat_inbox().await;
         // The victim signs in on the shop; the shop vouches for her id and email with a JWT.
         let exp = unix_now() + 600;
         let (victim, victim_contact, _) = session(&app, json!({"website_token": chat.website_token,
@@ -203,7 +179,7 @@ on_both_engines! {
 
     async fn a_shared_browser_never_hands_one_verified_visitor_to_another(engine) {
         let app = spawn_app(engine).await;
-        let chat = chat_inbox(&app).await;
+        let chat = app.web_chat_inbox().await;
         let (alice, alice_contact, _) = session(&app, json!({"website_token": chat.website_token,
             "identity": hmac_identity(&chat, "alice")})).await;
         let alice_chat = visitor_says(&app, &alice, "a1", "Ship to 12 Elm Street").await;
@@ -241,7 +217,7 @@ on_both_engines! {
 
     async fn an_email_typed_into_the_prechat_form_claims_nobody_elses_conversations(engine) {
         let app = spawn_app(engine).await;
-        let chat = chat_inbox(&app).await;
+        let chat = app.web_chat_inbox().await;
         let (squatter, squatter_contact, _) = session(&app, json!({"website_token": chat.website_token})).await;
         let own = app.post("/widget/v1/messages", Some(&squatter), json!({
             "client_id": "s1", "text": "hello",
@@ -285,8 +261,8 @@ async fn a_visitor_socket_hears_only_its_own_web_chat_inbox() {
     // One person verified by email (JWT) in two web chat inboxes is one contact; each widget
     // still sees only its own inbox's conversations, live and over REST.
     let app = spawn_app(Engine::Sqlite).await;
-    let shop = chat_inbox(&app).await;
-    let blog = chat_inbox(&app).await;
+    let shop = app.web_chat_inbox().await;
+    let blog = app.web_chat_inbox().await;
     let exp = unix_now() + 600;
     let (in_shop, shop_contact, _) = session(
         &app,
@@ -323,7 +299,7 @@ async fn visitor_tokens_expire_and_a_jwt_bounds_how_long_a_visitor_stays_verifie
         s.widget.verified_visitor_ttl_secs = 3600;
     })
     .await;
-    let chat = chat_inbox(&app).await;
+    let chat = app.web_chat_inbox().await;
     let (anonymous, _, _) = session(&app, json!({"website_token": chat.website_token})).await;
     visitor_says(&app, &anonymous, "a1", "hi").await;
     // A JWT that expired 58 s ago is still inside the 60 s leeway: verified for 2 s more.
@@ -370,7 +346,7 @@ async fn an_hmac_verification_lasts_its_configured_lifetime_even_while_the_token
         s.widget.verified_visitor_ttl_secs = 2;
     })
     .await;
-    let chat = chat_inbox(&app).await;
+    let chat = app.web_chat_inbox().await;
     let (verified, _, _) = session(
         &app,
         json!({"website_token": chat.website_token, "identity": hmac_identity(&chat, "u9")}),

@@ -12,43 +12,11 @@ use switchboard::http::routes::{routes, Access};
 use switchboard::widget::identity::{identifier_hash, sign_jwt};
 use tokio_tungstenite::tungstenite::Message as WsMessage;
 
-struct Chat {
-    inbox: i64,
-    website_token: String,
-    secret: String,
-}
-
-async fn chat_inbox(app: &TestApp) -> Chat {
-    let created = app
-        .post(
-            "/api/v1/inboxes",
-            Some(&app.token),
-            json!({"name": "Site chat", "kind": "web_chat"}),
-        )
-        .await
-        .expect_status(201)
-        .json;
-    let snippet = created["embed_snippet"].as_str().unwrap();
-    let website_token = created["settings"]["website_token"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    assert!(
-        snippet.contains("/widget.js") && snippet.contains(&website_token),
-        "{snippet}"
-    );
-    Chat {
-        inbox: created["id"].as_i64().unwrap(),
-        website_token,
-        secret: created["secret"].as_str().unwrap().to_string(),
-    }
-}
-
 async fn session(app: &TestApp, body: Value) -> Reply {
     app.post("/widget/v1/sessions", None, body).await
 }
 
-async fn visitor(app: &TestApp, chat: &Chat) -> String {
+async fn visitor(app: &TestApp, chat: &WebChat) -> String {
     session(app, json!({"website_token": chat.website_token}))
         .await
         .expect_status(200)
@@ -69,7 +37,7 @@ async fn visitor_says(app: &TestApp, token: &str, client_id: &str, text: &str) -
     .json
 }
 
-async fn configure(app: &TestApp, chat: &Chat, settings: Value) {
+async fn configure(app: &TestApp, chat: &WebChat, settings: Value) {
     app.send(
         reqwest::Method::PATCH,
         &format!("/api/v1/inboxes/{}", chat.inbox),
@@ -132,7 +100,11 @@ async fn no_frame_of(socket: &mut Socket, kind: &str) {
 on_both_engines! {
     async fn a_visitor_and_an_agent_talk_live_and_the_visitor_sees_its_history_on_return(engine) {
         let app = spawn_app(engine).await;
-        let chat = chat_inbox(&app).await;
+        let chat = app.web_chat_inbox().await;
+        assert!(
+            chat.embed_snippet.contains("/widget.js") && chat.embed_snippet.contains(&chat.website_token),
+            "{}", chat.embed_snippet
+        );
         let token = visitor(&app, &chat).await;
         let mut socket = connect(&app, &token).await;
 
@@ -186,7 +158,7 @@ on_both_engines! {
 #[tokio::test]
 async fn the_visitor_rates_a_resolved_conversation_once() {
     let app = spawn_app(Engine::Sqlite).await;
-    let chat = chat_inbox(&app).await;
+    let chat = app.web_chat_inbox().await;
     let token = visitor(&app, &chat).await;
     let conversation = visitor_says(&app, &token, "c1", "hello").await["conversation_id"]
         .as_i64()
@@ -237,7 +209,7 @@ async fn the_visitor_rates_a_resolved_conversation_once() {
 #[tokio::test]
 async fn a_visitor_never_reaches_another_visitors_conversation() {
     let app = spawn_app(Engine::Sqlite).await;
-    let chat = chat_inbox(&app).await;
+    let chat = app.web_chat_inbox().await;
     let ana = visitor(&app, &chat).await;
     let bob = visitor(&app, &chat).await;
     let anas = visitor_says(&app, &ana, "a1", "Ana's secret").await;
@@ -300,7 +272,7 @@ async fn a_visitor_never_reaches_another_visitors_conversation() {
 #[tokio::test]
 async fn forged_and_foreign_tokens_are_refused_at_every_visitor_entry_point() {
     let app = spawn_app(Engine::Sqlite).await;
-    let chat = chat_inbox(&app).await;
+    let chat = app.web_chat_inbox().await;
     let token = visitor(&app, &chat).await;
     let conversation = visitor_says(&app, &token, "c1", "hi").await["conversation_id"]
         .as_i64()
@@ -343,7 +315,7 @@ async fn forged_and_foreign_tokens_are_refused_at_every_visitor_entry_point() {
 #[tokio::test]
 async fn identities_signed_by_the_site_join_one_contact_across_devices() {
     let app = spawn_app(Engine::Sqlite).await;
-    let chat = chat_inbox(&app).await;
+    let chat = app.web_chat_inbox().await;
     let secret = chat.secret.as_bytes();
     let laptop = session(&app, json!({"website_token": chat.website_token,
         "identity": {"identifier": "user-7", "identifier_hash": identifier_hash(secret, "user-7"), "name": "Yara"}}))
@@ -384,7 +356,7 @@ async fn identities_signed_by_the_site_join_one_contact_across_devices() {
 #[tokio::test]
 async fn an_inbox_that_requires_verification_refuses_anonymous_visitors_everywhere() {
     let app = spawn_app(Engine::Sqlite).await;
-    let chat = chat_inbox(&app).await;
+    let chat = app.web_chat_inbox().await;
     let anonymous = visitor(&app, &chat).await;
     let conversation = visitor_says(&app, &anonymous, "c1", "hi").await["conversation_id"]
         .as_i64()
@@ -415,7 +387,7 @@ async fn an_inbox_that_requires_verification_refuses_anonymous_visitors_everywhe
 #[tokio::test]
 async fn only_listed_sites_may_embed_the_widget() {
     let app = spawn_app(Engine::Sqlite).await;
-    let chat = chat_inbox(&app).await;
+    let chat = app.web_chat_inbox().await;
     let token = visitor(&app, &chat).await;
     configure(
         &app,
@@ -475,7 +447,7 @@ async fn only_listed_sites_may_embed_the_widget() {
 #[tokio::test]
 async fn public_widget_endpoints_are_rate_limited() {
     let app = spawn_app_with(Engine::Sqlite, |s| s.widget.requests_per_minute = 3).await;
-    let chat = chat_inbox(&app).await;
+    let chat = app.web_chat_inbox().await;
     for _ in 0..3 {
         session(&app, json!({"website_token": chat.website_token}))
             .await
@@ -490,7 +462,7 @@ async fn public_widget_endpoints_are_rate_limited() {
 #[tokio::test]
 async fn waiting_visitors_see_their_place_in_the_queue() {
     let app = spawn_app(Engine::Sqlite).await;
-    let chat = chat_inbox(&app).await;
+    let chat = app.web_chat_inbox().await;
     let first = visitor(&app, &chat).await;
     let second = visitor(&app, &chat).await;
     let c1 = visitor_says(&app, &first, "1", "first!").await["conversation_id"]
@@ -535,7 +507,7 @@ async fn waiting_visitors_see_their_place_in_the_queue() {
 #[tokio::test]
 async fn typing_goes_both_ways_and_the_visitor_reads_receipts_back() {
     let app = spawn_app(Engine::Sqlite).await;
-    let chat = chat_inbox(&app).await;
+    let chat = app.web_chat_inbox().await;
     let token = visitor(&app, &chat).await;
     let conversation = visitor_says(&app, &token, "c1", "hi").await["conversation_id"]
         .as_i64()
@@ -617,7 +589,7 @@ async fn typing_goes_both_ways_and_the_visitor_reads_receipts_back() {
 #[tokio::test]
 async fn outside_business_hours_the_widget_is_told_the_team_is_away() {
     let app = spawn_app(Engine::Sqlite).await;
-    let chat = chat_inbox(&app).await;
+    let chat = app.web_chat_inbox().await;
     let open = session(&app, json!({"website_token": chat.website_token}))
         .await
         .json;
@@ -665,7 +637,7 @@ async fn call_visitor_route(
 #[tokio::test]
 async fn a_returning_widget_catches_up_over_its_socket_without_private_notes() {
     let app = spawn_app(Engine::Sqlite).await;
-    let chat = chat_inbox(&app).await;
+    let chat = app.web_chat_inbox().await;
     let token = visitor(&app, &chat).await;
     let first = visitor_says(&app, &token, "c-1", "Is my order on its way?").await;
     let conversation = first["conversation_id"].as_i64().unwrap();

@@ -206,18 +206,22 @@ where
     }
 }
 
-/// The client's address as the socket saw it (a proxy's forwarded headers are not trusted).
+/// The client's address: as the socket saw it, or, from a trusted reverse proxy, the address it
+/// forwarded for (see `client_address`).
 pub struct ClientIp(pub Option<std::net::IpAddr>);
 
-impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
+impl FromRequestParts<crate::http::AppState> for ClientIp {
     type Rejection = std::convert::Infallible;
 
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &crate::http::AppState,
+    ) -> Result<Self, Self::Rejection> {
         Ok(ClientIp(
             parts
                 .extensions
                 .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-                .map(|c| c.0.ip()),
+                .map(|c| state.proxies.client(c.0.ip(), &parts.headers)),
         ))
     }
 }

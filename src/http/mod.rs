@@ -3,6 +3,7 @@
 //! limits, request metrics and tracing.
 
 mod assets;
+pub mod client_address;
 pub mod error;
 mod error_docs;
 pub mod extract;
@@ -55,6 +56,8 @@ pub struct Shared {
     /// Runs a routing pass after settings change (None when routing is off).
     pub router: Option<crate::routing::engine::Router>,
     pub gateway_limits: crate::gateway::connection::Limits,
+    /// Reverse proxies believed about where a request came from.
+    pub proxies: client_address::TrustedProxies,
 }
 
 #[derive(Clone)]

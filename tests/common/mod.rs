@@ -155,6 +155,15 @@ pub fn test_settings(db: &TestDatabase) -> Settings {
     settings
 }
 
+/// A website chat inbox as the tests use it.
+pub struct WebChat {
+    pub inbox: i64,
+    pub website_token: String,
+    /// Signs visitors' identities (HMAC or JWT); shown once, when the inbox is made.
+    pub secret: String,
+    pub embed_snippet: String,
+}
+
 pub struct TestApp {
     pub url: String,
     pub http: reqwest::Client,
@@ -242,6 +251,28 @@ impl TestApp {
             inbox["id"].as_i64().unwrap(),
             inbox["secret"].as_str().unwrap().to_string(),
         )
+    }
+
+    /// A web chat inbox, with what its creator is shown once (the identity secret).
+    pub async fn web_chat_inbox(&self) -> WebChat {
+        let created = self
+            .post(
+                "/api/v1/inboxes",
+                Some(&self.token),
+                json!({"name": "Site chat", "kind": "web_chat"}),
+            )
+            .await
+            .expect_status(201)
+            .json;
+        WebChat {
+            inbox: created["id"].as_i64().unwrap(),
+            website_token: created["settings"]["website_token"]
+                .as_str()
+                .unwrap()
+                .to_string(),
+            secret: created["secret"].as_str().unwrap().to_string(),
+            embed_snippet: created["embed_snippet"].as_str().unwrap().to_string(),
+        }
     }
 
     pub async fn add_member(&self, inbox_id: i64, user_id: i64) {
