@@ -6,7 +6,7 @@ mod common;
 
 use common::*;
 use serde_json::{json, Value};
-use switchboard::widget::identity::identifier_hash;
+use switchboard::widget::identity::{identifier_hash, sign_jwt};
 
 async fn visitor(app: &TestApp, chat: &WebChat) -> String {
     app.post(
@@ -110,6 +110,8 @@ on_both_engines! {
                 json!({"website_token": chat.website_token, "identity": {"identifier": "u1", "identifier_hash": hashed("u1"), "email": format!("{}@example.org", long(300))}}), "identity.email"),
             ("verified identifier", "/widget/v1/sessions".into(), None,
                 json!({"website_token": chat.website_token, "identity": {"identifier": long(256), "identifier_hash": hashed(&long(256))}}), "identity.identifier"),
+            ("signed name", "/widget/v1/sessions".into(), None,
+                json!({"website_token": chat.website_token, "identity": {"identifier": "u1", "jwt": sign_jwt(chat.secret.as_bytes(), &json!({"sub": "u1", "exp": 9_999_999_999_i64, "name": long(201)}))}}), "identity.jwt.name"),
             ("locale", "/widget/v1/sessions".into(), None,
                 json!({"website_token": chat.website_token, "locale": long(36)}), "locale"),
             ("API contact identifier", format!("/api/v1/inboxes/{api_inbox}/messages"), Some(&app.token),

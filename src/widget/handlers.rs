@@ -117,6 +117,9 @@ fn verify_identity(
             if who.identifier != input.identifier {
                 return Err(identity_error(IdentityError::BadSignature));
             }
+            // Signed by the site, and still stored: held to the same caps as typed values.
+            limits::optional("identity.jwt.name", who.name.as_deref(), limits::NAME)?;
+            limits::optional("identity.jwt.email", who.email.as_deref(), limits::EMAIL)?;
             Ok(who)
         }
         (None, Some(hash)) => {
