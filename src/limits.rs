@@ -32,6 +32,8 @@ pub const HTML_BYTES: usize = 512 * 1024;
 pub const URL: usize = 2048;
 /// A signed identity (JWT or HMAC hash): checked, not stored, but verifying costs work.
 pub const TOKEN: usize = 8192;
+/// A password: hashed, not stored, but hashing costs work and the login limiter keys on the email.
+pub const PASSWORD: usize = 1024;
 /// Short texts of settings: pre-chat labels and options, greetings.
 pub const SETTING_TEXT: usize = 1000;
 /// An email inbox's signature, appended to every reply.

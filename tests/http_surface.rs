@@ -56,6 +56,17 @@ async fn without_a_metrics_token_the_machine_itself_may_scrape() {
 }
 
 #[tokio::test]
+async fn behind_a_configured_proxy_metrics_need_the_token_even_from_loopback() {
+    // A proxy that adds no forwarding header makes every request look local.
+    let app = spawn_app_with(Engine::Sqlite, |s| {
+        s.server.trusted_proxies = vec!["127.0.0.1".into()];
+    })
+    .await;
+    assert_eq!(metrics_with(&app, None).await.status(), 404);
+    app.stop().await;
+}
+
+#[tokio::test]
 async fn options_on_api_routes_answers_204_with_the_methods_of_the_path() {
     let app = spawn_app(Engine::Sqlite).await;
     for (path, methods) in [

@@ -174,6 +174,18 @@ on_both_engines! {
             .await.expect_status(200).json;
         assert!(contact["identities"].as_array().unwrap().iter()
             .all(|i| i["namespace"] != "email"), "{contact}");
+
+        // A site that signs whatever email its users put in their profile: another user of the
+        // site with the victim's address signed is still not the victim.
+        let (signed, signed_contact, _) = session(&app, json!({"website_token": chat.website_token,
+            "identity": jwt_identity(&chat, "attacker-78", "victim@example.org", exp)})).await;
+        assert_ne!(signed_contact, victim_contact, "a signed email joined someone else's contact");
+        let (ids, texts) = readable(&app, &signed).await;
+        assert!(ids.is_empty() && texts.is_empty(), "attacker reads {ids:?} {texts:?}");
+        // The victim, back on another device, is still herself.
+        let (_, victim_again, _) = session(&app, json!({"website_token": chat.website_token,
+            "identity": jwt_identity(&chat, "victim-1", "victim@example.org", exp)})).await;
+        assert_eq!(victim_again, victim_contact);
         app.stop().await;
     }
 

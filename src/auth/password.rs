@@ -8,6 +8,12 @@ pub fn hash_password(password: &str) -> Result<String, String> {
     if password.chars().count() < 8 {
         return Err("a password needs at least 8 characters".into());
     }
+    if password.len() > crate::limits::PASSWORD {
+        return Err(format!(
+            "a password is at most {} bytes",
+            crate::limits::PASSWORD
+        ));
+    }
     let salt = SaltString::generate(&mut OsRng);
     Argon2::default()
         .hash_password(password.as_bytes(), &salt)

@@ -34,6 +34,11 @@ impl TrustedProxies {
         Ok(TrustedProxies { networks })
     }
 
+    /// No proxy is named: every connection's own address is its client's.
+    pub fn is_empty(&self) -> bool {
+        self.networks.is_empty()
+    }
+
     fn trusts(&self, ip: IpAddr) -> bool {
         let ip = ip.to_canonical();
         self.networks.iter().any(|n| n.contains(&ip))

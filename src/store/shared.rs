@@ -673,7 +673,7 @@ pub(super) async fn resolve_contact(
         ));
     }
     let mut found = None;
-    for identity in &identities {
+    for (strength, identity) in identities.iter().enumerate() {
         found = sqlx::query_scalar::<Db, i64>(
             "SELECT contact_id FROM contact_identities \
              WHERE workspace_id = $1 AND namespace = $2 AND identifier = $3",
@@ -683,7 +683,12 @@ pub(super) async fn resolve_contact(
         .bind(&identity.identifier)
         .fetch_optional(&mut *c)
         .await?;
-        if found.is_some() {
+        if let Some(contact) = found {
+            // Someone else by the channel's own key: a shared email (a site that signs what its
+            // users typed, an integration's two customers) never makes two people one contact.
+            if strength > 0 && holds_other(c, contact, &identities[0]).await? {
+                found = None;
+            }
             break;
         }
     }
@@ -758,6 +763,20 @@ pub(super) async fn resolve_contact(
 }
 
 /// The outcome for a message delivered again: the stored message, nothing new.
+/// Whether `contact` has an identity in `primary`'s namespace under another identifier.
+async fn holds_other(c: &mut Conn, contact: Id, primary: &Identity) -> Result<bool> {
+    Ok(sqlx::query_scalar::<Db, i64>(
+        "SELECT COUNT(*) FROM contact_identities \
+         WHERE contact_id = $1 AND namespace = $2 AND identifier <> $3",
+    )
+    .bind(contact)
+    .bind(&primary.namespace)
+    .bind(&primary.identifier)
+    .fetch_one(&mut *c)
+    .await?
+        > 0)
+}
+
 async fn seen_again(c: &mut Conn, workspace_id: Id, id: Id) -> Result<IngestOutcome> {
     let message = message_by_id(c, id).await?;
     let conversation = conversation_by_id(c, workspace_id, message.conversation_id)

@@ -132,6 +132,11 @@ pub async fn change_password(
     ClientIp(ip): ClientIp,
     ApiJson(body): ApiJson<ChangePassword>,
 ) -> ApiResult<StatusCode> {
+    crate::limits::text(
+        "current_password",
+        &body.current_password,
+        crate::limits::PASSWORD,
+    )?;
     // A stolen session must not become a way to guess the password: same budgets as login.
     let attempt = state
         .limiter

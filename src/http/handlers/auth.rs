@@ -46,6 +46,9 @@ pub async fn login(
     ClientIp(ip): ClientIp,
     ApiJson(body): ApiJson<LoginRequest>,
 ) -> ApiResult<Json<TokenResponse>> {
+    // Bounded first: the limiter remembers failed emails, and the hash works on the password.
+    crate::limits::text("email", &body.email, crate::limits::EMAIL)?;
+    crate::limits::text("password", &body.password, crate::limits::PASSWORD)?;
     // The attempt is reserved before the (slow) hash, so concurrent guesses all count.
     let attempt = state
         .limiter

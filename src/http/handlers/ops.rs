@@ -47,10 +47,12 @@ pub async fn metrics(
         .and_then(|v| v.split_once(' '))
         .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
         .map(|(_, token)| token.trim());
-    // A reverse proxy on this machine connects from loopback too: what it forwards is not local.
-    let proxied = ["forwarded", "x-forwarded-for", "x-real-ip"]
-        .iter()
-        .any(|name| headers.contains_key(*name));
+    // A reverse proxy on this machine connects from loopback too: what it forwards is not local,
+    // and with a proxy configured, even what it forwards without saying so.
+    let proxied = !state.proxies.is_empty()
+        || ["forwarded", "x-forwarded-for", "x-real-ip"]
+            .iter()
+            .any(|name| headers.contains_key(*name));
     match metrics_gate(configured, presented, client.filter(|_| !proxied)) {
         MetricsGate::Open => (
             StatusCode::OK,
