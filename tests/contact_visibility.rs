@@ -126,3 +126,47 @@ on_both_engines! {
         app.stop().await;
     }
 }
+
+#[tokio::test]
+async fn an_agent_cannot_write_as_a_customer_to_reach_a_contact_it_may_not_see() {
+    let app = spawn_app(Engine::Sqlite).await;
+    let (sales, _) = app.api_inbox("Sales", None).await;
+    let (billing, _) = app.api_inbox("Billing", None).await;
+    let (agent, agent_token) = app
+        .user_with_role("sam@example.com", "Sam Sales", "agent")
+        .await;
+    app.add_member(sales, agent["id"].as_i64().unwrap()).await;
+    let billed = app
+        .post(
+            &format!("/api/v1/inboxes/{billing}/messages"),
+            Some(&app.token),
+            json!({
+            "contact": {"email": "ceo@customer.test", "name": "The CEO"},
+            "external_id": "b-1", "text": "about our contract"}),
+        )
+        .await
+        .expect_status(201)
+        .json["conversation_id"]
+        .as_i64()
+        .unwrap();
+    let ceo = app
+        .get(&format!("/api/v1/conversations/{billed}"), Some(&app.token))
+        .await
+        .json["contact_id"]
+        .as_i64()
+        .unwrap();
+    // The agent names the CEO's address in a message "from" the customer in its own inbox…
+    app.post(
+        &format!("/api/v1/inboxes/{sales}/messages"),
+        Some(&agent_token),
+        json!({
+        "contact": {"email": "ceo@customer.test"}, "external_id": "s-1", "text": "hi"}),
+    )
+    .await
+    .expect_status(403);
+    // …and still cannot read the CEO's contact.
+    app.get(&format!("/api/v1/contacts/{ceo}"), Some(&agent_token))
+        .await
+        .expect_status(403);
+    app.stop().await;
+}

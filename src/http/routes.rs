@@ -240,7 +240,9 @@ pub(super) fn table() -> Vec<(Route, MethodRouter<AppState>)> {
         r(
             Method::POST,
             "/api/v1/inboxes/{inbox_id}/messages",
-            Member,
+            // Speaking for customers is an integration's job, done with an admin's token: an
+            // agent could otherwise name any address and attach itself to that contact.
+            Admin,
             Inbox,
             post(inboxes::inbound_message),
         ),
