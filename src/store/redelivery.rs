@@ -68,6 +68,8 @@ pub fn arrival(
 pub struct Referenced {
     pub message_id: Id,
     pub conversation_id: Id,
+    /// The contact whose conversation that is.
+    pub contact_id: Id,
     pub thread_key: Option<String>,
 }
 
@@ -78,7 +80,15 @@ pub struct Referenced {
 /// without its Re:/Fwd: prefixes) is the reply's wins, because a reply keeps the subject of
 /// what it answers; without such a conversation the newest message wins, because people answer
 /// the latest mail. With one candidate (an id used once) that one is the answer, as always.
-pub fn answered(candidates: &[Referenced], thread_key: Option<&str>) -> Option<Id> {
+///
+/// Before all that, the sender's own conversations: someone who reuses another person's
+/// Message-ID (with the same subject, even) must not draw that person's follow-ups into their
+/// conversation, and so have the agents' answers mailed to them.
+pub fn answered(
+    candidates: &[Referenced],
+    thread_key: Option<&str>,
+    sender: Option<Id>,
+) -> Option<Id> {
     let newest = |pick: &dyn Fn(&Referenced) -> bool| {
         candidates
             .iter()
@@ -86,7 +96,12 @@ pub fn answered(candidates: &[Referenced], thread_key: Option<&str>) -> Option<I
             .max_by_key(|c| c.message_id)
             .map(|c| c.conversation_id)
     };
-    newest(&|c| thread_key.is_some() && c.thread_key.as_deref() == thread_key)
+    let same_thread =
+        |c: &Referenced| thread_key.is_some() && c.thread_key.as_deref() == thread_key;
+    let own = |c: &Referenced| Some(c.contact_id) == sender;
+    newest(&|c| own(c) && same_thread(c))
+        .or_else(|| newest(&own))
+        .or_else(|| newest(&same_thread))
         .or_else(|| newest(&|_| true))
 }
 
@@ -149,6 +164,7 @@ mod tests {
         Referenced {
             message_id,
             conversation_id,
+            contact_id: conversation_id + 1,
             thread_key: Some(key.into()),
         }
     }
@@ -160,12 +176,45 @@ mod tests {
             referenced(2, 20, "email:toner order"),
             referenced(3, 30, "email:thanks"),
         ];
-        assert_eq!(answered(&sharing, Some("email:toner order")), Some(20));
-        assert_eq!(answered(&sharing, Some("email:printer offline")), Some(10));
+        assert_eq!(
+            answered(&sharing, Some("email:toner order"), None),
+            Some(20)
+        );
+        assert_eq!(
+            answered(&sharing, Some("email:printer offline"), None),
+            Some(10)
+        );
         // A new subject says nothing: the latest mail is what was answered.
-        assert_eq!(answered(&sharing, Some("email:something else")), Some(30));
-        assert_eq!(answered(&sharing, None), Some(30));
-        assert_eq!(answered(&sharing[..1], Some("email:other")), Some(10));
-        assert_eq!(answered(&[], Some("email:x")), None);
+        assert_eq!(
+            answered(&sharing, Some("email:something else"), None),
+            Some(30)
+        );
+        assert_eq!(answered(&sharing, None, None), Some(30));
+        assert_eq!(answered(&sharing[..1], Some("email:other"), None), Some(10));
+        assert_eq!(answered(&[], Some("email:x"), None), None);
+    }
+
+    #[test]
+    fn a_follow_up_stays_with_its_sender_when_someone_else_reused_the_id() {
+        // The victim's mail (conversation 10, contact 11), then an attacker's mail under the same
+        // Message-ID and subject (conversation 20, contact 21).
+        let sharing = [
+            referenced(1, 10, "email:my order"),
+            referenced(2, 20, "email:my order"),
+        ];
+        assert_eq!(
+            answered(&sharing, Some("email:my order"), Some(11)),
+            Some(10)
+        );
+        assert_eq!(
+            answered(&sharing, Some("email:my order"), Some(21)),
+            Some(20)
+        );
+        // A colleague (another contact) still goes by subject, then by the latest.
+        assert_eq!(
+            answered(&sharing, Some("email:my order"), Some(99)),
+            Some(20)
+        );
+        assert_eq!(answered(&sharing, Some("email:other"), Some(11)), Some(10));
     }
 }

@@ -73,15 +73,16 @@ pub(super) async fn referenced_conversation(
     inbox_id: Id,
     reference: &str,
     thread_key: Option<&str>,
+    sender: Id,
 ) -> Result<Option<Id>> {
     // Two index lookups (the unique external id, and the ids shared by later messages), not
     // an OR that a planner may turn into a scan.
-    let rows = sqlx::query_as::<Db, (i64, i64, Option<String>)>(
-        "SELECT m.id, m.conversation_id, c.thread_key FROM messages m \
+    let rows = sqlx::query_as::<Db, (i64, i64, i64, Option<String>)>(
+        "SELECT m.id, m.conversation_id, c.contact_id, c.thread_key FROM messages m \
          JOIN conversations c ON c.id = m.conversation_id \
          WHERE m.inbox_id = $1 AND m.external_id = $2 \
          UNION ALL \
-         SELECT m.id, m.conversation_id, c.thread_key FROM messages m \
+         SELECT m.id, m.conversation_id, c.contact_id, c.thread_key FROM messages m \
          JOIN conversations c ON c.id = m.conversation_id \
          WHERE m.inbox_id = $1 AND m.shared_external_id = $2",
     )
@@ -91,11 +92,14 @@ pub(super) async fn referenced_conversation(
     .await?;
     let candidates: Vec<Referenced> = rows
         .into_iter()
-        .map(|(message_id, conversation_id, thread_key)| Referenced {
-            message_id,
-            conversation_id,
-            thread_key,
-        })
+        .map(
+            |(message_id, conversation_id, contact_id, thread_key)| Referenced {
+                message_id,
+                conversation_id,
+                contact_id,
+                thread_key,
+            },
+        )
         .collect();
-    Ok(redelivery::answered(&candidates, thread_key))
+    Ok(redelivery::answered(&candidates, thread_key, Some(sender)))
 }

@@ -796,6 +796,7 @@ async fn answered_conversation(
     c: &mut Conn,
     inbox_id: Id,
     message: &InboundMessage,
+    sender: Id,
 ) -> Result<Option<Id>> {
     if let Some(hint) = message.conversation_hint {
         let found = sqlx::query_scalar::<Db, i64>(
@@ -815,6 +816,7 @@ async fn answered_conversation(
             inbox_id,
             reference,
             message.thread_key.as_deref(),
+            sender,
         )
         .await?;
         if found.is_some() {
@@ -865,7 +867,7 @@ async fn ingest(c: &mut Conn, request: IngestRequest) -> Result<IngestOutcome> {
     // The conversation a message answers (proved by the channel, or named by a reference) wins
     // over the contact's open one: replies keep their thread even from another address, and
     // reopen it if it was resolved.
-    let answered = answered_conversation(c, inbox_id, &message).await?;
+    let answered = answered_conversation(c, inbox_id, &message, contact_id).await?;
     let open = match answered {
         Some(id) => Some(id),
         None => {
