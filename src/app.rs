@@ -228,6 +228,8 @@ impl Application {
                 shutdown_rx.clone(),
             ))
         });
+        let limiter = LoginLimiter::new(login_policy(&settings.security));
+        remember_login_addresses(&limiter, store.as_ref()).await;
         let state = AppState(Arc::new(Shared {
             router,
             console_hub,
@@ -239,7 +241,7 @@ impl Application {
             widget_throttle,
             ingest,
             email,
-            limiter: LoginLimiter::new(login_policy(&settings.security)),
+            limiter,
             prometheus: crate::telemetry::prometheus(),
             store,
             bus,
@@ -342,6 +344,22 @@ async fn shutdown_signal() {
 
 fn secs_to_millis(secs: u64) -> i64 {
     i64::try_from(secs.saturating_mul(1000)).unwrap_or(i64::MAX)
+}
+
+/// The addresses accounts signed in from, as the store kept them across restarts.
+async fn remember_login_addresses(limiter: &LoginLimiter, store: &dyn crate::store::Store) {
+    let now = crate::domain::now_millis();
+    let since =
+        now.saturating_sub(i64::try_from(limiter.known_for().as_millis()).unwrap_or(i64::MAX));
+    match store.accounts().login_addresses(since).await {
+        Ok(rows) => {
+            for (account, address, seen) in rows {
+                let age = Duration::from_millis(u64::try_from(now - seen).unwrap_or(0));
+                limiter.remember(&account, &address, age);
+            }
+        }
+        Err(e) => tracing::warn!(error = %e, "could not read the addresses accounts sign in from"),
+    }
 }
 
 fn login_policy(security: &crate::config::SecuritySettings) -> LoginPolicy {

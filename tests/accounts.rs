@@ -528,3 +528,31 @@ async fn behind_a_trusted_proxy_each_client_has_its_own_budget_and_others_cannot
     assert_eq!(statuses.last(), Some(&429), "{statuses:?}");
     app.stop().await;
 }
+
+#[tokio::test]
+async fn an_address_the_owner_signed_in_from_stays_known_across_a_restart() {
+    let budgets = |s: &mut switchboard::Settings| {
+        s.security.login_account_max_failures = 3;
+        s.security.login_attempts_per_minute = 1000;
+    };
+    let app = spawn_app_with(Engine::Sqlite, budgets).await;
+    let home = client_from("127.0.0.3");
+    token_of(login_from(&app, &home, OWNER, PASSWORD).await);
+
+    // A deploy; then a campaign from addresses the owner never used spends the account budget.
+    let app = app.restart(budgets).await;
+    for n in 0..4 {
+        let attacker = client_from(&format!("127.0.1.{n}"));
+        login_from(&app, &attacker, OWNER, &format!("guess-{n}")).await;
+    }
+    assert_eq!(
+        login_from(&app, &client_from("127.0.2.1"), OWNER, PASSWORD)
+            .await
+            .status,
+        429,
+        "the account budget is spent for new addresses"
+    );
+    // The owner at home is not held by it.
+    token_of(login_from(&app, &home, OWNER, PASSWORD).await);
+    app.stop().await;
+}

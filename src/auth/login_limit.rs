@@ -15,8 +15,10 @@
 //!   the owner, signing in from an address they have used before, is never held by it.
 //!
 //! So an attacker hammering an account from other addresses uses up only budgets the owner does
-//! not draw on. (Known addresses live in memory: after a restart an address becomes known again
-//! with its next sign-in; until then a campaign spread over many addresses can hold it too.) IPv6 addresses are keyed by their /64, which one subscriber usually holds whole.
+//! not draw on. Known addresses are kept in the database (`login_addresses`) and read back at
+//! start, so a restart does not hand the attacker that lock-out; an address never used before
+//! by the account can still be held while a campaign spread over many addresses runs. IPv6
+//! addresses are keyed by their /64, which one subscriber usually holds whole.
 //! Failure budgets are small counters of their own because a GCRA limiter cannot give a cell
 //! back, and a success must.
 
@@ -78,6 +80,42 @@ impl LoginLimiter {
             policy,
             ledger: Mutex::new(Ledger::default()),
         }
+    }
+
+    /// How sign-ins are keyed: the account as typed, trimmed and lower-cased, and the address
+    /// as its origin (IPv6 by /64); what the store keeps of known addresses.
+    pub fn keys(account: &str, ip: Option<IpAddr>) -> (String, String) {
+        (
+            account.trim().to_lowercase(),
+            ip.map(origin_of).map_or(String::new(), |o| o.to_string()),
+        )
+    }
+
+    /// Makes an address known to an account as of `age` ago (read back from the store at start).
+    pub fn remember(&self, account: &str, address: &str, age: Duration) {
+        let origin = if address.is_empty() {
+            None
+        } else {
+            match address.parse::<IpAddr>() {
+                Ok(ip) => Some(origin_of(ip)),
+                Err(_) => return,
+            }
+        };
+        let Some(at) = Instant::now().checked_sub(age) else {
+            return;
+        };
+        if age >= self.policy.known_address_for {
+            return;
+        }
+        let mut ledger = self.ledger.lock().unwrap_or_else(|e| e.into_inner());
+        ledger
+            .known
+            .insert((account.trim().to_lowercase(), origin), at);
+    }
+
+    /// How long a sign-in keeps its address known.
+    pub fn known_for(&self) -> Duration {
+        self.policy.known_address_for
     }
 
     /// Reserves one attempt at `account` from `ip`; `Err(wait)` when a budget is spent. The

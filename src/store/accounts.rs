@@ -188,4 +188,9 @@ pub trait AccountStore: Send + Sync {
     async fn audit_log(&self, workspace_id: Id, page: &super::Page) -> Result<Vec<AuditEntry>>;
     /// Notes that a token was used now.
     async fn touch_token(&self, token_id: Id, now: Millis) -> Result<()>;
+    /// Notes that `account` signed in from `address` (see `auth::login_limit`).
+    async fn remember_login_address(&self, account: &str, address: &str, now: Millis)
+        -> Result<()>;
+    /// The (account, address, last seen) sign-ins seen since `since`, for the login limiter.
+    async fn login_addresses(&self, since: Millis) -> Result<Vec<(String, String, Millis)>>;
 }

@@ -324,4 +324,39 @@ impl AccountStore for EngineStore {
         })
         .await
     }
+
+    async fn remember_login_address(
+        &self,
+        account: &str,
+        address: &str,
+        now: Millis,
+    ) -> Result<()> {
+        let (account, address) = (account.to_string(), address.to_string());
+        self.write(move |c| {
+            Box::pin(async move {
+                sqlx::query::<Db>(
+                    "INSERT INTO login_addresses (account, address, last_seen) VALUES ($1, $2, $3) \
+                     ON CONFLICT (account, address) DO UPDATE SET last_seen = excluded.last_seen",
+                )
+                .bind(&account)
+                .bind(&address)
+                .bind(now)
+                .execute(&mut *c)
+                .await?;
+                Ok(())
+            })
+        })
+        .await
+    }
+
+    async fn login_addresses(&self, since: Millis) -> Result<Vec<(String, String, Millis)>> {
+        let mut c = self.reader().await?;
+        Ok(sqlx::query_as::<Db, (String, String, i64)>(
+            "SELECT account, address, last_seen FROM login_addresses WHERE last_seen >= $1 \
+             ORDER BY last_seen DESC LIMIT 50000",
+        )
+        .bind(since)
+        .fetch_all(&mut *c)
+        .await?)
+    }
 }

@@ -335,6 +335,22 @@ impl TestApp {
             app.stop().await.expect("clean stop");
         }
     }
+
+    /// Stops the hub and starts it again on the same database (a deploy, say); the owner's
+    /// session token stays valid. The new hub listens on a new port.
+    pub async fn restart(mut self, tweak: impl FnOnce(&mut Settings)) -> TestApp {
+        if let Some(app) = self.app.take() {
+            app.stop().await.expect("clean stop");
+        }
+        let mut settings = test_settings(&self.db);
+        tweak(&mut settings);
+        let app = Application::build(settings)
+            .await
+            .expect("application starts again");
+        self.url = format!("http://{}", app.addr());
+        self.app = Some(app);
+        self
+    }
 }
 
 /// A response, read whole.

@@ -79,6 +79,16 @@ pub async fn login(
         return Err(ApiError::forbidden("this account is disabled"));
     }
     attempt.succeeded();
+    // Kept, so that after a restart this address is still one the account signs in from.
+    let (account, address) = crate::auth::LoginLimiter::keys(&body.email, ip);
+    if let Err(e) = state
+        .store
+        .accounts()
+        .remember_login_address(&account, &address, now_millis())
+        .await
+    {
+        tracing::warn!(error = %e, "could not keep the address of a sign-in");
+    }
     let (token, hash) = new_token(TOKEN_PREFIX_SESSION);
     let ttl = Duration::from_secs(state.settings.security.session_ttl_hours * 3600);
     state
