@@ -70,6 +70,23 @@ async fn console_socket_status(app: &TestApp, token: &str) -> u16 {
     }
 }
 
+/// Whether an open console socket is told its session ended (and closed) within 2 s.
+async fn console_ends(
+    socket: &mut tokio_tungstenite::WebSocketStream<
+        tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
+    >,
+) -> bool {
+    tokio::time::timeout(Duration::from_secs(2), async {
+        while let Some(Ok(frame)) = socket.next().await {
+            if frame.is_close() || frame.to_text().unwrap_or("").contains("session ended") {
+                return;
+            }
+        }
+    })
+    .await
+    .is_ok()
+}
+
 async fn api_token(app: &TestApp, token: &str, body: Value) -> Value {
     app.post("/api/v1/tokens", Some(token), body)
         .await
@@ -210,7 +227,8 @@ on_both_engines! {
     }
 
     async fn signing_out_everywhere_ends_every_session_token_and_open_console(engine) {
-        let app = spawn_app_with(engine, |s| s.gateway.refresh_secs = 1).await;
+        // Periodic token checks are an hour apart here: the console must be told at once.
+        let app = spawn_app_with(engine, |s| s.gateway.refresh_secs = 3600).await;
         let laptop = token_of(login(&app, OWNER, PASSWORD).await);
         let script = api_token(&app, &app.token, json!({"name": "script"})).await["token"]
             .as_str().unwrap().to_string();
@@ -226,16 +244,7 @@ on_both_engines! {
             assert_eq!(me_status(&app, token).await, 401);
         }
         assert_eq!(me_status(&app, &other_token).await, 200, "{} keeps theirs", other["name"]);
-        let ended = tokio::time::timeout(Duration::from_secs(5), async {
-            while let Some(Ok(frame)) = socket.next().await {
-                if frame.is_close() || frame.to_text().unwrap_or("").contains("session ended") {
-                    return true;
-                }
-            }
-            true
-        })
-        .await;
-        assert!(ended.is_ok(), "the open console was closed");
+        assert!(console_ends(&mut socket).await, "the open console was closed");
         app.stop().await;
     }
 
@@ -554,5 +563,33 @@ async fn an_address_the_owner_signed_in_from_stays_known_across_a_restart() {
     );
     // The owner at home is not held by it.
     token_of(login_from(&app, &home, OWNER, PASSWORD).await);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_disabled_agents_open_console_is_closed_at_once() {
+    let app = spawn_app_with(Engine::Sqlite, |s| s.gateway.refresh_secs = 3600).await;
+    let (agent, agent_token) = app
+        .user_with_role("agent@example.com", "Avery Agent", "agent")
+        .await;
+    let url = format!(
+        "{}/api/v1/ws?token={agent_token}",
+        app.url.replace("http://", "ws://")
+    );
+    let (mut socket, _) = tokio_tungstenite::connect_async(url)
+        .await
+        .expect("console");
+    app.send(
+        reqwest::Method::PATCH,
+        &format!("/api/v1/users/{}", agent["id"]),
+        Some(&app.token),
+        json!({"disabled": true}),
+    )
+    .await
+    .expect_status(200);
+    assert!(
+        console_ends(&mut socket).await,
+        "the disabled agent still listens"
+    );
     app.stop().await;
 }

@@ -361,6 +361,7 @@ where
                     }
                 }
                 Some(Push::Typing(frame)) => conn.send(Outgoing::Text(frame.clone())).await?,
+                Some(Push::Recheck) => refresh.reset_immediately(),
                 None => {
                     conn.send(text(json!({"type": "resync", "reason": "fell behind"}))).await?;
                     let _ = conn.send(Outgoing::Close).await;

@@ -21,8 +21,14 @@ use crate::signals::{Signals, Typing, Typist};
 /// console's queue costs 32 pointers rather than 32 of these.
 #[derive(Clone, Debug)]
 pub enum Push {
-    Event { seq: i64, frame: Utf8Bytes },
+    Event {
+        seq: i64,
+        frame: Utf8Bytes,
+    },
     Typing(Utf8Bytes),
+    /// The user's sessions or tokens changed (signed out, disabled, password reset): check the
+    /// socket's token now rather than at the next periodic check.
+    Recheck,
 }
 
 /// A push as it waits in a socket's queue; one allocation per event, shared by every socket.
@@ -224,6 +230,12 @@ impl ConsoleHub {
         self.lock().by_workspace.get(&workspace_id).map_or(0, |s| {
             s.iter().filter(|s| s.audience.user_id == user_id).count()
         })
+    }
+
+    /// Makes every console socket of the user check its token at once, so one whose session
+    /// just ended stops hearing the workspace now.
+    pub fn recheck_user(&self, workspace_id: Id, user_id: Id) {
+        self.fan_out(workspace_id, Push::Recheck, |a| a.user_id == user_id);
     }
 
     fn fan_out(&self, workspace_id: Id, push: Push, wants: impl Fn(&Audience) -> bool) {

@@ -76,6 +76,9 @@ pub async fn revoke_token(
     if !revoked {
         return Err(ApiError::NotFound("token"));
     }
+    state
+        .console_hub
+        .recheck_user(who.workspace_id(), who.user.id);
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -105,6 +108,9 @@ pub async fn logout_everywhere(
         .accounts()
         .revoke_tokens(who.user.id, Revoke::Everything, Some(audit))
         .await?;
+    state
+        .console_hub
+        .recheck_user(who.workspace_id(), who.user.id);
     Ok(Json(Revoked { revoked }))
 }
 
@@ -179,5 +185,8 @@ pub async fn change_password(
             audit,
         )
         .await?;
+    state
+        .console_hub
+        .recheck_user(who.workspace_id(), who.user.id);
     Ok(StatusCode::NO_CONTENT)
 }

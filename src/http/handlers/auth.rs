@@ -112,6 +112,9 @@ pub async fn login(
     responses((status = 204, description = "The token no longer works")))]
 pub async fn logout(State(state): State<AppState>, who: Principal) -> ApiResult<StatusCode> {
     state.store.delete_token(who.token_id).await?;
+    state
+        .console_hub
+        .recheck_user(who.workspace_id(), who.user.id);
     Ok(StatusCode::NO_CONTENT)
 }
 

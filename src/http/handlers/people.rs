@@ -214,6 +214,8 @@ pub async fn update_user(
         .accounts()
         .update_user(who.workspace_id(), user_id, patch, audit, now_millis())
         .await?;
+    // A role or a switch-off changes what the user's open consoles may hear: now, not later.
+    state.console_hub.recheck_user(who.workspace_id(), user_id);
     Ok(Json(user))
 }
 
@@ -258,5 +260,6 @@ pub async fn reset_password(
         .accounts()
         .set_password(user_id, password_hash, Revoke::SessionsExcept(None), audit)
         .await?;
+    state.console_hub.recheck_user(who.workspace_id(), user_id);
     Ok(StatusCode::NO_CONTENT)
 }
