@@ -44,16 +44,21 @@ impl EmailOutbound {
             .thread(self.workspace_id, delivery.conversation_id)
             .await
             .map_err(transient)?;
-        let to = thread
-            .contact_email
-            .clone()
-            .or_else(|| {
-                delivery
-                    .recipient
-                    .iter()
-                    .find(|i| i.namespace == "email")
-                    .map(|i| i.identifier.clone())
-            })
+        // The contact's own addresses (where its mail came from) before the display address,
+        // which may be only what a visitor typed: the hub never mails an address nobody proved.
+        let identities: Vec<&str> = delivery
+            .recipient
+            .iter()
+            .filter(|i| i.namespace == "email")
+            .map(|i| i.identifier.as_str())
+            .collect();
+        let shown = thread.contact_email.as_deref().map(str::to_lowercase);
+        let to = shown
+            .as_deref()
+            .filter(|e| identities.contains(e))
+            .or_else(|| identities.first().copied())
+            .or(thread.contact_email.as_deref())
+            .map(str::to_string)
             .ok_or_else(|| DeliveryError::Permanent("the contact has no email address".into()))?;
         let copies = |field: &str| -> Vec<String> {
             delivery
