@@ -403,11 +403,10 @@ pub async fn post_message(
             if size > limits.max_attachment_bytes {
                 return Err(ApiError::PayloadTooLarge);
             }
-            if !limits
-                .attachment_types
-                .iter()
-                .any(|t| content_type_matches(t, &content_type))
-            {
+            if !crate::attachment_meta::content_type_allowed(
+                &content_type,
+                &limits.attachment_types,
+            ) {
                 return Err(ApiError::Unprocessable(format!(
                     "files of type {content_type} are not accepted"
                 )));
@@ -511,14 +510,6 @@ fn check_session_input(body: &SessionRequest) -> Result<(), LimitError> {
         limits::TOKEN,
     )?;
     limits::optional("identity.jwt", identity.jwt.as_deref(), limits::TOKEN)
-}
-
-fn content_type_matches(pattern: &str, content_type: &str) -> bool {
-    let content_type = content_type.split(';').next().unwrap_or("").trim();
-    match pattern.strip_suffix("/*") {
-        Some(family) => content_type.split('/').next() == Some(family),
-        None => pattern.eq_ignore_ascii_case(content_type),
-    }
 }
 
 #[derive(Deserialize, ToSchema)]

@@ -7,7 +7,7 @@ use axum::Json;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::auth::{hash_password, verify_password};
+use crate::auth::verify_password;
 use crate::domain::{now_millis, EmailAddress, Id};
 use crate::http::error::{ApiError, ApiResult, ErrorBody};
 use crate::http::extract::{ApiJson, ApiPath, ClientIp};
@@ -164,10 +164,7 @@ pub async fn change_password(
         return Err(ApiError::forbidden("the current password is wrong"));
     }
     attempt.succeeded();
-    let new_hash = tokio::task::spawn_blocking(move || hash_password(&new))
-        .await
-        .map_err(|e| ApiError::Internal(e.to_string()))?
-        .map_err(ApiError::Unprocessable)?;
+    let new_hash = super::people::password_hash(new).await?;
     let audit = audit_by(
         &who,
         AuditAction::UserPasswordChanged,

@@ -52,11 +52,7 @@ pub async fn create_user(
         return Err(ApiError::Unprocessable("`name` must not be empty".into()));
     }
     crate::limits::text("name", &name, crate::limits::NAME)?;
-    let password = body.password;
-    let password_hash = tokio::task::spawn_blocking(move || hash_password(&password))
-        .await
-        .map_err(|e| ApiError::Internal(e.to_string()))?
-        .map_err(ApiError::Unprocessable)?;
+    let password_hash = password_hash(body.password).await?;
     let audit = audit_by(
         &who,
         AuditAction::UserCreated,
@@ -243,11 +239,7 @@ pub async fn reset_password(
     ApiJson(body): ApiJson<ResetPassword>,
 ) -> ApiResult<StatusCode> {
     manageable_user(&state, &who, user_id, "reset the password of").await?;
-    let password = body.new_password;
-    let password_hash = tokio::task::spawn_blocking(move || hash_password(&password))
-        .await
-        .map_err(|e| ApiError::Internal(e.to_string()))?
-        .map_err(ApiError::Unprocessable)?;
+    let password_hash = password_hash(body.new_password).await?;
     let audit = audit_by(
         &who,
         AuditAction::UserPasswordReset,
@@ -262,4 +254,13 @@ pub async fn reset_password(
         .await?;
     state.console_hub.recheck_user(who.workspace_id(), user_id);
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// A new password's hash, made on a blocking thread (argon2 is tens of milliseconds of CPU);
+/// 422 for a password that does not fit the rules.
+pub(crate) async fn password_hash(password: String) -> ApiResult<String> {
+    tokio::task::spawn_blocking(move || hash_password(&password))
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))?
+        .map_err(ApiError::Unprocessable)
 }
