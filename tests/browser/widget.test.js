@@ -69,6 +69,9 @@ test('a visitor and an agent talk live; history survives a reload; the visitor r
   await agent.click('[data-view="all"]');
   await agent.locator('.conversation-list .row', { hasText: 'Do you ship to Crete?' }).click();
   await agent.waitForSelector('.contact-pane >> text=nora@example.org');
+  // A pre-chat email is what the visitor typed: the contact pane says it is unverified.
+  await agent.locator('.contact-pane .unverified').waitFor();
+  await agent.screenshot({ path: join(shots, 'console-unverified-email.png') });
   await agent.fill('.reply-input', 'Yes, in two days.');
   await agent.press('.reply-input', 'Enter');
   await visitor.locator('#switchboard-widget .msg.outgoing', { hasText: 'Yes, in two days.' }).waitFor({ timeout: 3000 });
