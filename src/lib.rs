@@ -21,6 +21,7 @@ pub mod routing;
 pub mod signals;
 pub mod store;
 pub mod telemetry;
+pub mod threading;
 pub mod widget;
 
 pub use app::Application;

@@ -231,10 +231,10 @@ on_both_engines! {
         let (store, _db) = open_store(engine).await;
         let (ws, inbox, agent) = setup(&store).await;
         let stored = ingest(&store, &ws, &inbox, message("m1", "fay", "hi")).await;
-        let err = store.assign_conversation(ws.id, stored.conversation.id, Some(agent.id), None, actor(&agent)).await.unwrap_err();
+        let err = store.assign_conversation(ws.id, stored.conversation.id, Assignment { assignee_id: Some(agent.id), team_id: None }, actor(&agent)).await.unwrap_err();
         assert!(matches!(err, StoreError::Invalid(_)), "{err}");
         store.add_inbox_member(ws.id, inbox.id, agent.id).await.unwrap();
-        let (assigned, events) = store.assign_conversation(ws.id, stored.conversation.id, Some(agent.id), None, actor(&agent)).await.unwrap();
+        let (assigned, events) = store.assign_conversation(ws.id, stored.conversation.id, Assignment { assignee_id: Some(agent.id), team_id: None }, actor(&agent)).await.unwrap();
         assert_eq!(assigned.assignee_id, Some(agent.id));
         assert_eq!(events.len(), 2);
         let mine = ConversationFilter { assignee: Some(AssigneeFilter::User(agent.id)), ..Default::default() };

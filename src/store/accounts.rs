@@ -1,13 +1,79 @@
-//! The store's part for accounts: personal API tokens, revoking sessions, passwords, disabling
-//! users, and the audit log of what owners and admins do. Each change that is audited writes its
-//! audit line in the same transaction as the change.
+//! The store's room for accounts: users and how they sign in, sessions and personal API tokens,
+//! passwords, disabling users, and the audit log of what owners and admins do. Each change that
+//! is audited writes its audit line in the same transaction as the change.
 
 use async_trait::async_trait;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::{NewToken, NewUser, Result};
-use crate::domain::{Id, Millis, Role, User};
+use super::Result;
+use crate::domain::{EmailAddress, Id, Millis, Role, User};
+
+pub struct NewUser {
+    pub workspace_id: Id,
+    pub email: EmailAddress,
+    pub name: String,
+    pub role: Role,
+    pub password_hash: String,
+}
+
+/// What login needs: the user and their stored password hash.
+pub struct Credentials {
+    pub user: User,
+    pub password_hash: String,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TokenKind {
+    Session,
+    Api,
+}
+
+impl TokenKind {
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            TokenKind::Session => "session",
+            TokenKind::Api => "api",
+        }
+    }
+}
+
+pub struct NewToken {
+    pub user_id: Id,
+    pub kind: TokenKind,
+    pub name: String,
+    pub hash: Vec<u8>,
+    pub expires_at: Option<Millis>,
+}
+
+/// Who is asking: the user behind a token, and the inboxes they are a member of.
+#[derive(Clone, Debug)]
+pub struct Principal {
+    pub user: User,
+    pub token_id: Id,
+    /// When the token last opened a request (recorded at most once a minute).
+    pub token_last_used_at: Option<Millis>,
+    pub member_inboxes: Vec<Id>,
+}
+
+impl Principal {
+    pub fn workspace_id(&self) -> Id {
+        self.user.workspace_id
+    }
+
+    pub fn is_admin(&self) -> bool {
+        self.user.role.is_admin()
+    }
+
+    pub fn can_see_inbox(&self, inbox_id: Id) -> bool {
+        self.is_admin() || self.member_inboxes.contains(&inbox_id)
+    }
+
+    /// The inboxes a listing may show: `None` means every inbox of the workspace.
+    pub fn visible_inboxes(&self) -> Option<Vec<Id>> {
+        (!self.is_admin()).then(|| self.member_inboxes.clone())
+    }
+}
 
 /// A token's use is written down at most this often, so that a request stays a read.
 pub const TOKEN_TOUCH_EVERY_MS: i64 = 60_000;
@@ -140,6 +206,13 @@ pub struct UserPatch {
 
 #[async_trait]
 pub trait AccountStore: Send + Sync {
+    async fn create_user(&self, user: NewUser) -> Result<User>;
+    async fn get_user(&self, workspace_id: Id, user_id: Id) -> Result<Option<User>>;
+    async fn list_users(&self, workspace_id: Id) -> Result<Vec<User>>;
+    async fn credentials_by_email(&self, email: &EmailAddress) -> Result<Option<Credentials>>;
+    async fn create_token(&self, token: NewToken) -> Result<Id>;
+    async fn principal_by_token(&self, hash: &[u8], now: Millis) -> Result<Option<Principal>>;
+    async fn delete_token(&self, token_id: Id) -> Result<()>;
     /// A user and its `user.created` audit line.
     async fn create_user_audited(&self, user: NewUser, audit: NewAuditEntry) -> Result<User>;
     /// A personal API token and its `token.created` audit line.

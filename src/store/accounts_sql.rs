@@ -1,17 +1,55 @@
-//! SQL for the accounts part of the store, compiled once per engine like shared.rs.
+//! Accounts' SQL: users, sign-in, sessions and API tokens, passwords and the audit log.
+//! Compiled once per engine (see sql.rs).
 
 use async_trait::async_trait;
 use sqlx::FromRow;
 
-use super::shared::{corrupt, insert_user, user_by_id};
-use super::{Db, EngineStore};
+use super::rows_sql::{corrupt, is_unique_violation, UserRow, USER_COLS};
+use super::{Conn, Db, EngineStore};
 use crate::domain::*;
 use crate::store::{
-    AccountStore, ApiToken, AuditAction, AuditEntry, NewAuditEntry, NewToken, NewUser, Page,
-    Result, Revoke, StoreError, UserPatch, TOKEN_TOUCH_EVERY_MS,
+    AccountStore, ApiToken, AuditAction, AuditEntry, Credentials, NewAuditEntry, NewToken, NewUser,
+    Page, Principal, Result, Revoke, StoreError, UserPatch, TOKEN_TOUCH_EVERY_MS,
 };
 
-type Conn = <Db as sqlx::Database>::Connection;
+pub(super) async fn user_by_id(
+    c: &mut Conn,
+    workspace_id: Id,
+    user_id: Id,
+) -> Result<Option<User>> {
+    sqlx::query_as::<Db, UserRow>(&format!(
+        "SELECT {USER_COLS} FROM users WHERE workspace_id = $1 AND id = $2"
+    ))
+    .bind(workspace_id)
+    .bind(user_id)
+    .fetch_optional(&mut *c)
+    .await?
+    .map(User::try_from)
+    .transpose()
+}
+
+pub(super) async fn insert_user(c: &mut Conn, user: &NewUser) -> Result<User> {
+    let row = sqlx::query_as::<Db, UserRow>(&format!(
+        "INSERT INTO users (workspace_id, email, name, role, password_hash, \
+         created_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING {USER_COLS}"
+    ))
+    .bind(user.workspace_id)
+    .bind(user.email.as_str())
+    .bind(&user.name)
+    .bind(user.role.as_str())
+    .bind(&user.password_hash)
+    .bind(now_millis())
+    .fetch_one(&mut *c)
+    .await
+    .map_err(|e| {
+        if is_unique_violation(&e) {
+            StoreError::Conflict("a user with this email already exists")
+        } else {
+            e.into()
+        }
+    })?;
+    User::try_from(row)
+}
 
 async fn insert_audit(c: &mut Conn, entry: &NewAuditEntry, target_id: Option<Id>) -> Result<()> {
     let (actor_id, actor_name) = match &entry.actor {
@@ -112,6 +150,119 @@ impl TryFrom<AuditRow> for AuditEntry {
 
 #[async_trait]
 impl AccountStore for EngineStore {
+    async fn create_user(&self, user: NewUser) -> Result<User> {
+        self.write(move |c| Box::pin(async move { insert_user(c, &user).await }))
+            .await
+    }
+
+    async fn get_user(&self, workspace_id: Id, user_id: Id) -> Result<Option<User>> {
+        let mut c = self.reader().await?;
+        user_by_id(&mut c, workspace_id, user_id).await
+    }
+
+    async fn list_users(&self, workspace_id: Id) -> Result<Vec<User>> {
+        let mut c = self.reader().await?;
+        sqlx::query_as::<Db, UserRow>(&format!(
+            "SELECT {USER_COLS} FROM users WHERE workspace_id = $1 ORDER BY id"
+        ))
+        .bind(workspace_id)
+        .fetch_all(&mut *c)
+        .await?
+        .into_iter()
+        .map(User::try_from)
+        .collect()
+    }
+
+    async fn credentials_by_email(&self, email: &EmailAddress) -> Result<Option<Credentials>> {
+        let mut c = self.reader().await?;
+        let row = sqlx::query_as::<Db, (i64, i64, String)>(
+            "SELECT id, workspace_id, password_hash FROM users WHERE email = $1",
+        )
+        .bind(email.as_str())
+        .fetch_optional(&mut *c)
+        .await?;
+        let Some((id, workspace_id, password_hash)) = row else {
+            return Ok(None);
+        };
+        let user = user_by_id(&mut c, workspace_id, id)
+            .await?
+            .ok_or(StoreError::NotFound("user"))?;
+        Ok(Some(Credentials {
+            user,
+            password_hash,
+        }))
+    }
+
+    async fn create_token(&self, token: NewToken) -> Result<Id> {
+        self.write(move |c| {
+            Box::pin(async move {
+                sqlx::query_scalar::<Db, i64>(
+                    "INSERT INTO tokens (workspace_id, user_id, kind, name, token_hash, \
+                     created_at, expires_at) \
+                     SELECT workspace_id, id, $2, $3, $4, $5, $6 FROM users WHERE id = $1 \
+                     RETURNING id",
+                )
+                .bind(token.user_id)
+                .bind(token.kind.as_str())
+                .bind(&token.name)
+                .bind(&token.hash)
+                .bind(now_millis())
+                .bind(token.expires_at)
+                .fetch_optional(&mut *c)
+                .await?
+                .ok_or(StoreError::NotFound("user"))
+            })
+        })
+        .await
+    }
+
+    async fn principal_by_token(&self, hash: &[u8], now: Millis) -> Result<Option<Principal>> {
+        let mut c = self.reader().await?;
+        // Expired tokens and disabled users' tokens open nothing (disabling also deletes them;
+        // this holds even for one issued in a race with the disabling).
+        let row = sqlx::query_as::<Db, (i64, i64, i64, Option<i64>)>(
+            "SELECT id, workspace_id, user_id, last_used_at FROM tokens \
+             WHERE token_hash = $1 AND (expires_at IS NULL OR expires_at > $2)",
+        )
+        .bind(hash)
+        .bind(now)
+        .fetch_optional(&mut *c)
+        .await?;
+        let Some((token_id, workspace_id, user_id, token_last_used_at)) = row else {
+            return Ok(None);
+        };
+        let Some(user) = user_by_id(&mut c, workspace_id, user_id)
+            .await?
+            .filter(|u| !u.disabled)
+        else {
+            return Ok(None);
+        };
+        let member_inboxes = sqlx::query_scalar::<Db, i64>(
+            "SELECT inbox_id FROM inbox_members WHERE user_id = $1 ORDER BY inbox_id",
+        )
+        .bind(user_id)
+        .fetch_all(&mut *c)
+        .await?;
+        Ok(Some(Principal {
+            user,
+            token_id,
+            token_last_used_at,
+            member_inboxes,
+        }))
+    }
+
+    async fn delete_token(&self, token_id: Id) -> Result<()> {
+        self.write(move |c| {
+            Box::pin(async move {
+                sqlx::query::<Db>("DELETE FROM tokens WHERE id = $1")
+                    .bind(token_id)
+                    .execute(&mut *c)
+                    .await?;
+                Ok(())
+            })
+        })
+        .await
+    }
     async fn create_user_audited(&self, user: NewUser, audit: NewAuditEntry) -> Result<User> {
         self.write(move |c| {
             Box::pin(async move {

@@ -1,9 +1,9 @@
-//! SQL for the console's part of the store, compiled once per engine like shared.rs.
+//! SQL for the console's part of the store, compiled once per engine (see sql.rs).
 
 use async_trait::async_trait;
 use sqlx::QueryBuilder;
 
-use super::shared::{is_unique_violation, push_inbox_filter};
+use super::rows_sql::{is_unique_violation, push_inbox_filter};
 use super::{Db, EngineStore};
 use crate::domain::*;
 use crate::store::{

@@ -1,8 +1,10 @@
-//! SQL for the email channel's part of the store, compiled once per engine like shared.rs.
+//! SQL for the email channel's part of the store, compiled once per engine (see sql.rs).
 
 use async_trait::async_trait;
 
-use super::shared::{append_events, inbox_by_id, message_by_id, PendingEvent};
+use super::events_sql::{append_events, PendingEvent};
+use super::inboxes_sql::inbox_by_id;
+use super::messages_sql::message_by_id;
 use super::{Db, EngineStore};
 use crate::domain::*;
 use crate::store::{AttachmentData, EmailStore, EmailThread, Result, StoreError};

@@ -1,8 +1,9 @@
-//! SQL for the gateway's part of the store, compiled once per engine like shared.rs.
+//! SQL for the gateway's part of the store, compiled once per engine (see sql.rs).
 
 use async_trait::async_trait;
 
-use super::shared::{append_events, conversation_by_id, PendingEvent};
+use super::conversations_sql::conversation_by_id;
+use super::events_sql::{append_events, PendingEvent};
 use super::{Db, EngineStore};
 use crate::domain::*;
 use crate::store::{GatewayStore, ReadMarker, Result, StoreError};

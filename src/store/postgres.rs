@@ -1,6 +1,6 @@
 //! The scale engine: PostgreSQL. Each write is its own transaction on a pooled connection;
 //! PostgreSQL folds concurrent commits into shared WAL flushes by itself, and row locks (see the
-//! lock order in `shared.rs`) keep concurrent ingest correct across processes and nodes.
+//! lock order in `sql.rs`) keep concurrent ingest correct across processes and nodes.
 
 use std::time::Duration;
 
@@ -15,29 +15,8 @@ type EngineStore = PgStore;
 
 // Deliberately compiled once per engine: the same SQL with this engine's concrete types.
 #[allow(clippy::duplicate_mod)]
-#[path = "accounts_sql.rs"]
-mod accounts_sql;
-#[allow(clippy::duplicate_mod)]
-#[path = "console_sql.rs"]
-mod console_sql;
-#[allow(clippy::duplicate_mod)]
-#[path = "email_sql.rs"]
-mod email_sql;
-#[allow(clippy::duplicate_mod)]
-#[path = "gateway_sql.rs"]
-mod gateway_sql;
-#[allow(clippy::duplicate_mod)]
-#[path = "redelivery_sql.rs"]
-mod redelivery_sql;
-#[allow(clippy::duplicate_mod)]
-#[path = "routing_sql.rs"]
-mod routing_sql;
-#[allow(clippy::duplicate_mod)]
-#[path = "shared.rs"]
-mod shared;
-#[allow(clippy::duplicate_mod)]
-#[path = "widget_sql.rs"]
-mod widget_sql;
+#[path = "sql.rs"]
+mod sql;
 
 pub struct PgStore {
     pool: PgPool,

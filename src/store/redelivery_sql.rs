@@ -1,12 +1,12 @@
-//! SQL for messages that share an external id (see redelivery.rs for the rules), compiled once
-//! per engine like shared.rs.
+//! SQL for messages that share an external id (see `crate::threading::redelivery` for the
+//! rules), compiled once per engine (see sql.rs).
 
 use switchboard_connector_core::InboundMessage;
 
 use super::Db;
 use crate::domain::Id;
-use crate::store::redelivery::{self, Arrival, Referenced, Stored};
 use crate::store::Result;
+use crate::threading::redelivery::{self, Arrival, Referenced, Stored};
 
 type Conn = <Db as sqlx::Database>::Connection;
 

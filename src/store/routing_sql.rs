@@ -1,13 +1,14 @@
-//! SQL for the routing engine's part of the store, compiled once per engine like shared.rs.
+//! SQL for the routing engine's part of the store, compiled once per engine (see sql.rs).
 //! Lock order for an assignment: the agent's routing row, then the conversation, then the
 //! workspace event counter (in append_events) — never the other way round.
 
 use async_trait::async_trait;
 
-use super::shared::{
-    append_events, conversation_by_id, insert_activity, user_by_id, ConversationRow, PendingEvent,
-    CONVERSATION_COLS,
-};
+use super::accounts_sql::user_by_id;
+use super::conversations_sql::conversation_by_id;
+use super::events_sql::{append_events, PendingEvent};
+use super::messages_sql::insert_activity;
+use super::rows_sql::{ConversationRow, CONVERSATION_COLS};
 use super::{Db, EngineStore};
 use crate::domain::*;
 use crate::store::{AgentRouting, Result, RoutingData, RoutingStore, StoreError};

@@ -20,29 +20,8 @@ type EngineStore = SqliteStore;
 
 // Deliberately compiled once per engine: the same SQL with this engine's concrete types.
 #[allow(clippy::duplicate_mod)]
-#[path = "accounts_sql.rs"]
-mod accounts_sql;
-#[allow(clippy::duplicate_mod)]
-#[path = "console_sql.rs"]
-mod console_sql;
-#[allow(clippy::duplicate_mod)]
-#[path = "email_sql.rs"]
-mod email_sql;
-#[allow(clippy::duplicate_mod)]
-#[path = "gateway_sql.rs"]
-mod gateway_sql;
-#[allow(clippy::duplicate_mod)]
-#[path = "redelivery_sql.rs"]
-mod redelivery_sql;
-#[allow(clippy::duplicate_mod)]
-#[path = "routing_sql.rs"]
-mod routing_sql;
-#[allow(clippy::duplicate_mod)]
-#[path = "shared.rs"]
-mod shared;
-#[allow(clippy::duplicate_mod)]
-#[path = "widget_sql.rs"]
-mod widget_sql;
+#[path = "sql.rs"]
+mod sql;
 
 /// Runs after the batch's commit with whether it held: hands the write's result to its caller.
 type Settle = Box<dyn FnOnce(std::result::Result<(), String>) + Send>;

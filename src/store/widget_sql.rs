@@ -1,12 +1,14 @@
-//! SQL for the website chat channel's part of the store, compiled once per engine like shared.rs.
+//! SQL for the website chat channel's part of the store, compiled once per engine (see sql.rs).
 
 use async_trait::async_trait;
 use sqlx::QueryBuilder;
 
-use super::shared::{
-    append_events, contact_by_id, conversation_by_id, inbox_by_id, message_by_id, resolve_contact,
-    InboxRow, PendingEvent, INBOX_COLS,
-};
+use super::contacts_sql::{contact_by_id, resolve_contact};
+use super::conversations_sql::conversation_by_id;
+use super::events_sql::{append_events, PendingEvent};
+use super::inboxes_sql::inbox_by_id;
+use super::messages_sql::message_by_id;
+use super::rows_sql::{InboxRow, INBOX_COLS};
 use super::{Db, EngineStore};
 use crate::domain::*;
 use crate::store::{Rating, Result, StoreError, Unverified, WidgetStore};

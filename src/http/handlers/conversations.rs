@@ -199,8 +199,10 @@ pub async fn assign(
         .assign_conversation(
             who.workspace_id(),
             conversation.id,
-            body.assignee_id,
-            body.team_id,
+            crate::store::Assignment {
+                assignee_id: body.assignee_id,
+                team_id: body.team_id,
+            },
             actor(&who),
         )
         .await?;

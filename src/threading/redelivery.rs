@@ -1,7 +1,7 @@
 //! One external id, several messages: telling the same message delivered again from a different
 //! message that reuses a stored one's id (old mail clients write one Message-ID on every mail),
 //! and which of the messages sharing an id a reply that names it answers. Pure decisions; the
-//! store's SQL (redelivery_sql.rs) looks the rows up and applies them.
+//! store's SQL (store/redelivery_sql.rs) looks the rows up and applies them.
 
 use crate::domain::Id;
 

@@ -1,0 +1,39 @@
+//! The store's room for contacts created by hand and listed for agents (ingest finds or creates
+//! the contacts of incoming messages itself, in its own transaction).
+
+use async_trait::async_trait;
+use switchboard_connector_core::Identity;
+
+use super::{Page, Result};
+use crate::domain::{Contact, Id};
+
+pub struct NewContact {
+    pub workspace_id: Id,
+    pub name: Option<String>,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub attributes: serde_json::Value,
+    pub identities: Vec<Identity>,
+}
+
+#[async_trait]
+pub trait ContactStore: Send + Sync {
+    async fn create_contact(&self, contact: NewContact) -> Result<Contact>;
+    async fn get_contact(&self, workspace_id: Id, contact_id: Id) -> Result<Option<Contact>>;
+    /// Contacts of the workspace; with `visible` (an agent's inboxes) only those with a
+    /// conversation in one of them.
+    async fn list_contacts(
+        &self,
+        workspace_id: Id,
+        visible: Option<&[Id]>,
+        page: &Page,
+    ) -> Result<Vec<Contact>>;
+    /// Whether the contact has a conversation in one of these inboxes: how an agent who is not an
+    /// admin may see a contact.
+    async fn contact_seen_in(
+        &self,
+        workspace_id: Id,
+        contact_id: Id,
+        inboxes: &[Id],
+    ) -> Result<bool>;
+}

@@ -1,0 +1,296 @@
+//! Contacts' SQL: finding the contact behind a sender's identities (or creating it), and the
+//! contacts agents list. Compiled once per engine (see sql.rs).
+
+use async_trait::async_trait;
+use sqlx::QueryBuilder;
+use switchboard_connector_core::{Identity, InboundSender};
+
+use super::events_sql::{append_events, PendingEvent};
+use super::rows_sql::{
+    contact_from_row, is_unique_violation, push_inbox_filter, ContactRow, CONTACT_COLS,
+};
+use super::{Conn, Db, EngineStore};
+use crate::domain::*;
+use crate::store::{ContactStore, NewContact, Page, Result, StoreError};
+
+async fn contacts_with_identities(c: &mut Conn, rows: Vec<ContactRow>) -> Result<Vec<Contact>> {
+    if rows.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut q = QueryBuilder::<Db>::new(
+        "SELECT contact_id, namespace, identifier FROM contact_identities WHERE contact_id IN (",
+    );
+    let mut ids = q.separated(", ");
+    for r in &rows {
+        ids.push_bind(r.id);
+    }
+    q.push(") ORDER BY id");
+    let identities: Vec<(i64, String, String)> = q.build_query_as().fetch_all(&mut *c).await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            let identities: Vec<ContactIdentity> = identities
+                .iter()
+                .filter(|(cid, _, _)| *cid == r.id)
+                .map(|(_, namespace, identifier)| ContactIdentity {
+                    namespace: namespace.clone(),
+                    identifier: identifier.clone(),
+                })
+                .collect();
+            contact_from_row(r, identities)
+        })
+        .collect())
+}
+
+pub(super) async fn contact_by_id(
+    c: &mut Conn,
+    workspace_id: Id,
+    id: Id,
+) -> Result<Option<Contact>> {
+    let row = sqlx::query_as::<Db, ContactRow>(&format!(
+        "SELECT {CONTACT_COLS} FROM contacts WHERE workspace_id = $1 AND id = $2"
+    ))
+    .bind(workspace_id)
+    .bind(id)
+    .fetch_optional(&mut *c)
+    .await?;
+    Ok(contacts_with_identities(c, row.into_iter().collect())
+        .await?
+        .pop())
+}
+
+/// Finds the contact known by any of these identities (strongest first), or creates one; then
+/// links every identity not yet taken and fills blank details. Ends holding the contact's row
+/// lock, so concurrent messages from the same person serialise from here on.
+pub(super) async fn resolve_contact(
+    c: &mut Conn,
+    workspace_id: Id,
+    sender: &InboundSender,
+    now: Millis,
+) -> Result<(Id, bool)> {
+    let mut identities = sender.identities.clone();
+    if let Some(email) = sender.email.as_deref().filter(|e| !e.trim().is_empty()) {
+        identities.push(Identity::email(email));
+    }
+    if let Some(phone) = sender.phone.as_deref().filter(|p| !p.trim().is_empty()) {
+        identities.push(Identity::phone(phone));
+    }
+    if identities.is_empty() {
+        return Err(StoreError::Invalid(
+            "the sender needs at least one identity".into(),
+        ));
+    }
+    let mut found = None;
+    for (strength, identity) in identities.iter().enumerate() {
+        found = sqlx::query_scalar::<Db, i64>(
+            "SELECT contact_id FROM contact_identities \
+             WHERE workspace_id = $1 AND namespace = $2 AND identifier = $3",
+        )
+        .bind(workspace_id)
+        .bind(&identity.namespace)
+        .bind(&identity.identifier)
+        .fetch_optional(&mut *c)
+        .await?;
+        if let Some(contact) = found {
+            // Someone else by the channel's own key: a shared email (a site that signs what its
+            // users typed, an integration's two customers) never makes two people one contact.
+            if strength > 0 && holds_other(c, contact, &identities[0]).await? {
+                found = None;
+            }
+            break;
+        }
+    }
+    let (mut contact_id, mut created) = match found {
+        Some(id) => (id, false),
+        None => {
+            let id = sqlx::query_scalar::<Db, i64>(
+                "INSERT INTO contacts (workspace_id, name, email, phone, created_at, \
+                 last_activity_at) VALUES ($1, $2, $3, $4, $5, $5) RETURNING id",
+            )
+            .bind(workspace_id)
+            .bind(&sender.name)
+            .bind(sender.email.as_deref().map(|e| e.trim().to_lowercase()))
+            .bind(&sender.phone)
+            .bind(now)
+            .fetch_one(&mut *c)
+            .await?;
+            (id, true)
+        }
+    };
+    for identity in &identities {
+        sqlx::query::<Db>(
+            "INSERT INTO contact_identities (workspace_id, contact_id, namespace, identifier, \
+             created_at) VALUES ($1, $2, $3, $4, $5) \
+             ON CONFLICT (workspace_id, namespace, identifier) DO NOTHING",
+        )
+        .bind(workspace_id)
+        .bind(contact_id)
+        .bind(&identity.namespace)
+        .bind(&identity.identifier)
+        .bind(now)
+        .execute(&mut *c)
+        .await?;
+    }
+    if created {
+        // A concurrent first message from the same person may have won the race for the
+        // primary identity; if so, theirs is the contact and ours goes away unseen.
+        let owner = sqlx::query_scalar::<Db, i64>(
+            "SELECT contact_id FROM contact_identities \
+             WHERE workspace_id = $1 AND namespace = $2 AND identifier = $3",
+        )
+        .bind(workspace_id)
+        .bind(&identities[0].namespace)
+        .bind(&identities[0].identifier)
+        .fetch_one(&mut *c)
+        .await?;
+        if owner != contact_id {
+            sqlx::query::<Db>("DELETE FROM contact_identities WHERE contact_id = $1")
+                .bind(contact_id)
+                .execute(&mut *c)
+                .await?;
+            sqlx::query::<Db>("DELETE FROM contacts WHERE id = $1")
+                .bind(contact_id)
+                .execute(&mut *c)
+                .await?;
+            contact_id = owner;
+            created = false;
+        }
+    }
+    sqlx::query::<Db>(
+        "UPDATE contacts SET name = COALESCE(name, $2), email = COALESCE(email, $3), \
+         phone = COALESCE(phone, $4), last_activity_at = $5 WHERE id = $1",
+    )
+    .bind(contact_id)
+    .bind(&sender.name)
+    .bind(sender.email.as_deref().map(|e| e.trim().to_lowercase()))
+    .bind(&sender.phone)
+    .bind(now)
+    .execute(&mut *c)
+    .await?;
+    Ok((contact_id, created))
+}
+
+/// Whether `contact` has an identity in `primary`'s namespace under another identifier.
+async fn holds_other(c: &mut Conn, contact: Id, primary: &Identity) -> Result<bool> {
+    Ok(sqlx::query_scalar::<Db, i64>(
+        "SELECT COUNT(*) FROM contact_identities \
+         WHERE contact_id = $1 AND namespace = $2 AND identifier <> $3",
+    )
+    .bind(contact)
+    .bind(&primary.namespace)
+    .bind(&primary.identifier)
+    .fetch_one(&mut *c)
+    .await?
+        > 0)
+}
+
+#[async_trait]
+impl ContactStore for EngineStore {
+    async fn create_contact(&self, contact: NewContact) -> Result<Contact> {
+        self.write(move |c| {
+            Box::pin(async move {
+                let now = now_millis();
+                let id = sqlx::query_scalar::<Db, i64>(
+                    "INSERT INTO contacts (workspace_id, name, email, phone, attributes, \
+                     created_at, last_activity_at) VALUES ($1, $2, $3, $4, $5, $6, $6) \
+                     RETURNING id",
+                )
+                .bind(contact.workspace_id)
+                .bind(&contact.name)
+                .bind(&contact.email)
+                .bind(&contact.phone)
+                .bind(contact.attributes.to_string())
+                .bind(now)
+                .fetch_one(&mut *c)
+                .await?;
+                for identity in &contact.identities {
+                    sqlx::query::<Db>(
+                        "INSERT INTO contact_identities (workspace_id, contact_id, namespace, \
+                         identifier, created_at) VALUES ($1, $2, $3, $4, $5)",
+                    )
+                    .bind(contact.workspace_id)
+                    .bind(id)
+                    .bind(&identity.namespace)
+                    .bind(&identity.identifier)
+                    .bind(now)
+                    .execute(&mut *c)
+                    .await
+                    .map_err(|e| {
+                        if is_unique_violation(&e) {
+                            StoreError::Conflict("another contact already has this identity")
+                        } else {
+                            e.into()
+                        }
+                    })?;
+                }
+                let created = contact_by_id(c, contact.workspace_id, id)
+                    .await?
+                    .ok_or(StoreError::NotFound("contact"))?;
+                append_events(
+                    c,
+                    contact.workspace_id,
+                    vec![PendingEvent {
+                        kind: "contact.created",
+                        inbox_id: None,
+                        conversation_id: None,
+                        payload: serde_json::to_value(&created).unwrap_or_default(),
+                    }],
+                    now,
+                )
+                .await?;
+                Ok(created)
+            })
+        })
+        .await
+    }
+
+    async fn get_contact(&self, workspace_id: Id, contact_id: Id) -> Result<Option<Contact>> {
+        let mut c = self.reader().await?;
+        contact_by_id(&mut c, workspace_id, contact_id).await
+    }
+
+    async fn list_contacts(
+        &self,
+        workspace_id: Id,
+        visible: Option<&[Id]>,
+        page: &Page,
+    ) -> Result<Vec<Contact>> {
+        let mut c = self.reader().await?;
+        let mut q = QueryBuilder::<Db>::new(format!(
+            "SELECT {CONTACT_COLS} FROM contacts WHERE workspace_id = "
+        ));
+        q.push_bind(workspace_id)
+            .push(" AND id > ")
+            .push_bind(page.after.map_or(0, |(_, id)| id));
+        if visible.is_some() {
+            q.push(
+                " AND EXISTS (SELECT 1 FROM conversations seen \
+                 WHERE seen.contact_id = contacts.id",
+            );
+            push_inbox_filter(&mut q, "seen.inbox_id", visible);
+            q.push(")");
+        }
+        q.push(" ORDER BY id LIMIT ").push_bind(page.limit);
+        let rows = q.build_query_as::<ContactRow>().fetch_all(&mut *c).await?;
+        contacts_with_identities(&mut c, rows).await
+    }
+
+    async fn contact_seen_in(
+        &self,
+        workspace_id: Id,
+        contact_id: Id,
+        inboxes: &[Id],
+    ) -> Result<bool> {
+        let mut c = self.reader().await?;
+        let mut q = QueryBuilder::<Db>::new(
+            "SELECT COUNT(*) FROM (SELECT 1 FROM conversations WHERE workspace_id = ",
+        );
+        q.push_bind(workspace_id)
+            .push(" AND contact_id = ")
+            .push_bind(contact_id);
+        push_inbox_filter(&mut q, "inbox_id", Some(inboxes));
+        q.push(" LIMIT 1) AS seen");
+        let found: i64 = q.build_query_scalar().fetch_one(&mut *c).await?;
+        Ok(found > 0)
+    }
+}

@@ -1,0 +1,123 @@
+//! The event log's SQL: events appended in the transaction of the change they tell about, and
+//! read back by consoles that catch up. Compiled once per engine (see sql.rs).
+//!
+//! The workspace's event counter is the last lock a writing transaction takes (see sql.rs), held
+//! from the first event to commit, which keeps sequence numbers committing in order without
+//! serialising whole transactions.
+
+use async_trait::async_trait;
+
+use super::rows_sql::EventRow;
+use super::{Conn, Db, EngineStore};
+use crate::domain::*;
+use crate::store::{EventStore, Result};
+
+/// An event waiting to be appended at the end of its transaction (see the lock order above).
+pub(super) struct PendingEvent {
+    pub(super) kind: &'static str,
+    pub(super) inbox_id: Option<Id>,
+    pub(super) conversation_id: Option<Id>,
+    pub(super) payload: serde_json::Value,
+}
+
+impl PendingEvent {
+    pub(super) fn conversation(kind: &'static str, conversation: &Conversation) -> Self {
+        PendingEvent {
+            kind,
+            inbox_id: Some(conversation.inbox_id),
+            conversation_id: Some(conversation.id),
+            payload: serde_json::to_value(conversation).unwrap_or_default(),
+        }
+    }
+
+    pub(super) fn presence(presence: &Presence) -> Self {
+        PendingEvent {
+            kind: "presence.updated",
+            inbox_id: None,
+            conversation_id: None,
+            payload: serde_json::to_value(presence).unwrap_or_default(),
+        }
+    }
+
+    pub(super) fn message(kind: &'static str, message: &Message) -> Self {
+        PendingEvent {
+            kind,
+            inbox_id: Some(message.inbox_id),
+            conversation_id: Some(message.conversation_id),
+            payload: serde_json::to_value(message).unwrap_or_default(),
+        }
+    }
+}
+
+pub(super) async fn append_events(
+    c: &mut Conn,
+    workspace_id: Id,
+    pending: Vec<PendingEvent>,
+    now: Millis,
+) -> Result<Vec<Event>> {
+    if pending.is_empty() {
+        return Ok(Vec::new());
+    }
+    // Reserve the whole range at once: one row lock, held until commit.
+    let last: i64 = sqlx::query_scalar::<Db, i64>(
+        "UPDATE workspaces SET event_seq = event_seq + $2 WHERE id = $1 RETURNING event_seq",
+    )
+    .bind(workspace_id)
+    .bind(pending.len() as i64)
+    .fetch_one(&mut *c)
+    .await?;
+    let first = last - pending.len() as i64 + 1;
+    let mut events = Vec::with_capacity(pending.len());
+    for (offset, p) in pending.into_iter().enumerate() {
+        let seq = first + offset as i64;
+        let payload = p.payload.to_string();
+        let id: i64 = sqlx::query_scalar::<Db, i64>(
+            "INSERT INTO events (workspace_id, seq, kind, inbox_id, conversation_id, payload, \
+             created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+        )
+        .bind(workspace_id)
+        .bind(seq)
+        .bind(p.kind)
+        .bind(p.inbox_id)
+        .bind(p.conversation_id)
+        .bind(&payload)
+        .bind(now)
+        .fetch_one(&mut *c)
+        .await?;
+        events.push(Event {
+            id,
+            workspace_id,
+            seq,
+            kind: p.kind.to_string(),
+            inbox_id: p.inbox_id,
+            conversation_id: p.conversation_id,
+            payload: p.payload,
+            created_at: now,
+        });
+    }
+    Ok(events)
+}
+
+#[async_trait]
+impl EventStore for EngineStore {
+    async fn events_after(
+        &self,
+        workspace_id: Id,
+        after_seq: i64,
+        limit: i64,
+    ) -> Result<Vec<Event>> {
+        let mut c = self.reader().await?;
+        Ok(sqlx::query_as::<Db, EventRow>(
+            "SELECT id, workspace_id, seq, kind, inbox_id, conversation_id, payload, created_at \
+             FROM events WHERE workspace_id = $1 AND seq > $2 ORDER BY seq LIMIT $3",
+        )
+        .bind(workspace_id)
+        .bind(after_seq)
+        .bind(limit)
+        .fetch_all(&mut *c)
+        .await?
+        .into_iter()
+        .map(Event::from)
+        .collect())
+    }
+}

@@ -1,0 +1,52 @@
+//! The store's room for messages: a conversation's thread, agents' replies and notes, and the
+//! files attached to them.
+
+use async_trait::async_trait;
+
+use super::Actor;
+use super::{Page, Result};
+use crate::domain::{Attachment, Event, Id, Message};
+
+pub struct NewAttachment {
+    pub filename: String,
+    pub content_type: String,
+    pub url: Option<String>,
+    pub data: Option<Vec<u8>>,
+}
+
+pub struct NewReply {
+    pub workspace_id: Id,
+    pub conversation_id: Id,
+    pub author: Actor,
+    pub text: String,
+    pub html: Option<String>,
+    /// A private note is seen by agents only and never delivered.
+    pub private: bool,
+    pub attachments: Vec<NewAttachment>,
+    /// Channel details for the delivery (email: cc, bcc).
+    pub meta: Option<serde_json::Value>,
+}
+
+pub struct AttachmentBlob {
+    pub attachment: Attachment,
+    pub conversation_id: Id,
+    pub inbox_id: Id,
+    pub data: Option<Vec<u8>>,
+}
+
+#[async_trait]
+pub trait MessageStore: Send + Sync {
+    async fn list_messages(
+        &self,
+        workspace_id: Id,
+        conversation_id: Id,
+        page: &Page,
+    ) -> Result<Vec<Message>>;
+    /// A reply (with its outbox row, in the same transaction) or a private note.
+    async fn post_reply(&self, reply: NewReply) -> Result<(Message, Vec<Event>)>;
+    async fn get_attachment(
+        &self,
+        workspace_id: Id,
+        attachment_id: Id,
+    ) -> Result<Option<AttachmentBlob>>;
+}

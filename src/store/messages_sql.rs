@@ -1,0 +1,270 @@
+//! Messages' SQL: a conversation's thread, the message rows every room writes, and agents'
+//! replies and notes. Compiled once per engine (see sql.rs).
+
+use async_trait::async_trait;
+use sqlx::{FromRow, QueryBuilder};
+
+use super::conversations_sql::conversation_by_id;
+use super::events_sql::{append_events, PendingEvent};
+use super::rows_sql::{AttachmentRow, MessageRow, MESSAGE_COLS};
+use super::{outbox_sql, Conn, Db, EngineStore};
+use crate::domain::*;
+use crate::store::{
+    AttachmentBlob, MessageStore, NewAttachment, NewReply, Page, Result, StoreError,
+};
+
+async fn messages_with_attachments(c: &mut Conn, rows: Vec<MessageRow>) -> Result<Vec<Message>> {
+    let mut attachments: Vec<AttachmentRow> = Vec::new();
+    if !rows.is_empty() {
+        let mut q = QueryBuilder::<Db>::new(
+            "SELECT id, message_id, filename, content_type, size, url FROM attachments \
+             WHERE message_id IN (",
+        );
+        let mut ids = q.separated(", ");
+        for r in &rows {
+            ids.push_bind(r.id);
+        }
+        q.push(") ORDER BY id");
+        attachments = q.build_query_as().fetch_all(&mut *c).await?;
+    }
+    rows.into_iter()
+        .map(|r| {
+            let mine = attachments
+                .iter()
+                .filter(|a| a.message_id == r.id)
+                .map(|a| Attachment {
+                    id: a.id,
+                    filename: a.filename.clone(),
+                    content_type: a.content_type.clone(),
+                    size: a.size,
+                    url: a.url.clone(),
+                })
+                .collect();
+            r.into_message(mine)
+        })
+        .collect()
+}
+
+pub(super) async fn message_by_id(c: &mut Conn, id: Id) -> Result<Message> {
+    let row = sqlx::query_as::<Db, MessageRow>(&format!(
+        "SELECT {MESSAGE_COLS} FROM messages WHERE id = $1"
+    ))
+    .bind(id)
+    .fetch_one(&mut *c)
+    .await?;
+    messages_with_attachments(c, vec![row])
+        .await?
+        .pop()
+        .ok_or(StoreError::NotFound("message"))
+}
+
+/// A message row as every room writes it: an incoming message, a reply or note, an activity line.
+pub(super) struct NewMessage<'a> {
+    pub(super) conversation: &'a Conversation,
+    pub(super) direction: Direction,
+    pub(super) sender_kind: SenderKind,
+    /// The contact or user who wrote it; `None` for the system.
+    pub(super) sender_id: Option<Id>,
+    pub(super) text: &'a str,
+    pub(super) html: Option<&'a str>,
+    /// The channel's id for it (unique per inbox); `None` for what the hub writes itself.
+    pub(super) external_id: Option<&'a str>,
+    pub(super) status: DeliveryStatus,
+    pub(super) meta: Option<&'a serde_json::Value>,
+    pub(super) created_at: Millis,
+}
+
+/// Inserts a message row; `None` when the inbox holds a message with this external id already.
+pub(super) async fn insert_message(c: &mut Conn, message: &NewMessage<'_>) -> Result<Option<Id>> {
+    let conversation = message.conversation;
+    Ok(sqlx::query_scalar::<Db, i64>(
+        "INSERT INTO messages (workspace_id, conversation_id, inbox_id, direction, sender_kind, \
+         sender_id, text, html, external_id, status, created_at, meta) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
+         ON CONFLICT (inbox_id, external_id) DO NOTHING RETURNING id",
+    )
+    .bind(conversation.workspace_id)
+    .bind(conversation.id)
+    .bind(conversation.inbox_id)
+    .bind(message.direction.as_str())
+    .bind(message.sender_kind.as_str())
+    .bind(message.sender_id)
+    .bind(message.text)
+    .bind(message.html)
+    .bind(message.external_id)
+    .bind(message.status.as_str())
+    .bind(message.created_at)
+    .bind(message.meta.map(|m| m.to_string()))
+    .fetch_optional(&mut *c)
+    .await?)
+}
+
+pub(super) async fn insert_attachment(
+    c: &mut Conn,
+    workspace_id: Id,
+    message_id: Id,
+    attachment: &NewAttachment,
+    now: Millis,
+) -> Result<()> {
+    let size = attachment.data.as_ref().map_or(0, |d| d.len() as i64);
+    sqlx::query::<Db>(
+        "INSERT INTO attachments (workspace_id, message_id, filename, content_type, size, url, \
+         data, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(workspace_id)
+    .bind(message_id)
+    .bind(&attachment.filename)
+    .bind(&attachment.content_type)
+    .bind(size)
+    .bind(&attachment.url)
+    .bind(&attachment.data)
+    .bind(now)
+    .execute(&mut *c)
+    .await?;
+    Ok(())
+}
+
+/// An activity line in the thread ("Ana resolved the conversation"), so the history tells what
+/// happened and who did it.
+pub(super) async fn insert_activity(
+    c: &mut Conn,
+    conversation: &Conversation,
+    text: &str,
+    now: Millis,
+) -> Result<Message> {
+    let line = NewMessage {
+        conversation,
+        direction: Direction::Activity,
+        sender_kind: SenderKind::System,
+        sender_id: None,
+        text,
+        html: None,
+        external_id: None,
+        status: DeliveryStatus::Sent,
+        meta: None,
+        created_at: now,
+    };
+    let id = insert_message(c, &line)
+        .await?
+        .ok_or(StoreError::Conflict("activity message already exists"))?;
+    message_by_id(c, id).await
+}
+
+async fn post_reply(c: &mut Conn, reply: NewReply) -> Result<(Message, Vec<Event>)> {
+    let now = now_millis();
+    let conversation = conversation_by_id(c, reply.workspace_id, reply.conversation_id)
+        .await?
+        .ok_or(StoreError::NotFound("conversation"))?;
+    let (direction, status) = if reply.private {
+        (Direction::Note, DeliveryStatus::Sent)
+    } else {
+        (Direction::Outgoing, DeliveryStatus::Queued)
+    };
+    let row = NewMessage {
+        conversation: &conversation,
+        direction,
+        sender_kind: SenderKind::User,
+        sender_id: Some(reply.author.user_id),
+        text: &reply.text,
+        html: reply.html.as_deref(),
+        external_id: None,
+        status,
+        meta: reply.meta.as_ref(),
+        created_at: now,
+    };
+    let id = insert_message(c, &row)
+        .await?
+        .ok_or(StoreError::Conflict("message already exists"))?;
+    for attachment in &reply.attachments {
+        insert_attachment(c, reply.workspace_id, id, attachment, now).await?;
+    }
+    let mut pending = Vec::new();
+    if !reply.private {
+        outbox_sql::enqueue(c, &conversation, id, now).await?;
+        sqlx::query::<Db>(
+            "UPDATE conversations SET first_reply_at = COALESCE(first_reply_at, $2), \
+             waiting_since = NULL, last_activity_at = $2 WHERE id = $1",
+        )
+        .bind(conversation.id)
+        .bind(now)
+        .execute(&mut *c)
+        .await?;
+        let updated = conversation_by_id(c, reply.workspace_id, conversation.id)
+            .await?
+            .ok_or(StoreError::NotFound("conversation"))?;
+        pending.push(PendingEvent::conversation("conversation.updated", &updated));
+    }
+    let message = message_by_id(c, id).await?;
+    pending.push(PendingEvent::message("message.created", &message));
+    let events = append_events(c, reply.workspace_id, pending, now).await?;
+    Ok((message, events))
+}
+
+#[async_trait]
+impl MessageStore for EngineStore {
+    async fn list_messages(
+        &self,
+        workspace_id: Id,
+        conversation_id: Id,
+        page: &Page,
+    ) -> Result<Vec<Message>> {
+        let mut c = self.reader().await?;
+        let rows = sqlx::query_as::<Db, MessageRow>(&format!(
+            "SELECT {MESSAGE_COLS} FROM messages WHERE workspace_id = $1 \
+             AND conversation_id = $2 AND id > $3 ORDER BY id LIMIT $4"
+        ))
+        .bind(workspace_id)
+        .bind(conversation_id)
+        .bind(page.after.map_or(0, |(_, id)| id))
+        .bind(page.limit)
+        .fetch_all(&mut *c)
+        .await?;
+        messages_with_attachments(&mut c, rows).await
+    }
+
+    async fn post_reply(&self, reply: NewReply) -> Result<(Message, Vec<Event>)> {
+        self.write(move |c| Box::pin(post_reply(c, reply))).await
+    }
+
+    async fn get_attachment(
+        &self,
+        workspace_id: Id,
+        attachment_id: Id,
+    ) -> Result<Option<AttachmentBlob>> {
+        let mut c = self.reader().await?;
+        #[derive(FromRow)]
+        struct Row {
+            id: i64,
+            message_id: i64,
+            filename: String,
+            content_type: String,
+            size: i64,
+            url: Option<String>,
+            data: Option<Vec<u8>>,
+            conversation_id: i64,
+            inbox_id: i64,
+        }
+        let row = sqlx::query_as::<Db, Row>(
+            "SELECT a.id, a.message_id, a.filename, a.content_type, a.size, a.url, a.data, \
+             m.conversation_id, m.inbox_id FROM attachments a JOIN messages m ON m.id = a.message_id \
+             WHERE a.workspace_id = $1 AND a.id = $2",
+        )
+        .bind(workspace_id)
+        .bind(attachment_id)
+        .fetch_optional(&mut *c)
+        .await?;
+        Ok(row.map(|r| AttachmentBlob {
+            attachment: Attachment::from(AttachmentRow {
+                id: r.id,
+                message_id: r.message_id,
+                filename: r.filename,
+                content_type: r.content_type,
+                size: r.size,
+                url: r.url,
+            }),
+            conversation_id: r.conversation_id,
+            inbox_id: r.inbox_id,
+            data: r.data,
+        }))
+    }
+}
