@@ -150,16 +150,19 @@ impl TryFrom<AuditRow> for AuditEntry {
 
 #[async_trait]
 impl AccountStore for EngineStore {
+    #[tracing::instrument(skip_all, fields(workspace = user.workspace_id))]
     async fn create_user(&self, user: NewUser) -> Result<User> {
         self.write(move |c| Box::pin(async move { insert_user(c, &user).await }))
             .await
     }
 
+    #[tracing::instrument(skip_all, fields(workspace = workspace_id, user = user_id))]
     async fn get_user(&self, workspace_id: Id, user_id: Id) -> Result<Option<User>> {
         let mut c = self.reader().await?;
         user_by_id(&mut c, workspace_id, user_id).await
     }
 
+    #[tracing::instrument(skip_all, fields(workspace = workspace_id))]
     async fn list_users(&self, workspace_id: Id) -> Result<Vec<User>> {
         let mut c = self.reader().await?;
         sqlx::query_as::<Db, UserRow>(&format!(
@@ -173,6 +176,7 @@ impl AccountStore for EngineStore {
         .collect()
     }
 
+    #[tracing::instrument(skip_all)]
     async fn credentials_by_email(&self, email: &EmailAddress) -> Result<Option<Credentials>> {
         let mut c = self.reader().await?;
         let row = sqlx::query_as::<Db, (i64, i64, String)>(
@@ -193,6 +197,7 @@ impl AccountStore for EngineStore {
         }))
     }
 
+    #[tracing::instrument(skip_all, fields(user = token.user_id))]
     async fn create_token(&self, token: NewToken) -> Result<Id> {
         self.write(move |c| {
             Box::pin(async move {
@@ -216,6 +221,7 @@ impl AccountStore for EngineStore {
         .await
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn principal_by_token(&self, hash: &[u8], now: Millis) -> Result<Option<Principal>> {
         let mut c = self.reader().await?;
         // Expired tokens and disabled users' tokens open nothing (disabling also deletes them;
@@ -251,6 +257,7 @@ impl AccountStore for EngineStore {
         }))
     }
 
+    #[tracing::instrument(skip_all, fields(token = token_id))]
     async fn delete_token(&self, token_id: Id) -> Result<()> {
         self.write(move |c| {
             Box::pin(async move {
@@ -263,6 +270,7 @@ impl AccountStore for EngineStore {
         })
         .await
     }
+    #[tracing::instrument(skip_all, fields(workspace = user.workspace_id))]
     async fn create_user_audited(&self, user: NewUser, audit: NewAuditEntry) -> Result<User> {
         self.write(move |c| {
             Box::pin(async move {
@@ -274,6 +282,7 @@ impl AccountStore for EngineStore {
         .await
     }
 
+    #[tracing::instrument(skip_all, fields(user = token.user_id))]
     async fn create_api_token(
         &self,
         token: NewToken,
@@ -304,6 +313,7 @@ impl AccountStore for EngineStore {
         .await
     }
 
+    #[tracing::instrument(skip_all, fields(user = user_id))]
     async fn api_tokens(&self, user_id: Id, now: Millis) -> Result<Vec<ApiToken>> {
         let mut c = self.reader().await?;
         Ok(sqlx::query_as::<Db, ApiTokenRow>(&format!(
@@ -319,6 +329,7 @@ impl AccountStore for EngineStore {
         .collect())
     }
 
+    #[tracing::instrument(skip_all, fields(user = user_id, token = token_id))]
     async fn revoke_api_token(
         &self,
         user_id: Id,
@@ -344,6 +355,7 @@ impl AccountStore for EngineStore {
         .await
     }
 
+    #[tracing::instrument(skip_all, fields(user = user_id))]
     async fn revoke_tokens(
         &self,
         user_id: Id,
@@ -362,6 +374,7 @@ impl AccountStore for EngineStore {
         .await
     }
 
+    #[tracing::instrument(skip_all, fields(user = user_id))]
     async fn set_password(
         &self,
         user_id: Id,
@@ -386,6 +399,7 @@ impl AccountStore for EngineStore {
         .await
     }
 
+    #[tracing::instrument(skip_all, fields(workspace = workspace_id, user = user_id))]
     async fn update_user(
         &self,
         workspace_id: Id,
@@ -436,11 +450,13 @@ impl AccountStore for EngineStore {
         .await
     }
 
+    #[tracing::instrument(skip_all)]
     async fn record_audit(&self, entry: NewAuditEntry) -> Result<()> {
         self.write(move |c| Box::pin(async move { insert_audit(c, &entry, None).await }))
             .await
     }
 
+    #[tracing::instrument(skip_all, fields(workspace = workspace_id))]
     async fn audit_log(&self, workspace_id: Id, page: &Page) -> Result<Vec<AuditEntry>> {
         let mut c = self.reader().await?;
         sqlx::query_as::<Db, AuditRow>(
@@ -458,6 +474,7 @@ impl AccountStore for EngineStore {
         .collect()
     }
 
+    #[tracing::instrument(level = "debug", skip_all, fields(token = token_id))]
     async fn touch_token(&self, token_id: Id, now: Millis) -> Result<()> {
         self.write(move |c| {
             Box::pin(async move {
@@ -476,6 +493,7 @@ impl AccountStore for EngineStore {
         .await
     }
 
+    #[tracing::instrument(skip_all)]
     async fn remember_login_address(
         &self,
         account: &str,
@@ -500,6 +518,7 @@ impl AccountStore for EngineStore {
         .await
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn login_addresses(&self, since: Millis) -> Result<Vec<(String, String, Millis)>> {
         let mut c = self.reader().await?;
         Ok(sqlx::query_as::<Db, (String, String, i64)>(

@@ -97,6 +97,4 @@ pub trait ConsoleStore: Send + Sync {
         content: &str,
         now: Millis,
     ) -> Result<CannedResponse>;
-    /// False when there was no such response in the workspace.
-    async fn delete_canned_response(&self, workspace_id: Id, id: Id) -> Result<bool>;
 }

@@ -22,6 +22,7 @@ fn preview(text: String) -> String {
 
 #[async_trait]
 impl ConsoleStore for EngineStore {
+    #[tracing::instrument(skip_all, fields(workspace = workspace_id, user = user_id))]
     async fn summaries(
         &self,
         workspace_id: Id,
@@ -69,6 +70,7 @@ impl ConsoleStore for EngineStore {
             .collect())
     }
 
+    #[tracing::instrument(skip_all, fields(workspace = workspace_id, user = user_id))]
     async fn view_counts(
         &self,
         workspace_id: Id,
@@ -115,6 +117,7 @@ impl ConsoleStore for EngineStore {
         })
     }
 
+    #[tracing::instrument(skip_all, fields(workspace = workspace_id))]
     async fn canned_responses(&self, workspace_id: Id) -> Result<Vec<CannedResponse>> {
         let mut c = self.reader().await?;
         let rows = sqlx::query_as::<Db, (i64, String, String, i64)>(
@@ -135,6 +138,7 @@ impl ConsoleStore for EngineStore {
             .collect())
     }
 
+    #[tracing::instrument(skip_all, fields(workspace = workspace_id))]
     async fn create_canned_response(
         &self,
         workspace_id: Id,
@@ -168,22 +172,6 @@ impl ConsoleStore for EngineStore {
                     content,
                     created_at: now,
                 })
-            })
-        })
-        .await
-    }
-
-    async fn delete_canned_response(&self, workspace_id: Id, id: Id) -> Result<bool> {
-        self.write(move |c| {
-            Box::pin(async move {
-                let done = sqlx::query::<Db>(
-                    "DELETE FROM canned_responses WHERE workspace_id = $1 AND id = $2",
-                )
-                .bind(workspace_id)
-                .bind(id)
-                .execute(&mut *c)
-                .await?;
-                Ok(done.rows_affected() > 0)
             })
         })
         .await

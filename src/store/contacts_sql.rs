@@ -186,6 +186,7 @@ async fn holds_other(c: &mut Conn, contact: Id, primary: &Identity) -> Result<bo
 
 #[async_trait]
 impl ContactStore for EngineStore {
+    #[tracing::instrument(skip_all, fields(workspace = contact.workspace_id))]
     async fn create_contact(&self, contact: NewContact) -> Result<Contact> {
         self.write(move |c| {
             Box::pin(async move {
@@ -244,11 +245,13 @@ impl ContactStore for EngineStore {
         .await
     }
 
+    #[tracing::instrument(skip_all, fields(workspace = workspace_id, contact = contact_id))]
     async fn get_contact(&self, workspace_id: Id, contact_id: Id) -> Result<Option<Contact>> {
         let mut c = self.reader().await?;
         contact_by_id(&mut c, workspace_id, contact_id).await
     }
 
+    #[tracing::instrument(skip_all, fields(workspace = workspace_id))]
     async fn list_contacts(
         &self,
         workspace_id: Id,
@@ -275,6 +278,7 @@ impl ContactStore for EngineStore {
         contacts_with_identities(&mut c, rows).await
     }
 
+    #[tracing::instrument(skip_all, fields(workspace = workspace_id, contact = contact_id))]
     async fn contact_seen_in(
         &self,
         workspace_id: Id,

@@ -155,6 +155,7 @@ async fn assign_conversation(
 
 #[async_trait]
 impl ConversationStore for EngineStore {
+    #[tracing::instrument(skip_all, fields(workspace = workspace_id))]
     async fn list_conversations(
         &self,
         workspace_id: Id,
@@ -214,11 +215,13 @@ impl ConversationStore for EngineStore {
             .collect()
     }
 
+    #[tracing::instrument(skip_all, fields(workspace = workspace_id, conversation = id))]
     async fn get_conversation(&self, workspace_id: Id, id: Id) -> Result<Option<Conversation>> {
         let mut c = self.reader().await?;
         conversation_by_id(&mut c, workspace_id, id).await
     }
 
+    #[tracing::instrument(skip_all, fields(workspace = workspace_id, conversation = id))]
     async fn update_conversation(
         &self,
         workspace_id: Id,
@@ -230,6 +233,7 @@ impl ConversationStore for EngineStore {
             .await
     }
 
+    #[tracing::instrument(skip_all, fields(workspace = workspace_id, conversation = id))]
     async fn assign_conversation(
         &self,
         workspace_id: Id,

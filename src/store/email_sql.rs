@@ -11,6 +11,7 @@ use crate::store::{AttachmentData, EmailStore, EmailThread, Result, StoreError};
 
 #[async_trait]
 impl EmailStore for EngineStore {
+    #[tracing::instrument(level = "debug", skip_all, fields(inbox = inbox_id))]
     async fn checkpoint(&self, inbox_id: Id, mailbox: &str) -> Result<Option<(u32, u32)>> {
         let mut c = self.reader().await?;
         let row = sqlx::query_as::<Db, (i64, i64)>(
@@ -24,6 +25,7 @@ impl EmailStore for EngineStore {
         Ok(row.map(|(v, u)| (v as u32, u as u32)))
     }
 
+    #[tracing::instrument(skip_all, fields(inbox = inbox_id))]
     async fn save_checkpoint(
         &self,
         inbox_id: Id,
@@ -54,6 +56,7 @@ impl EmailStore for EngineStore {
         .await
     }
 
+    #[tracing::instrument(skip_all, fields(workspace = workspace_id, conversation = conversation_id))]
     async fn thread(&self, workspace_id: Id, conversation_id: Id) -> Result<EmailThread> {
         let mut c = self.reader().await?;
         let (subject, contact_email, contact_name) =
@@ -101,6 +104,7 @@ impl EmailStore for EngineStore {
         })
     }
 
+    #[tracing::instrument(skip_all, fields(message = message_id))]
     async fn attachment_data(&self, message_id: Id) -> Result<Vec<AttachmentData>> {
         let mut c = self.reader().await?;
         let rows = sqlx::query_as::<Db, (String, String, Option<Vec<u8>>)>(
@@ -122,6 +126,7 @@ impl EmailStore for EngineStore {
             .collect())
     }
 
+    #[tracing::instrument(skip_all, fields(workspace = workspace_id, inbox = inbox_id))]
     async fn mark_bounced(
         &self,
         workspace_id: Id,
@@ -161,6 +166,7 @@ impl EmailStore for EngineStore {
         .await
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn email_inboxes(&self) -> Result<Vec<(Inbox, Option<Vec<u8>>)>> {
         let mut c = self.reader().await?;
         let rows = sqlx::query_as::<Db, (i64, i64, Option<Vec<u8>>)>(

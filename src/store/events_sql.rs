@@ -100,6 +100,7 @@ pub(super) async fn append_events(
 
 #[async_trait]
 impl EventStore for EngineStore {
+    #[tracing::instrument(level = "debug", skip_all, fields(workspace = workspace_id))]
     async fn events_after(
         &self,
         workspace_id: Id,

@@ -10,6 +10,7 @@ use crate::store::{GatewayStore, ReadMarker, Result, StoreError};
 
 #[async_trait]
 impl GatewayStore for EngineStore {
+    #[tracing::instrument(level = "debug", skip_all, fields(workspace = workspace_id))]
     async fn current_seq(&self, workspace_id: Id) -> Result<i64> {
         let mut c = self.reader().await?;
         sqlx::query_scalar::<Db, i64>("SELECT event_seq FROM workspaces WHERE id = $1")
@@ -19,6 +20,7 @@ impl GatewayStore for EngineStore {
             .ok_or(StoreError::NotFound("workspace"))
     }
 
+    #[tracing::instrument(skip_all, fields(workspace = workspace_id, user = user_id, conversation = conversation_id, message = message_id))]
     async fn mark_read(
         &self,
         workspace_id: Id,
@@ -66,6 +68,7 @@ impl GatewayStore for EngineStore {
         .await
     }
 
+    #[tracing::instrument(skip_all, fields(workspace = workspace_id, user = user_id, conversation = conversation_id))]
     async fn read_marker(
         &self,
         workspace_id: Id,

@@ -27,6 +27,7 @@ pub(super) async fn inbox_by_id(
 
 #[async_trait]
 impl InboxStore for EngineStore {
+    #[tracing::instrument(skip_all, fields(workspace = inbox.workspace_id))]
     async fn create_inbox(&self, inbox: NewInbox) -> Result<Inbox> {
         self.write(move |c| {
             Box::pin(async move {
@@ -48,11 +49,13 @@ impl InboxStore for EngineStore {
         .await
     }
 
+    #[tracing::instrument(skip_all, fields(workspace = workspace_id, inbox = inbox_id))]
     async fn get_inbox(&self, workspace_id: Id, inbox_id: Id) -> Result<Option<Inbox>> {
         let mut c = self.reader().await?;
         inbox_by_id(&mut c, workspace_id, inbox_id).await
     }
 
+    #[tracing::instrument(skip_all, fields(workspace = workspace_id))]
     async fn list_inboxes(&self, workspace_id: Id, visible: Option<&[Id]>) -> Result<Vec<Inbox>> {
         let mut c = self.reader().await?;
         let mut q = QueryBuilder::<Db>::new(format!(
@@ -69,6 +72,7 @@ impl InboxStore for EngineStore {
             .collect()
     }
 
+    #[tracing::instrument(skip_all, fields(workspace = workspace_id, inbox = inbox_id, user = user_id))]
     async fn add_inbox_member(&self, workspace_id: Id, inbox_id: Id, user_id: Id) -> Result<()> {
         self.write(move |c| {
             Box::pin(async move {
@@ -92,6 +96,7 @@ impl InboxStore for EngineStore {
         .await
     }
 
+    #[tracing::instrument(skip_all, fields(workspace = workspace_id, inbox = inbox_id))]
     async fn list_inbox_members(&self, workspace_id: Id, inbox_id: Id) -> Result<Vec<User>> {
         let mut c = self.reader().await?;
         sqlx::query_as::<Db, UserRow>(

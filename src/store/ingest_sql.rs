@@ -259,7 +259,7 @@ async fn ingest(c: &mut Conn, request: IngestRequest) -> Result<IngestOutcome> {
 
 #[async_trait]
 impl IngestStore for EngineStore {
-    #[tracing::instrument(skip_all, fields(inbox = request.inbox_id))]
+    #[tracing::instrument(skip_all, fields(workspace = request.workspace_id, inbox = request.inbox_id))]
     async fn ingest(&self, request: IngestRequest) -> Result<IngestOutcome> {
         self.write(move |c| Box::pin(ingest(c, request))).await
     }

@@ -202,6 +202,7 @@ async fn post_reply(c: &mut Conn, reply: NewReply) -> Result<(Message, Vec<Event
 
 #[async_trait]
 impl MessageStore for EngineStore {
+    #[tracing::instrument(skip_all, fields(workspace = workspace_id, conversation = conversation_id))]
     async fn list_messages(
         &self,
         workspace_id: Id,
@@ -222,10 +223,12 @@ impl MessageStore for EngineStore {
         messages_with_attachments(&mut c, rows).await
     }
 
+    #[tracing::instrument(skip_all, fields(workspace = reply.workspace_id, conversation = reply.conversation_id))]
     async fn post_reply(&self, reply: NewReply) -> Result<(Message, Vec<Event>)> {
         self.write(move |c| Box::pin(post_reply(c, reply))).await
     }
 
+    #[tracing::instrument(skip_all, fields(workspace = workspace_id, attachment = attachment_id))]
     async fn get_attachment(
         &self,
         workspace_id: Id,

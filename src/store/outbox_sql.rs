@@ -170,6 +170,7 @@ async fn settle_delivery(
 
 #[async_trait]
 impl OutboxStore for EngineStore {
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn claim_deliveries(
         &self,
         owner: &str,
@@ -191,6 +192,7 @@ impl OutboxStore for EngineStore {
         Ok(deliveries)
     }
 
+    #[tracing::instrument(skip_all, fields(outbox = outbox_id))]
     async fn delivery_sent(
         &self,
         outbox_id: Id,
@@ -218,6 +220,7 @@ impl OutboxStore for EngineStore {
         .await
     }
 
+    #[tracing::instrument(skip_all, fields(outbox = outbox_id))]
     async fn delivery_retry(
         &self,
         outbox_id: Id,
@@ -245,6 +248,7 @@ impl OutboxStore for EngineStore {
         .await
     }
 
+    #[tracing::instrument(skip_all, fields(outbox = outbox_id))]
     async fn delivery_failed(&self, outbox_id: Id, error: &str, now: Millis) -> Result<Vec<Event>> {
         let error = error.to_string();
         self.write(move |c| {

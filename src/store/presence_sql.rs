@@ -11,6 +11,7 @@ use crate::store::{PresenceStore, Result, StoreError};
 
 #[async_trait]
 impl PresenceStore for EngineStore {
+    #[tracing::instrument(skip_all, fields(workspace = workspace_id, user = user_id))]
     async fn set_presence(
         &self,
         workspace_id: Id,
@@ -61,6 +62,7 @@ impl PresenceStore for EngineStore {
         .await
     }
 
+    #[tracing::instrument(level = "debug", skip_all, fields(user = user_id))]
     async fn touch_presence(&self, user_id: Id, now: Millis) -> Result<()> {
         self.write(move |c| {
             Box::pin(async move {
@@ -75,6 +77,7 @@ impl PresenceStore for EngineStore {
         .await
     }
 
+    #[tracing::instrument(skip_all, fields(workspace = workspace_id))]
     async fn list_presence(&self, workspace_id: Id) -> Result<Vec<Presence>> {
         let mut c = self.reader().await?;
         sqlx::query_as::<Db, (i64, String, i64, i64)>(
@@ -97,6 +100,7 @@ impl PresenceStore for EngineStore {
         .collect()
     }
 
+    #[tracing::instrument(skip_all)]
     async fn expire_presence(&self, stale_before: Millis, now: Millis) -> Result<Vec<Event>> {
         self.write(move |c| {
             Box::pin(async move {

@@ -17,6 +17,7 @@ const DEFAULT_CAPACITY: i64 = 10;
 
 #[async_trait]
 impl RoutingStore for EngineStore {
+    #[tracing::instrument(skip_all, fields(workspace = workspace_id, inbox = inbox_id))]
     async fn set_policy(&self, workspace_id: Id, inbox_id: Id, policy: &str) -> Result<()> {
         let policy = policy.to_string();
         self.write(move |c| {
@@ -36,6 +37,7 @@ impl RoutingStore for EngineStore {
         .await
     }
 
+    #[tracing::instrument(skip_all, fields(workspace = workspace_id, inbox = inbox_id))]
     async fn policy(&self, workspace_id: Id, inbox_id: Id) -> Result<Option<String>> {
         let mut c = self.reader().await?;
         Ok(sqlx::query_scalar::<Db, String>(
@@ -47,6 +49,7 @@ impl RoutingStore for EngineStore {
         .await?)
     }
 
+    #[tracing::instrument(level = "debug", skip_all, fields(workspace = workspace_id))]
     async fn policies(&self, workspace_id: Id) -> Result<Vec<(Id, String)>> {
         let mut c = self.reader().await?;
         Ok(sqlx::query_as::<Db, (i64, String)>(
@@ -57,6 +60,7 @@ impl RoutingStore for EngineStore {
         .await?)
     }
 
+    #[tracing::instrument(skip_all, fields(workspace = workspace_id, user = agent.user_id))]
     async fn set_agent(&self, workspace_id: Id, agent: AgentRouting) -> Result<()> {
         self.write(move |c| {
             Box::pin(async move {
@@ -80,6 +84,7 @@ impl RoutingStore for EngineStore {
         .await
     }
 
+    #[tracing::instrument(skip_all, fields(workspace = workspace_id, user = user_id))]
     async fn agent(&self, workspace_id: Id, user_id: Id) -> Result<AgentRouting> {
         let mut c = self.reader().await?;
         user_by_id(&mut c, workspace_id, user_id)
@@ -105,6 +110,7 @@ impl RoutingStore for EngineStore {
         })
     }
 
+    #[tracing::instrument(level = "debug", skip_all, fields(workspace = workspace_id))]
     async fn routing_data(&self, workspace_id: Id, recent_since: Millis) -> Result<RoutingData> {
         let mut c = self.reader().await?;
         let agents = sqlx::query_as::<
@@ -209,6 +215,7 @@ impl RoutingStore for EngineStore {
         })
     }
 
+    #[tracing::instrument(skip_all, fields(workspace = workspace_id, conversation = conversation_id, user = user_id))]
     async fn try_assign(
         &self,
         workspace_id: Id,
@@ -299,6 +306,7 @@ impl RoutingStore for EngineStore {
         .await
     }
 
+    #[tracing::instrument(skip_all, fields(workspace = workspace_id, conversation = conversation_id, user = user_id))]
     async fn reroute(
         &self,
         workspace_id: Id,

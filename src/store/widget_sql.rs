@@ -15,6 +15,7 @@ use crate::store::{Rating, Result, StoreError, Unverified, WidgetStore};
 
 #[async_trait]
 impl WidgetStore for EngineStore {
+    #[tracing::instrument(skip_all, fields(workspace = workspace_id))]
     async fn find_or_create_contact(
         &self,
         workspace_id: Id,
@@ -69,6 +70,7 @@ impl WidgetStore for EngineStore {
         .await
     }
 
+    #[tracing::instrument(skip_all, fields(inbox = inbox_id))]
     async fn set_website_token(&self, inbox_id: Id, website_token: &str) -> Result<()> {
         let website_token = website_token.to_string();
         self.write(move |c| {
@@ -87,6 +89,7 @@ impl WidgetStore for EngineStore {
         .await
     }
 
+    #[tracing::instrument(skip_all)]
     async fn inbox_by_website_token(
         &self,
         website_token: &str,
@@ -116,6 +119,7 @@ impl WidgetStore for EngineStore {
         Ok(Some((Inbox::try_from(row)?, sealed)))
     }
 
+    #[tracing::instrument(skip_all, fields(workspace = workspace_id, inbox = inbox_id))]
     async fn update_inbox_settings(
         &self,
         workspace_id: Id,
@@ -143,6 +147,7 @@ impl WidgetStore for EngineStore {
         .await
     }
 
+    #[tracing::instrument(skip_all, fields(workspace = workspace_id, conversation = conversation_id, up_to))]
     async fn mark_read_by_contact(
         &self,
         workspace_id: Id,
@@ -173,6 +178,7 @@ impl WidgetStore for EngineStore {
         .await
     }
 
+    #[tracing::instrument(skip_all)]
     async fn unread_by_contact(&self, conversation_ids: &[Id]) -> Result<Vec<(Id, i64)>> {
         if conversation_ids.is_empty() {
             return Ok(Vec::new());
@@ -190,6 +196,7 @@ impl WidgetStore for EngineStore {
         Ok(q.build_query_as::<(i64, i64)>().fetch_all(&mut *c).await?)
     }
 
+    #[tracing::instrument(skip_all, fields(workspace = workspace_id, conversation = conversation_id))]
     async fn rate_conversation(
         &self,
         workspace_id: Id,
@@ -241,6 +248,7 @@ impl WidgetStore for EngineStore {
         .await
     }
 
+    #[tracing::instrument(skip_all)]
     async fn ratings(&self, conversation_ids: &[Id]) -> Result<Vec<Rating>> {
         if conversation_ids.is_empty() {
             return Ok(Vec::new());
@@ -268,6 +276,7 @@ impl WidgetStore for EngineStore {
             .collect())
     }
 
+    #[tracing::instrument(skip_all, fields(workspace = workspace_id, conversation = conversation_id))]
     async fn queue_position(&self, workspace_id: Id, conversation_id: Id) -> Result<i64> {
         let mut c = self.reader().await?;
         let conversation = conversation_by_id(&mut c, workspace_id, conversation_id)

@@ -43,6 +43,7 @@ pub(super) async fn team_by_id(
 
 #[async_trait]
 impl WorkspaceStore for EngineStore {
+    #[tracing::instrument(skip_all)]
     async fn create_workspace(&self, name: &str) -> Result<Workspace> {
         let name = name.to_string();
         self.write(move |c| {
@@ -65,6 +66,7 @@ impl WorkspaceStore for EngineStore {
         .await
     }
 
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn list_workspaces(&self) -> Result<Vec<Workspace>> {
         let mut c = self.reader().await?;
         let rows = sqlx::query_as::<Db, WorkspaceRow>(
@@ -82,6 +84,7 @@ impl WorkspaceStore for EngineStore {
             .collect())
     }
 
+    #[tracing::instrument(skip_all, fields(workspace = workspace_id))]
     async fn create_team(&self, workspace_id: Id, name: &str) -> Result<Team> {
         let name = name.to_string();
         self.write(move |c| {
@@ -110,6 +113,7 @@ impl WorkspaceStore for EngineStore {
         .await
     }
 
+    #[tracing::instrument(skip_all, fields(workspace = workspace_id))]
     async fn list_teams(&self, workspace_id: Id) -> Result<Vec<Team>> {
         let mut c = self.reader().await?;
         let ids = sqlx::query_scalar::<Db, i64>(
@@ -125,11 +129,13 @@ impl WorkspaceStore for EngineStore {
         Ok(teams)
     }
 
+    #[tracing::instrument(skip_all, fields(workspace = workspace_id, team = team_id))]
     async fn get_team(&self, workspace_id: Id, team_id: Id) -> Result<Option<Team>> {
         let mut c = self.reader().await?;
         team_by_id(&mut c, workspace_id, team_id).await
     }
 
+    #[tracing::instrument(skip_all, fields(workspace = workspace_id, team = team_id, user = user_id))]
     async fn add_team_member(&self, workspace_id: Id, team_id: Id, user_id: Id) -> Result<Team> {
         self.write(move |c| {
             Box::pin(async move {
