@@ -165,7 +165,16 @@ impl Router {
                         };
                         self.store
                             .routing()
-                            .reroute(workspace_id, conversation, agent, code, why, now)
+                            .reroute(
+                                workspace_id,
+                                crate::store::Reroute {
+                                    conversation_id: conversation,
+                                    user_id: agent,
+                                    reason: code,
+                                    why,
+                                },
+                                now,
+                            )
                             .await?
                     }
                 };

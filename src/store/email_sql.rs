@@ -8,6 +8,7 @@ use super::messages_sql::message_by_id;
 use super::{Db, EngineStore};
 use crate::domain::*;
 use crate::store::{AttachmentData, EmailStore, EmailThread, Result, StoreError};
+use crate::threading::replies::{reply_references, ThreadMail};
 
 #[async_trait]
 impl EmailStore for EngineStore {
@@ -83,22 +84,18 @@ impl EmailStore for EngineStore {
         .fetch_all(&mut *c)
         .await?;
         rows.reverse();
-        let last_incoming = rows
-            .iter()
-            .rev()
-            .find(|(_, d)| d == "incoming")
-            .map(|(id, _)| id.clone());
-        let mut seen = std::collections::HashSet::new();
-        rows.retain(|(id, _)| seen.insert(id.clone()));
+        let mails: Vec<ThreadMail> = rows
+            .into_iter()
+            .map(|(message_id, direction)| ThreadMail {
+                message_id,
+                incoming: direction == "incoming",
+            })
+            .collect();
+        let references = reply_references(&mails);
         Ok(EmailThread {
             subject,
-            message_ids: rows
-                .into_iter()
-                // Digest ids stand for mails that had no Message-ID: nothing to refer to.
-                .filter(|(id, _)| !id.starts_with("sha256:"))
-                .map(|(id, _)| id)
-                .collect(),
-            last_incoming: last_incoming.filter(|id| !id.starts_with("sha256:")),
+            message_ids: references.message_ids,
+            last_incoming: references.answers,
             contact_email,
             contact_name,
         })

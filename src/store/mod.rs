@@ -45,7 +45,7 @@ pub use messages::{AttachmentBlob, MessageStore, NewAttachment, NewReply};
 pub use outbox::{ClaimedDelivery, OutboxStore};
 pub use postgres::PgStore;
 pub use presence::PresenceStore;
-pub use routing::{AgentRouting, RoutingData, RoutingStore};
+pub use routing::{AgentRouting, Reroute, RoutingData, RoutingStore};
 pub use sqlite::SqliteStore;
 pub use widget::{Rating, Unverified, WidgetStore};
 pub use workspaces::WorkspaceStore;

@@ -34,6 +34,18 @@ pub struct RoutingData {
     pub assignments: Vec<(Id, Id, Millis, Option<String>)>,
 }
 
+/// A conversation taken back from the agent who has it, so the router can hand it out again.
+#[derive(Clone, Copy, Debug)]
+pub struct Reroute<'a> {
+    pub conversation_id: Id,
+    /// The agent it is taken from; nothing happens if it is no longer theirs.
+    pub user_id: Id,
+    /// Why, as a code kept with the assignment (`agent_offline`, `first_reply_deadline`).
+    pub reason: &'a str,
+    /// Why, as the activity line agents read in the thread.
+    pub why: &'a str,
+}
+
 #[async_trait]
 pub trait RoutingStore: Send + Sync {
     async fn set_policy(&self, workspace_id: Id, inbox_id: Id, policy: &str) -> Result<()>;
@@ -53,14 +65,11 @@ pub trait RoutingStore: Send + Sync {
         user_id: Id,
         now: Millis,
     ) -> Result<Option<(Conversation, Vec<Event>)>>;
-    /// Takes a conversation back from `user_id` (if it is still theirs), saying why.
+    /// Takes a conversation back from its agent (if it is still theirs), saying why.
     async fn reroute(
         &self,
         workspace_id: Id,
-        conversation_id: Id,
-        user_id: Id,
-        reason: &str,
-        why: &str,
+        reroute: Reroute<'_>,
         now: Millis,
     ) -> Result<Option<(Conversation, Vec<Event>)>>;
 }

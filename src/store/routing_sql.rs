@@ -11,7 +11,7 @@ use super::messages_sql::insert_activity;
 use super::rows_sql::{ConversationRow, CONVERSATION_COLS};
 use super::{Db, EngineStore};
 use crate::domain::*;
-use crate::store::{AgentRouting, Result, RoutingData, RoutingStore, StoreError};
+use crate::store::{AgentRouting, Reroute, Result, RoutingData, RoutingStore, StoreError};
 
 const DEFAULT_CAPACITY: i64 = 10;
 
@@ -306,16 +306,19 @@ impl RoutingStore for EngineStore {
         .await
     }
 
-    #[tracing::instrument(skip_all, fields(workspace = workspace_id, conversation = conversation_id, user = user_id))]
+    #[tracing::instrument(skip_all, fields(workspace = workspace_id, conversation = reroute.conversation_id, user = reroute.user_id))]
     async fn reroute(
         &self,
         workspace_id: Id,
-        conversation_id: Id,
-        user_id: Id,
-        reason: &str,
-        why: &str,
+        reroute: Reroute<'_>,
         now: Millis,
     ) -> Result<Option<(Conversation, Vec<Event>)>> {
+        let Reroute {
+            conversation_id,
+            user_id,
+            reason,
+            why,
+        } = reroute;
         let why = why.to_string();
         let reason = reason.to_string();
         self.write(move |c| {

@@ -3,9 +3,11 @@
 //! ingest transaction, asks [`join`], and applies the [`Join`] in SQL in that same transaction.
 //!
 //! `redelivery` holds the rules for messages that share an external id: the same message
-//! delivered again, another message reusing an id, and which of those a reply answers.
+//! delivered again, another message reusing an id, and which of those a reply answers;
+//! `replies` what an agent's emailed reply refers to so that it threads for the customer.
 
 pub mod redelivery;
+pub mod replies;
 
 use crate::domain::{ConversationStatus, Id};
 
