@@ -240,18 +240,25 @@ struct EventRow {
     created_at: i64,
 }
 
-impl From<EventRow> for Event {
-    fn from(r: EventRow) -> Event {
-        Event {
+impl TryFrom<EventRow> for Event {
+    type Error = StoreError;
+
+    fn try_from(r: EventRow) -> Result<Event> {
+        Ok(Event {
             id: r.id,
             workspace_id: r.workspace_id,
             seq: r.seq,
-            kind: r.kind,
+            kind: r
+                .kind
+                .parse()
+                .map_err(|e: crate::domain::UnknownEventKind| {
+                    StoreError::Corrupt(format!("event {}: {e}", r.id))
+                })?,
             inbox_id: r.inbox_id,
             conversation_id: r.conversation_id,
             payload: json(&r.payload),
             created_at: r.created_at,
-        }
+        })
     }
 }
 
@@ -480,14 +487,14 @@ pub(super) async fn message_by_id(c: &mut Conn, id: Id) -> Result<Message> {
 
 /// An event waiting to be appended at the end of its transaction (see the lock order above).
 pub(super) struct PendingEvent {
-    pub(super) kind: &'static str,
+    pub(super) kind: EventKind,
     pub(super) inbox_id: Option<Id>,
     pub(super) conversation_id: Option<Id>,
     pub(super) payload: serde_json::Value,
 }
 
 impl PendingEvent {
-    pub(super) fn conversation(kind: &'static str, conversation: &Conversation) -> Self {
+    pub(super) fn conversation(kind: EventKind, conversation: &Conversation) -> Self {
         PendingEvent {
             kind,
             inbox_id: Some(conversation.inbox_id),
@@ -498,14 +505,14 @@ impl PendingEvent {
 
     fn presence(presence: &Presence) -> Self {
         PendingEvent {
-            kind: "presence.updated",
+            kind: EventKind::PresenceUpdated,
             inbox_id: None,
             conversation_id: None,
             payload: serde_json::to_value(presence).unwrap_or_default(),
         }
     }
 
-    pub(super) fn message(kind: &'static str, message: &Message) -> Self {
+    pub(super) fn message(kind: EventKind, message: &Message) -> Self {
         PendingEvent {
             kind,
             inbox_id: Some(message.inbox_id),
@@ -543,7 +550,7 @@ pub(super) async fn append_events(
         )
         .bind(workspace_id)
         .bind(seq)
-        .bind(p.kind)
+        .bind(p.kind.as_str())
         .bind(p.inbox_id)
         .bind(p.conversation_id)
         .bind(&payload)
@@ -554,7 +561,7 @@ pub(super) async fn append_events(
             id,
             workspace_id,
             seq,
-            kind: p.kind.to_string(),
+            kind: p.kind,
             inbox_id: p.inbox_id,
             conversation_id: p.conversation_id,
             payload: p.payload,
@@ -857,7 +864,7 @@ async fn ingest(c: &mut Conn, request: IngestRequest) -> Result<IngestOutcome> {
             .await?
             .ok_or(StoreError::NotFound("contact"))?;
         pending.push(PendingEvent {
-            kind: "contact.created",
+            kind: EventKind::ContactCreated,
             inbox_id: Some(inbox_id),
             conversation_id: None,
             payload: serde_json::to_value(&contact).unwrap_or_default(),
@@ -916,7 +923,7 @@ async fn ingest(c: &mut Conn, request: IngestRequest) -> Result<IngestOutcome> {
                 .ok_or(StoreError::NotFound("conversation"))?;
             if before != "open" {
                 pending.push(PendingEvent::conversation(
-                    "conversation.updated",
+                    EventKind::ConversationUpdated,
                     &conversation,
                 ));
             }
@@ -940,7 +947,7 @@ async fn ingest(c: &mut Conn, request: IngestRequest) -> Result<IngestOutcome> {
                 .await?
                 .ok_or(StoreError::NotFound("conversation"))?;
             pending.push(PendingEvent::conversation(
-                "conversation.created",
+                EventKind::ConversationCreated,
                 &conversation,
             ));
             conversation
@@ -988,7 +995,7 @@ async fn ingest(c: &mut Conn, request: IngestRequest) -> Result<IngestOutcome> {
         insert_attachment(c, workspace_id, message_id, &new, now).await?;
     }
     let stored = message_by_id(c, message_id).await?;
-    pending.push(PendingEvent::message("message.created", &stored));
+    pending.push(PendingEvent::message(EventKind::MessageCreated, &stored));
     let events = append_events(c, workspace_id, pending, now).await?;
     Ok(IngestOutcome {
         message: stored,
@@ -1029,7 +1036,7 @@ async fn post_reply(c: &mut Conn, reply: NewReply) -> Result<(Message, Vec<Event
     let mut pending = Vec::new();
     if !reply.private {
         // The delivery id is fixed now so that every retry carries the same one.
-        let delivery_id = format!("sb-{}-{}", id, crate::auth::random_token(8));
+        let delivery_id = format!("sb-{}-{}", id, crate::crypto::random_token(8));
         sqlx::query::<Db>(
             "INSERT INTO outbox (workspace_id, message_id, inbox_id, delivery_id, state, \
              next_attempt_at, created_at, updated_at) \
@@ -1053,10 +1060,13 @@ async fn post_reply(c: &mut Conn, reply: NewReply) -> Result<(Message, Vec<Event
         let updated = conversation_by_id(c, reply.workspace_id, conversation.id)
             .await?
             .ok_or(StoreError::NotFound("conversation"))?;
-        pending.push(PendingEvent::conversation("conversation.updated", &updated));
+        pending.push(PendingEvent::conversation(
+            EventKind::ConversationUpdated,
+            &updated,
+        ));
     }
     let message = message_by_id(c, id).await?;
-    pending.push(PendingEvent::message("message.created", &message));
+    pending.push(PendingEvent::message(EventKind::MessageCreated, &message));
     let events = append_events(c, reply.workspace_id, pending, now).await?;
     Ok((message, events))
 }
@@ -1106,9 +1116,12 @@ async fn update_conversation(
     if status != before.status {
         let line = format!("{} set the conversation to {}", actor.name, status);
         let activity = insert_activity(c, &after, &line, now).await?;
-        pending.push(PendingEvent::message("message.created", &activity));
+        pending.push(PendingEvent::message(EventKind::MessageCreated, &activity));
     }
-    pending.push(PendingEvent::conversation("conversation.updated", &after));
+    pending.push(PendingEvent::conversation(
+        EventKind::ConversationUpdated,
+        &after,
+    ));
     let events = append_events(c, workspace_id, pending, now).await?;
     Ok((after, events))
 }
@@ -1172,9 +1185,12 @@ async fn assign_conversation(
             None => format!("{} unassigned the conversation", actor.name),
         };
         let activity = insert_activity(c, &after, &line, now).await?;
-        pending.push(PendingEvent::message("message.created", &activity));
+        pending.push(PendingEvent::message(EventKind::MessageCreated, &activity));
     }
-    pending.push(PendingEvent::conversation("conversation.updated", &after));
+    pending.push(PendingEvent::conversation(
+        EventKind::ConversationUpdated,
+        &after,
+    ));
     let events = append_events(c, workspace_id, pending, now).await?;
     Ok((after, events))
 }
@@ -1303,7 +1319,7 @@ async fn settle_delivery(
     append_events(
         c,
         workspace_id,
-        vec![PendingEvent::message("message.updated", &message)],
+        vec![PendingEvent::message(EventKind::MessageUpdated, &message)],
         now,
     )
     .await
@@ -1699,7 +1715,7 @@ impl Store for EngineStore {
                     c,
                     contact.workspace_id,
                     vec![PendingEvent {
-                        kind: "contact.created",
+                        kind: EventKind::ContactCreated,
                         inbox_id: None,
                         conversation_id: None,
                         payload: serde_json::to_value(&created).unwrap_or_default(),
@@ -2062,7 +2078,12 @@ impl Store for EngineStore {
         .fetch_all(&mut *c)
         .await?
         .into_iter()
-        .map(Event::from)
+        // One corrupt row must not stop every console's replay: it is logged and left out.
+        .filter_map(|row| {
+            Event::try_from(row)
+                .inspect_err(|e| tracing::error!(error = %e, "event skipped"))
+                .ok()
+        })
         .collect())
     }
 
