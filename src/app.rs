@@ -14,9 +14,9 @@ use crate::auth::{hash_password, random_token, LoginLimiter, LoginPolicy};
 use crate::bus::{EventBus, InProcessBus};
 use crate::config::Settings;
 use crate::crypto::SecretBox;
+use crate::desk::Desk;
 use crate::domain::{EmailAddress, Role};
 use crate::http::{AppState, Shared};
-use crate::ingest::Ingest;
 use crate::outbound::Dispatcher;
 use crate::store::{NewUser, Store, StoreOptions};
 
@@ -133,13 +133,13 @@ impl Application {
         let ceiling = crate::http::listener::ceiling(settings.server.max_connections);
         let dispatch_wake = Arc::new(Notify::new());
         let (shutdown, shutdown_rx) = watch::channel(false);
-        let ingest = Ingest::new(store.clone(), bus.clone());
-        let email = crate::email::EmailChannel::new(
+        let desk = Desk::with(
             store.clone(),
             bus.clone(),
-            ingest.clone(),
-            secrets.clone(),
+            dispatch_wake.clone(),
+            settings.routing.enabled,
         );
+        let email = crate::email::EmailChannel::new(desk.clone(), secrets.clone());
         let mut email_tasks = Vec::new();
         if settings.email.imap_enabled {
             email_tasks.push(tokio::spawn(email.clone().supervise(
@@ -172,8 +172,7 @@ impl Application {
             Some(addr)
         };
         let dispatcher = Dispatcher::new(
-            store.clone(),
-            bus.clone(),
+            desk.clone(),
             secrets.clone(),
             settings.dispatcher.clone(),
             email.clone(),
@@ -204,9 +203,7 @@ impl Application {
             signals.clone(),
             store.clone(),
         ));
-        let presence_task = tokio::spawn(crate::gateway::presence::expire_silent_agents(
-            store.clone(),
-            bus.clone(),
+        let presence_task = tokio::spawn(desk.clone().expire_silent_agents(
             Duration::from_secs(gateway.presence_timeout_secs),
             Duration::from_secs(gateway.presence_check_secs),
             shutdown_rx.clone(),
@@ -218,36 +215,41 @@ impl Application {
             presence_touch_every: Duration::from_secs(15),
             refresh_every: Duration::from_secs(gateway.refresh_secs.max(1)),
         };
-        let router = settings
-            .routing
-            .enabled
-            .then(|| crate::routing::engine::Router::new(store.clone(), bus.clone()));
-        let router_task = router.clone().map(|r| {
-            tokio::spawn(r.run(
+        let router_task = settings.routing.enabled.then(|| {
+            tokio::spawn(desk.clone().run_routing(
                 Duration::from_secs(settings.routing.tick_secs.max(1)),
                 shutdown_rx.clone(),
             ))
         });
         let limiter = LoginLimiter::new(login_policy(&settings.security));
         remember_login_addresses(&limiter, store.as_ref()).await;
+        let widget = crate::widget::WidgetState(Arc::new(crate::widget::Widget {
+            desk: desk.clone(),
+            visitor_tokens,
+            visitor_hub,
+            widget_throttle,
+            settings: settings.widget.clone(),
+            signals: signals.clone(),
+            secrets: secrets.clone(),
+        }));
+        let gateway = crate::gateway::GatewayState {
+            desk: desk.clone(),
+            hub: console_hub,
+            signals: signals.clone(),
+            limits: gateway_limits,
+        };
         let state = AppState(Arc::new(Shared {
-            router,
-            console_hub,
-            gateway_limits,
+            desk,
+            widget,
+            gateway,
             proxies: settings.server.proxies()?,
             signals,
-            visitor_hub,
-            visitor_tokens,
-            widget_throttle,
-            ingest,
             email,
             limiter,
             prometheus: crate::telemetry::prometheus(),
             store,
-            bus,
             secrets,
             settings,
-            dispatch_wake,
         }));
         let app =
             crate::http::router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();

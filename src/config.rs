@@ -141,8 +141,8 @@ pub struct ServerSettings {
 }
 
 impl ServerSettings {
-    pub fn proxies(&self) -> Result<crate::http::client_address::TrustedProxies, ConfigError> {
-        crate::http::client_address::TrustedProxies::new(&self.trusted_proxies)
+    pub fn proxies(&self) -> Result<crate::edge::client_address::TrustedProxies, ConfigError> {
+        crate::edge::client_address::TrustedProxies::new(&self.trusted_proxies)
             .map_err(|e| ConfigError(e.to_string()))
     }
 }

@@ -240,6 +240,109 @@ pub struct Message {
     pub meta: Option<serde_json::Value>,
 }
 
+/// What an event says happened. Serialised (and stored) as the dotted names clients have always
+/// seen, so matching on the enum changes nothing on the wire.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+pub enum EventKind {
+    #[serde(rename = "message.created")]
+    MessageCreated,
+    #[serde(rename = "message.updated")]
+    MessageUpdated,
+    #[serde(rename = "conversation.created")]
+    ConversationCreated,
+    #[serde(rename = "conversation.updated")]
+    ConversationUpdated,
+    #[serde(rename = "conversation.read")]
+    ConversationRead,
+    #[serde(rename = "conversation.rated")]
+    ConversationRated,
+    #[serde(rename = "contact.created")]
+    ContactCreated,
+    #[serde(rename = "presence.updated")]
+    PresenceUpdated,
+    /// An inbox's routing policy or an agent's routing settings changed.
+    #[serde(rename = "routing.updated")]
+    RoutingUpdated,
+}
+
+/// A stored event kind this build does not know: the log row is corrupt or from a newer build.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown event kind {0:?}")]
+pub struct UnknownEventKind(pub String);
+
+impl EventKind {
+    pub const ALL: [EventKind; 9] = [
+        EventKind::MessageCreated,
+        EventKind::MessageUpdated,
+        EventKind::ConversationCreated,
+        EventKind::ConversationUpdated,
+        EventKind::ConversationRead,
+        EventKind::ConversationRated,
+        EventKind::ContactCreated,
+        EventKind::PresenceUpdated,
+        EventKind::RoutingUpdated,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventKind::MessageCreated => "message.created",
+            EventKind::MessageUpdated => "message.updated",
+            EventKind::ConversationCreated => "conversation.created",
+            EventKind::ConversationUpdated => "conversation.updated",
+            EventKind::ConversationRead => "conversation.read",
+            EventKind::ConversationRated => "conversation.rated",
+            EventKind::ContactCreated => "contact.created",
+            EventKind::PresenceUpdated => "presence.updated",
+            EventKind::RoutingUpdated => "routing.updated",
+        }
+    }
+
+    /// About a conversation itself (not one of its messages).
+    pub fn is_conversation(self) -> bool {
+        matches!(
+            self,
+            EventKind::ConversationCreated
+                | EventKind::ConversationUpdated
+                | EventKind::ConversationRead
+                | EventKind::ConversationRated
+        )
+    }
+
+    pub fn is_message(self) -> bool {
+        matches!(self, EventKind::MessageCreated | EventKind::MessageUpdated)
+    }
+}
+
+impl std::str::FromStr for EventKind {
+    type Err = UnknownEventKind;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        EventKind::ALL
+            .into_iter()
+            .find(|kind| kind.as_str() == s)
+            .ok_or_else(|| UnknownEventKind(s.to_string()))
+    }
+}
+
+impl std::fmt::Display for EventKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Lets code and tests compare a kind with its wire name (`event.kind == "message.created"`).
+impl PartialEq<&str> for EventKind {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
+impl PartialEq<str> for EventKind {
+    fn eq(&self, other: &str) -> bool {
+        self.as_str() == other
+    }
+}
+
 /// One entry of the append-only event log. `seq` is dense and ordered per workspace: a client that
 /// saw seq N resumes with every event after N.
 #[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
@@ -247,7 +350,7 @@ pub struct Event {
     pub id: Id,
     pub workspace_id: Id,
     pub seq: i64,
-    pub kind: String,
+    pub kind: EventKind,
     pub inbox_id: Option<Id>,
     pub conversation_id: Option<Id>,
     pub payload: serde_json::Value,
@@ -274,6 +377,20 @@ mod tests {
         ] {
             assert!(EmailAddress::parse(bad).is_err(), "{bad:?} accepted");
         }
+    }
+
+    #[test]
+    fn event_kinds_serialise_as_their_wire_names() {
+        for kind in EventKind::ALL {
+            let json = serde_json::to_value(kind).unwrap();
+            assert_eq!(json, kind.as_str());
+            assert_eq!(kind.as_str().parse::<EventKind>(), Ok(kind));
+            assert_eq!(serde_json::from_value::<EventKind>(json).unwrap(), kind);
+        }
+        assert_eq!(
+            "message.deleted".parse::<EventKind>(),
+            Err(UnknownEventKind("message.deleted".into()))
+        );
     }
 
     #[test]

@@ -51,12 +51,6 @@ pub enum LimitError {
     TooMany { field: String, max: usize },
 }
 
-impl From<LimitError> for crate::http::error::ApiError {
-    fn from(e: LimitError) -> Self {
-        crate::http::error::ApiError::Unprocessable(e.to_string())
-    }
-}
-
 /// `value` has at most `max` characters.
 pub fn text(field: &str, value: &str, max: usize) -> Result<(), LimitError> {
     // Bytes bound characters from above: the count is only needed for long values.

@@ -362,8 +362,7 @@ async fn over_channels_a_slow_console_is_told_to_resync_and_replay_skips_what_it
     let bus: Arc<dyn switchboard::bus::EventBus> =
         Arc::new(switchboard::bus::InProcessBus::new(16));
     let ctx = Context {
-        store: store.clone(),
-        bus,
+        desk: switchboard::desk::Desk::new(store.clone(), bus),
         signals: Arc::new(switchboard::signals::Signals::new(16)),
         limits: Limits {
             replay_limit: 100,

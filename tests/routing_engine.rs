@@ -13,39 +13,25 @@ use switchboard::domain::PresenceStatus;
 use switchboard::store::StoreOptions;
 
 async fn online(app: &TestApp, user: i64) {
-    let store = app.store();
-    let events = store
-        .set_presence(
-            app.workspace_id,
-            user,
-            PresenceStatus::Online,
-            switchboard::domain::now_millis(),
-        )
-        .await
-        .unwrap();
     app.app
         .as_ref()
         .unwrap()
         .state()
-        .publish(&events.into_iter().collect::<Vec<_>>());
+        .desk
+        .set_presence(app.workspace_id, user, PresenceStatus::Online)
+        .await
+        .unwrap();
 }
 
 async fn offline(app: &TestApp, user: i64) {
-    let store = app.store();
-    let events = store
-        .set_presence(
-            app.workspace_id,
-            user,
-            PresenceStatus::Offline,
-            switchboard::domain::now_millis(),
-        )
-        .await
-        .unwrap();
     app.app
         .as_ref()
         .unwrap()
         .state()
-        .publish(&events.into_iter().collect::<Vec<_>>());
+        .desk
+        .set_presence(app.workspace_id, user, PresenceStatus::Offline)
+        .await
+        .unwrap();
 }
 
 async fn agent(app: &TestApp, inbox: i64, email: &str, name: &str, capacity: i64) -> i64 {
@@ -236,13 +222,13 @@ async fn two_routers_on_postgres_assign_each_conversation_once_within_capacity()
     }
     let bus: Arc<dyn switchboard::bus::EventBus> =
         Arc::new(switchboard::bus::InProcessBus::new(64));
-    let router_a = switchboard::routing::engine::Router::new(store_a.clone(), bus.clone());
-    let router_b = switchboard::routing::engine::Router::new(store_b.clone(), bus.clone());
+    let router_a = switchboard::desk::Desk::new(store_a.clone(), bus.clone());
+    let router_b = switchboard::desk::Desk::new(store_b.clone(), bus.clone());
 
     let arrivals = {
         let store = store_a.clone();
         tokio::spawn(async move {
-            let ingest = switchboard::ingest::Ingest::new(
+            let ingest = switchboard::desk::Desk::new(
                 store,
                 Arc::new(switchboard::bus::InProcessBus::new(16)),
             );
@@ -275,11 +261,11 @@ async fn two_routers_on_postgres_assign_each_conversation_once_within_capacity()
         })
     };
     use futures::StreamExt;
-    let race = |router: switchboard::routing::engine::Router| {
+    let race = |router: switchboard::desk::Desk| {
         tokio::spawn(async move {
             let mut total = 0;
             for _ in 0..400 {
-                total += router.drain(ws.id).await.unwrap();
+                total += router.route(ws.id).await.unwrap();
                 tokio::time::sleep(Duration::from_millis(5)).await;
             }
             total
@@ -289,7 +275,7 @@ async fn two_routers_on_postgres_assign_each_conversation_once_within_capacity()
     arrivals.await.unwrap();
     let (a, b) = (a.await.unwrap(), b.await.unwrap());
     // Whatever is left after the race, a final pass from each.
-    let rest = router_a.drain(ws.id).await.unwrap() + router_b.drain(ws.id).await.unwrap();
+    let rest = router_a.route(ws.id).await.unwrap() + router_b.route(ws.id).await.unwrap();
     assert_eq!(
         a + b + rest,
         1000,

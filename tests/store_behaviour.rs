@@ -326,7 +326,7 @@ on_both_engines! {
         let (store, _db) = open_store(engine).await;
         let (ws, inbox, _) = setup(&store).await;
         let bus: Arc<dyn switchboard::bus::EventBus> = Arc::new(switchboard::bus::InProcessBus::new(64));
-        let ingest = switchboard::ingest::Ingest::new(store.clone(), bus);
+        let ingest = switchboard::desk::Desk::new(store.clone(), bus);
         let reused = |n: usize| InboundMessage {
             content_key: Some(format!("sha256:key{n}")),
             thread_key: Some(format!("email:subject {n}")),

@@ -2,19 +2,13 @@
 //! leaked database holds no usable token. The prefix tells a session from an API token at a
 //! glance (and lets secret scanners find leaked ones).
 
-use base64::Engine as _;
-use rand::RngCore;
 use sha2::{Digest, Sha256};
 
 pub const TOKEN_PREFIX_SESSION: &str = "sbs_";
 pub const TOKEN_PREFIX_API: &str = "sba_";
 
-/// `bytes` random bytes, URL-safe base64 without padding.
-pub fn random_token(bytes: usize) -> String {
-    let mut buf = vec![0u8; bytes];
-    rand::rngs::OsRng.fill_bytes(&mut buf);
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(buf)
-}
+// Lives below the store, which needs it too (delivery ids).
+pub use crate::crypto::random_token;
 
 /// A fresh token and the hash to store for it.
 pub fn new_token(prefix: &str) -> (String, Vec<u8>) {

@@ -1,6 +1,6 @@
 //! The email channel in the hub: one sync task per IMAP mailbox, the forwarded-mail listener,
 //! and the sending half the dispatcher uses. Everything mail-specific (MIME, IMAP, SMTP) lives in
-//! the connector crate; this module joins it to the store, ingest and the bus.
+//! the connector crate; this module joins it to the desk (ingest, bounces) and the store.
 
 mod outbound;
 mod settings;
@@ -17,10 +17,9 @@ use switchboard_connector_email::{
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-use crate::bus::EventBus;
 use crate::crypto::SecretBox;
+use crate::desk::Desk;
 use crate::domain::{now_millis, Id, Inbox};
-use crate::ingest::Ingest;
 use crate::store::{Store, StoreError};
 
 pub use outbound::EmailOutbound;
@@ -41,25 +40,19 @@ pub enum MailOutcome {
 
 pub struct EmailChannel {
     store: Arc<dyn Store>,
-    bus: Arc<dyn EventBus>,
-    ingest: Ingest,
+    desk: Desk,
     secrets: SecretBox,
     tags: ThreadTags,
     senders: Mutex<HashMap<Id, (String, Arc<SmtpSender>)>>,
 }
 
 impl EmailChannel {
-    pub fn new(
-        store: Arc<dyn Store>,
-        bus: Arc<dyn EventBus>,
-        ingest: Ingest,
-        secrets: SecretBox,
-    ) -> Arc<Self> {
+    pub fn new(desk: Desk, secrets: SecretBox) -> Arc<Self> {
+        let store = desk.store().clone();
         let tags = ThreadTags::new(secrets.subkey("switchboard email thread tags v1").to_vec());
         Arc::new(EmailChannel {
             store,
-            bus,
-            ingest,
+            desk,
             secrets,
             tags,
             senders: Mutex::new(HashMap::new()),
@@ -100,19 +93,11 @@ impl EmailChannel {
                 return Ok(MailOutcome::Loop);
             }
             MailKind::Bounce { original, reason } => {
-                let events = self
-                    .store
-                    .email()
-                    .mark_bounced(
-                        inbox.workspace_id,
-                        inbox.id,
-                        &original,
-                        &reason,
-                        now_millis(),
-                    )
+                let bounced = self
+                    .desk
+                    .mark_bounced(inbox.workspace_id, inbox.id, &original, &reason)
                     .await?;
-                if !events.is_empty() {
-                    self.bus.publish(&events);
+                if bounced {
                     return Ok(MailOutcome::Bounced);
                 }
                 // A bounce about nothing we know: kept, like any automatic mail.
@@ -121,7 +106,7 @@ impl EmailChannel {
             MailKind::Customer | MailKind::Automatic => {}
         }
         let outcome = match self
-            .ingest
+            .desk
             .ingest(inbox.workspace_id, inbox.id, message)
             .await
         {
@@ -129,7 +114,7 @@ impl EmailChannel {
                 tracing::warn!(inbox = inbox.id, %why, "mail refused by ingest: stored raw");
                 let mut raw_mail = switchboard_connector_email::parse::unreadable(raw).message;
                 raw_mail.text = format!("This email could not be stored as it was ({why}). The original is attached as original.eml.");
-                self.ingest
+                self.desk
                     .ingest(inbox.workspace_id, inbox.id, raw_mail)
                     .await?
             }

@@ -12,7 +12,7 @@ use serde_json::json;
 
 use super::hub::{event_frame, Audience, ConsoleHub, Push, Registration};
 use super::recent::{Recorded, Replay};
-use crate::bus::EventBus;
+use crate::desk::Desk;
 use crate::domain::{now_millis, Id, PresenceStatus};
 use crate::signals::{Signals, Typing, Typist};
 use crate::store::{Principal, Store};
@@ -49,10 +49,15 @@ pub struct Limits {
 /// Everything a connection needs from the hub around it.
 #[derive(Clone)]
 pub struct Context {
-    pub store: Arc<dyn Store>,
-    pub bus: Arc<dyn EventBus>,
+    pub desk: Desk,
     pub signals: Arc<Signals>,
     pub limits: Limits,
+}
+
+impl Context {
+    fn store(&self) -> &Arc<dyn Store> {
+        self.desk.store()
+    }
 }
 
 #[derive(Deserialize)]
@@ -116,7 +121,7 @@ impl<S: Sink<Outgoing> + Unpin> Connection<S> {
     /// than the replay limit, in which case the console is told to reload.
     async fn replay(&mut self, after: i64, audience: &Audience) -> Result<bool, ConnectionError> {
         let workspace_id = self.principal.workspace_id();
-        let current = self.ctx.store.gateway().current_seq(workspace_id).await?;
+        let current = self.ctx.store().gateway().current_seq(workspace_id).await?;
         if current - after > self.ctx.limits.replay_limit {
             self.send(text(
                 json!({"type": "resync", "reason": "too far behind to replay"}),
@@ -132,7 +137,7 @@ impl<S: Sink<Outgoing> + Unpin> Connection<S> {
         loop {
             let batch = self
                 .ctx
-                .store
+                .store()
                 .events_after(workspace_id, cursor, 500)
                 .await?;
             let Some(last) = batch.last().map(|e| e.seq) else {
@@ -196,7 +201,7 @@ impl<S: Sink<Outgoing> + Unpin> Connection<S> {
         while cursor < until {
             let batch = self
                 .ctx
-                .store
+                .store()
                 .events_after(workspace_id, cursor, 500)
                 .await?;
             let Some(last) = batch.last().map(|e| e.seq) else {
@@ -228,19 +233,18 @@ impl<S: Sink<Outgoing> + Unpin> Connection<S> {
                 self.send(text(json!({"type": "pong"}))).await?;
                 if self.last_touch.elapsed() >= self.ctx.limits.presence_touch_every {
                     self.last_touch = Instant::now();
-                    self.ctx.store.touch_presence(user_id, now_millis()).await?;
+                    self.ctx
+                        .store()
+                        .touch_presence(user_id, now_millis())
+                        .await?;
                 }
             }
             ClientFrame::Resume { after } => return self.replay(after, audience).await,
             ClientFrame::Presence { status } => {
-                let changed = self
-                    .ctx
-                    .store
-                    .set_presence(workspace_id, user_id, status, now_millis())
-                    .await?;
                 self.ctx
-                    .bus
-                    .publish(&changed.into_iter().collect::<Vec<_>>());
+                    .desk
+                    .set_presence(workspace_id, user_id, status)
+                    .await?;
             }
             ClientFrame::Typing {
                 conversation_id,
@@ -248,7 +252,7 @@ impl<S: Sink<Outgoing> + Unpin> Connection<S> {
             } => {
                 match self
                     .ctx
-                    .store
+                    .store()
                     .get_conversation(workspace_id, conversation_id)
                     .await?
                 {
@@ -275,24 +279,15 @@ impl<S: Sink<Outgoing> + Unpin> Connection<S> {
                 message_id,
             } => match self
                 .ctx
-                .store
+                .store()
                 .get_conversation(workspace_id, conversation_id)
                 .await?
             {
                 Some(c) if self.principal.can_see_inbox(c.inbox_id) => {
-                    let events = self
-                        .ctx
-                        .store
-                        .gateway()
-                        .mark_read(
-                            workspace_id,
-                            user_id,
-                            conversation_id,
-                            message_id,
-                            now_millis(),
-                        )
+                    self.ctx
+                        .desk
+                        .mark_read(workspace_id, user_id, conversation_id, message_id)
                         .await?;
-                    self.ctx.bus.publish(&events);
                 }
                 _ => {
                     self.send(error("not_found", "no such conversation"))
@@ -321,7 +316,7 @@ where
     let workspace_id = principal.workspace_id();
     let mut audience = audience(&principal);
     // Registered before reading where the log stands, so no event falls between the two.
-    let current = ctx.store.gateway().current_seq(workspace_id).await?;
+    let current = ctx.store().gateway().current_seq(workspace_id).await?;
     let mut conn = Connection {
         ctx: ctx.clone(),
         principal,
@@ -388,7 +383,7 @@ where
                 conn.send(Outgoing::Ping).await?;
             }
             _ = refresh.tick() => {
-                match ctx.store.principal_by_token(&conn.token_hash, now_millis()).await? {
+                match ctx.store().principal_by_token(&conn.token_hash, now_millis()).await? {
                     Some(fresh) => {
                         audience = self::audience(&fresh);
                         registration.set_audience(audience.clone());

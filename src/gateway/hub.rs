@@ -10,6 +10,7 @@ use std::sync::{Arc, Mutex};
 use axum::extract::ws::Utf8Bytes;
 use tokio::sync::mpsc;
 
+pub use super::audience::{admins_only, reader_of, Audience, MissingReader, Visibility};
 use super::recent::{RecentEvents, Recorded, Replay};
 use crate::bus::EventBus;
 use crate::domain::{Event, Id};
@@ -33,54 +34,6 @@ pub enum Push {
 
 /// A push as it waits in a socket's queue; one allocation per event, shared by every socket.
 pub type Queued = Arc<Push>;
-
-/// Who a socket may hear about.
-#[derive(Clone, Debug)]
-pub struct Audience {
-    pub user_id: Id,
-    pub admin: bool,
-    pub inboxes: Arc<[Id]>,
-}
-
-/// The one user a read marker is for (`conversation.read` goes to its reader only); None for
-/// every other kind of event.
-pub fn reader_of(event: &Event) -> Option<Id> {
-    (event.kind == "conversation.read").then(|| {
-        event
-            .payload
-            .get("user_id")
-            .and_then(|v| v.as_i64())
-            .unwrap_or(0)
-    })
-}
-
-/// Whether only owners and admins may hear of this event: a contact made outside any inbox (by
-/// hand, or a website visitor who has not written yet) is seen through no inbox an agent is a
-/// member of, as GET /api/v1/contacts/{id} says too.
-pub fn admins_only(event: &Event) -> bool {
-    event.inbox_id.is_none() && event.kind == "contact.created"
-}
-
-impl Audience {
-    pub fn sees(&self, event: &Event) -> bool {
-        (self.admin || !admins_only(event)) && self.sees_parts(event.inbox_id, reader_of(event))
-    }
-
-    /// `sees` from what it depends on: the event's inbox, and for a read marker its reader.
-    pub fn sees_parts(&self, inbox_id: Option<Id>, reader: Option<Id>) -> bool {
-        if let Some(reader) = reader {
-            return reader == self.user_id;
-        }
-        match inbox_id {
-            None => true,
-            Some(inbox) => self.admin || self.inboxes.contains(&inbox),
-        }
-    }
-
-    fn sees_inbox(&self, inbox: Id) -> bool {
-        self.admin || self.inboxes.contains(&inbox)
-    }
-}
 
 struct Socket {
     id: u64,
@@ -276,18 +229,24 @@ impl ConsoleHub {
         let frame = event_frame(event);
         // Recorded and fanned out under one lock: a console registering now finds the event
         // either in the window or in its queue.
+        let recorded = Recorded::new(event, frame.clone());
+        let visibility = recorded.visibility;
         let mut registry = self.lock();
         let connected = registry.by_workspace.contains_key(&event.workspace_id);
-        registry.recent.record(
-            event.workspace_id,
-            Recorded::new(event, frame.clone()),
-            connected,
-        );
+        // Recorded even when nobody may hear it: the window stays dense.
+        registry
+            .recent
+            .record(event.workspace_id, recorded, connected);
+        let Some(visibility) = visibility else {
+            return;
+        };
         let push = Push::Event {
             seq: event.seq,
             frame,
         };
-        Self::deliver(&mut registry, event.workspace_id, push, |a| a.sees(event));
+        Self::deliver(&mut registry, event.workspace_id, push, |a| {
+            a.sees_visibility(&visibility)
+        });
     }
 
     pub fn route_typing(&self, typing: &Typing) {
@@ -420,7 +379,7 @@ mod tests {
             id: seq,
             workspace_id: 1,
             seq,
-            kind: kind.into(),
+            kind: kind.parse().unwrap(),
             inbox_id: inbox,
             conversation_id: Some(9),
             payload,
@@ -508,6 +467,20 @@ mod tests {
             vec![4],
             "membership changes apply at once"
         );
+    }
+
+    #[test]
+    fn a_read_marker_without_its_reader_is_heard_by_nobody() {
+        let marker = event(7, "conversation.read", Some(10), serde_json::json!({}));
+        assert_eq!(reader_of(&marker), Err(MissingReader { seq: 7 }));
+        let admin = Audience {
+            user_id: 0,
+            admin: true,
+            inboxes: Arc::from([]),
+        };
+        assert!(!admin.sees(&marker), "not even a user 0");
+        let message = event(8, "message.created", Some(10), serde_json::json!({}));
+        assert_eq!(reader_of(&message), Ok(None));
     }
 
     #[tokio::test]

@@ -13,18 +13,15 @@ use std::collections::{HashMap, VecDeque};
 
 use axum::extract::ws::Utf8Bytes;
 
-use super::hub::{admins_only, reader_of, Audience};
+use super::hub::{Audience, Visibility};
 use crate::domain::{Event, Id};
 
 /// One event as the window keeps it: what deciding who may see it needs, and its frame.
 #[derive(Clone, Debug)]
 pub struct Recorded {
     pub seq: i64,
-    pub inbox_id: Option<Id>,
-    /// For `conversation.read`: the only user who may see it.
-    pub reader: Option<Id>,
-    /// Owners and admins only (`hub::admins_only`).
-    pub admins_only: bool,
+    /// None for an event nobody may hear (it lacks what deciding needs).
+    pub visibility: Option<Visibility>,
     pub frame: Utf8Bytes,
 }
 
@@ -32,15 +29,14 @@ impl Recorded {
     pub fn new(event: &Event, frame: Utf8Bytes) -> Recorded {
         Recorded {
             seq: event.seq,
-            inbox_id: event.inbox_id,
-            reader: reader_of(event),
-            admins_only: admins_only(event),
+            visibility: Visibility::of(event),
             frame,
         }
     }
 
     fn seen_by(&self, audience: &Audience) -> bool {
-        (audience.admin || !self.admins_only) && audience.sees_parts(self.inbox_id, self.reader)
+        self.visibility
+            .is_some_and(|v| audience.sees_visibility(&v))
     }
 }
 
@@ -196,9 +192,11 @@ mod tests {
     fn recorded(seq: i64, inbox: Option<Id>) -> Recorded {
         Recorded {
             seq,
-            inbox_id: inbox,
-            reader: None,
-            admins_only: false,
+            visibility: Some(Visibility {
+                inbox_id: inbox,
+                reader: None,
+                admins_only: false,
+            }),
             frame: format!("frame {seq}").into(),
         }
     }

@@ -8,9 +8,9 @@ use futures::{SinkExt, StreamExt};
 use serde::Deserialize;
 
 use super::connection::{self, Context, Incoming, Outgoing};
-use crate::domain::{now_millis, PresenceStatus};
-use crate::http::extract::ApiQuery;
-use crate::http::AppState;
+use super::GatewayState;
+use crate::domain::PresenceStatus;
+use crate::edge::extract::ApiQuery;
 use crate::store::Principal;
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -37,7 +37,7 @@ pub fn socket_token(headers: &axum::http::HeaderMap, query: &SocketQuery) -> Opt
     responses((status = 101, description = "Switching to the console protocol (docs/gateway.md)"),
         (status = 401, description = "No valid token")))]
 pub async fn upgrade(
-    State(state): State<AppState>,
+    State(state): State<GatewayState>,
     who: Principal,
     ApiQuery(query): ApiQuery<SocketQuery>,
     headers: axum::http::HeaderMap,
@@ -45,7 +45,7 @@ pub async fn upgrade(
 ) -> Response {
     // The route layer resolved this token; the connection checks it again now and then.
     let token_hash = crate::auth::hash_token(&socket_token(&headers, &query).unwrap_or_default());
-    let limits = state.gateway_limits.clone();
+    let limits = state.limits.clone();
     // tungstenite's default read buffer is 128 KiB allocated per socket; consoles send small
     // frames.
     ws.read_buffer_size(1024)
@@ -55,8 +55,7 @@ pub async fn upgrade(
         .max_frame_size(64 * 1024)
         .on_upgrade(move |socket| async move {
             let ctx = Context {
-                store: state.store.clone(),
-                bus: state.bus.clone(),
+                desk: state.desk.clone(),
                 signals: state.signals.clone(),
                 limits,
             };
@@ -65,7 +64,7 @@ pub async fn upgrade(
 }
 
 async fn serve(
-    state: AppState,
+    state: GatewayState,
     ctx: Context,
     who: Principal,
     token_hash: Vec<u8>,
@@ -74,10 +73,8 @@ async fn serve(
 ) {
     let workspace_id = who.workspace_id();
     let user_id = who.user.id;
-    let registration = state
-        .console_hub
-        .register(workspace_id, connection::audience(&who));
-    if state.console_hub.sockets_of(workspace_id, user_id) == 1 {
+    let registration = state.hub.register(workspace_id, connection::audience(&who));
+    if state.hub.sockets_of(workspace_id, user_id) == 1 {
         presence(&state, workspace_id, user_id, PresenceStatus::Online).await;
     }
     let (sink, stream) = socket.split();
@@ -110,16 +107,17 @@ async fn serve(
     if let Err(e) = outcome {
         tracing::debug!(error = %e, "console socket ended");
     }
-    if state.console_hub.sockets_of(workspace_id, user_id) == 0 {
+    if state.hub.sockets_of(workspace_id, user_id) == 0 {
         presence(&state, workspace_id, user_id, PresenceStatus::Offline).await;
     }
 }
 
 /// Online with the first socket (unless the agent chose busy), offline with the last.
-async fn presence(state: &AppState, workspace_id: i64, user_id: i64, status: PresenceStatus) {
+async fn presence(state: &GatewayState, workspace_id: i64, user_id: i64, status: PresenceStatus) {
     if status == PresenceStatus::Online {
         let current = state
-            .store
+            .desk
+            .store()
             .list_presence(workspace_id)
             .await
             .unwrap_or_default();
@@ -130,12 +128,7 @@ async fn presence(state: &AppState, workspace_id: i64, user_id: i64, status: Pre
             return;
         }
     }
-    match state
-        .store
-        .set_presence(workspace_id, user_id, status, now_millis())
-        .await
-    {
-        Ok(changed) => state.publish(&changed.into_iter().collect::<Vec<_>>()),
-        Err(e) => tracing::warn!(error = %e, "cannot record presence"),
+    if let Err(e) = state.desk.set_presence(workspace_id, user_id, status).await {
+        tracing::warn!(error = %e, "cannot record presence");
     }
 }

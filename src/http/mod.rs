@@ -3,10 +3,7 @@
 //! limits, request metrics and tracing.
 
 mod assets;
-pub mod client_address;
-pub mod error;
 mod error_docs;
-pub mod extract;
 pub(crate) mod handlers;
 pub mod listener;
 pub mod openapi;
@@ -15,49 +12,46 @@ pub mod routes;
 use std::sync::Arc;
 use std::time::Instant;
 
-use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
+// The shared web glue lives below every adapter; these names keep the REST handlers' paths.
+pub use crate::edge::{client_address, error, extract};
+
+use axum::extract::{DefaultBodyLimit, FromRef, MatchedPath, Request, State};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::Router;
 use metrics_exporter_prometheus::PrometheusHandle;
-use tokio::sync::Notify;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
 
 use crate::auth::{hash_token, LoginLimiter};
-use crate::bus::EventBus;
 use crate::config::Settings;
 use crate::crypto::SecretBox;
-use crate::domain::{now_millis, Event};
-use crate::ingest::Ingest;
+use crate::desk::Desk;
+use crate::domain::now_millis;
+use crate::gateway::GatewayState;
 use crate::store::Store;
+use crate::widget::WidgetState;
 use error::ApiError;
 use routes::Access;
 
-/// What every handler shares.
+/// What the REST handlers share: the desk, the store for reading, and what only this adapter
+/// needs. The widget's and the console socket's parts are their own states, handed to their
+/// handlers by `FromRef`.
 pub struct Shared {
+    pub desk: Desk,
+    /// For reading; writes that make events go through the desk.
     pub store: Arc<dyn Store>,
-    pub bus: Arc<dyn EventBus>,
-    pub ingest: Ingest,
     /// The email channel: mail in (IMAP, forwarding) and replies out.
     pub email: Arc<crate::email::EmailChannel>,
     pub secrets: SecretBox,
     pub limiter: LoginLimiter,
     pub settings: Settings,
     pub prometheus: PrometheusHandle,
-    /// Wakes the dispatcher when a reply has been queued, so it goes out at once.
-    pub dispatch_wake: Arc<Notify>,
     pub signals: Arc<crate::signals::Signals>,
-    pub visitor_tokens: crate::widget::VisitorTokens,
-    pub visitor_hub: Arc<crate::widget::hub::VisitorHub>,
-    /// Per-visitor and per-address budget on the public widget endpoints.
-    pub widget_throttle: crate::auth::Throttle,
-    pub console_hub: Arc<crate::gateway::hub::ConsoleHub>,
-    /// Runs a routing pass after settings change (None when routing is off).
-    pub router: Option<crate::routing::engine::Router>,
-    pub gateway_limits: crate::gateway::connection::Limits,
     /// Reverse proxies believed about where a request came from.
     pub proxies: client_address::TrustedProxies,
+    pub widget: WidgetState,
+    pub gateway: GatewayState,
 }
 
 #[derive(Clone)]
@@ -70,21 +64,27 @@ impl std::ops::Deref for AppState {
     }
 }
 
-impl AppState {
-    /// A routing pass for the workspace, in the background: settings changed.
-    pub fn reroute(&self, workspace_id: i64) {
-        if let Some(router) = self.router.clone() {
-            tokio::spawn(async move {
-                if let Err(e) = router.drain(workspace_id).await {
-                    tracing::warn!(error = %e, "routing pass failed");
-                }
-            });
-        }
+impl FromRef<AppState> for Desk {
+    fn from_ref(state: &AppState) -> Desk {
+        state.desk.clone()
     }
+}
 
-    /// Hands committed events to the bus.
-    pub fn publish(&self, events: &[Event]) {
-        self.bus.publish(events);
+impl FromRef<AppState> for WidgetState {
+    fn from_ref(state: &AppState) -> WidgetState {
+        state.widget.clone()
+    }
+}
+
+impl FromRef<AppState> for GatewayState {
+    fn from_ref(state: &AppState) -> GatewayState {
+        state.gateway.clone()
+    }
+}
+
+impl FromRef<AppState> for client_address::TrustedProxies {
+    fn from_ref(state: &AppState) -> client_address::TrustedProxies {
+        state.proxies.clone()
     }
 }
 

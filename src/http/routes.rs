@@ -9,7 +9,10 @@ use super::handlers::{
     account, audit, auth, canned, contacts, conversations, events, inboxes, ops, people, routing,
 };
 use super::AppState;
-use crate::widget::{handlers as widget, socket as widget_socket};
+use crate::widget::{
+    conversations as widget, messages as widget_messages, session as widget_session,
+    socket as widget_socket,
+};
 
 /// Who may call a route. Inbox-level rules (membership) are checked by the handler against the
 /// thing the path points at; see `Scope`.
@@ -398,7 +401,7 @@ pub(super) fn table() -> Vec<(Route, MethodRouter<AppState>)> {
             "/widget/v1/sessions",
             Public,
             Workspace,
-            post(widget::session),
+            post(widget_session::session),
         ),
         r(
             Method::GET,
@@ -419,7 +422,7 @@ pub(super) fn table() -> Vec<(Route, MethodRouter<AppState>)> {
             "/widget/v1/messages",
             Visitor,
             Workspace,
-            post(widget::post_message),
+            post(widget_messages::post_message),
         ),
         r(
             Method::POST,

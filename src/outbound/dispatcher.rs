@@ -1,6 +1,7 @@
 //! The dispatcher: leases due outbox rows, hands each to its channel's connector, and records the
 //! outcome: sent, retry later (exponential backoff with jitter), or failed once the attempt budget
-//! is spent or the provider refuses for good. Every status change is an event on the bus.
+//! is spent or the provider refuses for good. Every status change goes through the desk, which
+//! announces it.
 //!
 //! A lease (not a lock) marks a row as taken, so a dispatcher that dies mid-delivery only delays
 //! the row until the lease runs out, and several dispatchers (cluster mode) never send one row
@@ -15,16 +16,17 @@ use tokio::sync::{watch, Notify};
 
 use super::backoff;
 use super::connectors::outbound_for;
-use crate::bus::EventBus;
 use crate::config::DispatcherSettings;
 use crate::crypto::SecretBox;
+use crate::desk::Desk;
 use crate::domain::now_millis;
 use crate::email::EmailChannel;
 use crate::store::{ClaimedDelivery, Store};
 
 pub struct Dispatcher {
     store: Arc<dyn Store>,
-    bus: Arc<dyn EventBus>,
+    /// Where sent and failed deliveries are recorded and announced.
+    desk: Desk,
     secrets: SecretBox,
     http: GuardedClient,
     settings: DispatcherSettings,
@@ -34,16 +36,15 @@ pub struct Dispatcher {
 
 impl Dispatcher {
     pub fn new(
-        store: Arc<dyn Store>,
-        bus: Arc<dyn EventBus>,
+        desk: Desk,
         secrets: SecretBox,
         settings: DispatcherSettings,
         email: Arc<EmailChannel>,
         http: GuardedClient,
     ) -> Self {
         Dispatcher {
-            store,
-            bus,
+            store: desk.store().clone(),
+            desk,
             secrets,
             http,
             settings,
@@ -106,8 +107,8 @@ impl Dispatcher {
         let result = match outcome {
             Ok(receipt) => {
                 metrics::counter!("switchboard_deliveries_total", "result" => "sent").increment(1);
-                self.store
-                    .delivery_sent(claimed.outbox_id, receipt.provider_message_id, now)
+                self.desk
+                    .delivery_sent(claimed.outbox_id, receipt.provider_message_id)
                     .await
             }
             Err(e) if e.is_transient() && claimed.delivery.attempt < self.settings.max_attempts => {
@@ -126,19 +127,18 @@ impl Dispatcher {
                         now,
                     )
                     .await
-                    .map(|()| Vec::new())
             }
             Err(e) => {
                 metrics::counter!("switchboard_deliveries_total", "result" => "failed")
                     .increment(1);
                 tracing::warn!(error = %e, "delivery failed for good");
-                self.store
-                    .delivery_failed(claimed.outbox_id, &e.to_string(), now)
+                self.desk
+                    .delivery_failed(claimed.outbox_id, &e.to_string())
                     .await
             }
         };
         match result {
-            Ok(events) => self.bus.publish(&events),
+            Ok(()) => {}
             // The lease runs out and the row is tried again; nothing is lost.
             Err(e) => tracing::error!(error = %e, "cannot record a delivery outcome"),
         }

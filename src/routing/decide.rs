@@ -1,6 +1,6 @@
 //! The routing rules as pure logic: a snapshot of agents and conversations in, assignment
-//! decisions out, no I/O. The engine (engine.rs) loads snapshots and applies the decisions in the
-//! store, where the same rules are enforced again atomically.
+//! decisions out, no I/O. The desk (desk/routing.rs) loads snapshots and applies the decisions
+//! in the store, where the same rules are enforced again atomically.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 

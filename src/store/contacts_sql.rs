@@ -231,7 +231,7 @@ impl ContactStore for EngineStore {
                     c,
                     contact.workspace_id,
                     vec![PendingEvent {
-                        kind: "contact.created",
+                        kind: EventKind::ContactCreated,
                         inbox_id: None,
                         conversation_id: None,
                         payload: serde_json::to_value(&created).unwrap_or_default(),

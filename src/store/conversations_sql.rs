@@ -77,9 +77,12 @@ async fn update_conversation(
     if status != before.status {
         let line = format!("{} set the conversation to {}", actor.name, status);
         let activity = insert_activity(c, &after, &line, now).await?;
-        pending.push(PendingEvent::message("message.created", &activity));
+        pending.push(PendingEvent::message(EventKind::MessageCreated, &activity));
     }
-    pending.push(PendingEvent::conversation("conversation.updated", &after));
+    pending.push(PendingEvent::conversation(
+        EventKind::ConversationUpdated,
+        &after,
+    ));
     let events = append_events(c, workspace_id, pending, now).await?;
     Ok((after, events))
 }
@@ -146,9 +149,12 @@ async fn assign_conversation(
             None => format!("{} unassigned the conversation", actor.name),
         };
         let activity = insert_activity(c, &after, &line, now).await?;
-        pending.push(PendingEvent::message("message.created", &activity));
+        pending.push(PendingEvent::message(EventKind::MessageCreated, &activity));
     }
-    pending.push(PendingEvent::conversation("conversation.updated", &after));
+    pending.push(PendingEvent::conversation(
+        EventKind::ConversationUpdated,
+        &after,
+    ));
     let events = append_events(c, workspace_id, pending, now).await?;
     Ok((after, events))
 }

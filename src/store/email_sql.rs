@@ -151,7 +151,7 @@ impl EmailStore for EngineStore {
                     .await?;
                     if let Some(id) = bounced {
                         let message = message_by_id(c, id).await?;
-                        pending.push(PendingEvent::message("message.updated", &message));
+                        pending.push(PendingEvent::message(EventKind::MessageUpdated, &message));
                     }
                 }
                 if pending.is_empty() {

@@ -14,14 +14,14 @@ use crate::store::{EventStore, Result};
 
 /// An event waiting to be appended at the end of its transaction (see the lock order above).
 pub(super) struct PendingEvent {
-    pub(super) kind: &'static str,
+    pub(super) kind: EventKind,
     pub(super) inbox_id: Option<Id>,
     pub(super) conversation_id: Option<Id>,
     pub(super) payload: serde_json::Value,
 }
 
 impl PendingEvent {
-    pub(super) fn conversation(kind: &'static str, conversation: &Conversation) -> Self {
+    pub(super) fn conversation(kind: EventKind, conversation: &Conversation) -> Self {
         PendingEvent {
             kind,
             inbox_id: Some(conversation.inbox_id),
@@ -32,14 +32,14 @@ impl PendingEvent {
 
     pub(super) fn presence(presence: &Presence) -> Self {
         PendingEvent {
-            kind: "presence.updated",
+            kind: EventKind::PresenceUpdated,
             inbox_id: None,
             conversation_id: None,
             payload: serde_json::to_value(presence).unwrap_or_default(),
         }
     }
 
-    pub(super) fn message(kind: &'static str, message: &Message) -> Self {
+    pub(super) fn message(kind: EventKind, message: &Message) -> Self {
         PendingEvent {
             kind,
             inbox_id: Some(message.inbox_id),
@@ -77,7 +77,7 @@ pub(super) async fn append_events(
         )
         .bind(workspace_id)
         .bind(seq)
-        .bind(p.kind)
+        .bind(p.kind.as_str())
         .bind(p.inbox_id)
         .bind(p.conversation_id)
         .bind(&payload)
@@ -88,7 +88,7 @@ pub(super) async fn append_events(
             id,
             workspace_id,
             seq,
-            kind: p.kind.to_string(),
+            kind: p.kind,
             inbox_id: p.inbox_id,
             conversation_id: p.conversation_id,
             payload: p.payload,
@@ -118,7 +118,12 @@ impl EventStore for EngineStore {
         .fetch_all(&mut *c)
         .await?
         .into_iter()
-        .map(Event::from)
+        // One corrupt row must not stop every console's replay: it is logged and left out.
+        .filter_map(|row| {
+            Event::try_from(row)
+                .inspect_err(|e| tracing::error!(error = %e, "event skipped"))
+                .ok()
+        })
         .collect())
     }
 }

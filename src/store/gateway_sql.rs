@@ -53,7 +53,7 @@ impl GatewayStore for EngineStore {
                     return Ok(Vec::new());
                 }
                 let event = PendingEvent {
-                    kind: "conversation.read",
+                    kind: EventKind::ConversationRead,
                     inbox_id: Some(conversation.inbox_id),
                     conversation_id: Some(conversation_id),
                     payload: serde_json::json!({

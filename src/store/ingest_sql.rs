@@ -142,7 +142,7 @@ async fn ingest(c: &mut Conn, request: IngestRequest) -> Result<IngestOutcome> {
             .await?
             .ok_or(StoreError::NotFound("contact"))?;
         pending.push(PendingEvent {
-            kind: "contact.created",
+            kind: EventKind::ContactCreated,
             inbox_id: Some(inbox_id),
             conversation_id: None,
             payload: serde_json::to_value(&contact).unwrap_or_default(),
@@ -175,7 +175,7 @@ async fn ingest(c: &mut Conn, request: IngestRequest) -> Result<IngestOutcome> {
                 .ok_or(StoreError::NotFound("conversation"))?;
             if reopened {
                 pending.push(PendingEvent::conversation(
-                    "conversation.updated",
+                    EventKind::ConversationUpdated,
                     &conversation,
                 ));
             }
@@ -199,7 +199,7 @@ async fn ingest(c: &mut Conn, request: IngestRequest) -> Result<IngestOutcome> {
                 .await?
                 .ok_or(StoreError::NotFound("conversation"))?;
             pending.push(PendingEvent::conversation(
-                "conversation.created",
+                EventKind::ConversationCreated,
                 &conversation,
             ));
             conversation
@@ -247,7 +247,7 @@ async fn ingest(c: &mut Conn, request: IngestRequest) -> Result<IngestOutcome> {
         insert_attachment(c, workspace_id, message_id, &new, now).await?;
     }
     let stored = message_by_id(c, message_id).await?;
-    pending.push(PendingEvent::message("message.created", &stored));
+    pending.push(PendingEvent::message(EventKind::MessageCreated, &stored));
     let events = append_events(c, workspace_id, pending, now).await?;
     Ok(IngestOutcome {
         message: stored,

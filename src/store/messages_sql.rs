@@ -192,10 +192,13 @@ async fn post_reply(c: &mut Conn, reply: NewReply) -> Result<(Message, Vec<Event
         let updated = conversation_by_id(c, reply.workspace_id, conversation.id)
             .await?
             .ok_or(StoreError::NotFound("conversation"))?;
-        pending.push(PendingEvent::conversation("conversation.updated", &updated));
+        pending.push(PendingEvent::conversation(
+            EventKind::ConversationUpdated,
+            &updated,
+        ));
     }
     let message = message_by_id(c, id).await?;
-    pending.push(PendingEvent::message("message.created", &message));
+    pending.push(PendingEvent::message(EventKind::MessageCreated, &message));
     let events = append_events(c, reply.workspace_id, pending, now).await?;
     Ok((message, events))
 }

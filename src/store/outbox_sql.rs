@@ -22,7 +22,7 @@ pub(super) async fn enqueue(
     now: Millis,
 ) -> Result<()> {
     // The delivery id is fixed now so that every retry carries the same one.
-    let delivery_id = format!("sb-{}-{}", message_id, crate::auth::random_token(8));
+    let delivery_id = format!("sb-{}-{}", message_id, crate::crypto::random_token(8));
     sqlx::query::<Db>(
         "INSERT INTO outbox (workspace_id, message_id, inbox_id, delivery_id, state, \
          next_attempt_at, created_at, updated_at) \
@@ -162,7 +162,7 @@ async fn settle_delivery(
     append_events(
         c,
         workspace_id,
-        vec![PendingEvent::message("message.updated", &message)],
+        vec![PendingEvent::message(EventKind::MessageUpdated, &message)],
         now,
     )
     .await

@@ -294,8 +294,8 @@ impl RoutingStore for EngineStore {
                     c,
                     workspace_id,
                     vec![
-                        PendingEvent::message("message.created", &activity),
-                        PendingEvent::conversation("conversation.updated", &conversation),
+                        PendingEvent::message(EventKind::MessageCreated, &activity),
+                        PendingEvent::conversation(EventKind::ConversationUpdated, &conversation),
                     ],
                     now,
                 )
@@ -352,8 +352,8 @@ impl RoutingStore for EngineStore {
                     c,
                     workspace_id,
                     vec![
-                        PendingEvent::message("message.created", &activity),
-                        PendingEvent::conversation("conversation.updated", &conversation),
+                        PendingEvent::message(EventKind::MessageCreated, &activity),
+                        PendingEvent::conversation(EventKind::ConversationUpdated, &conversation),
                     ],
                     now,
                 )

@@ -227,18 +227,25 @@ pub(super) struct EventRow {
     pub(super) created_at: i64,
 }
 
-impl From<EventRow> for Event {
-    fn from(r: EventRow) -> Event {
-        Event {
+impl TryFrom<EventRow> for Event {
+    type Error = StoreError;
+
+    fn try_from(r: EventRow) -> Result<Event> {
+        Ok(Event {
             id: r.id,
             workspace_id: r.workspace_id,
             seq: r.seq,
-            kind: r.kind,
+            kind: r
+                .kind
+                .parse()
+                .map_err(|e: crate::domain::UnknownEventKind| {
+                    StoreError::Corrupt(format!("event {}: {e}", r.id))
+                })?,
             inbox_id: r.inbox_id,
             conversation_id: r.conversation_id,
             payload: json(&r.payload),
             created_at: r.created_at,
-        }
+        })
     }
 }
 

@@ -55,7 +55,7 @@ impl WidgetStore for EngineStore {
                     .ok_or(StoreError::NotFound("contact"))?;
                 let events = if created {
                     let event = PendingEvent {
-                        kind: "contact.created",
+                        kind: EventKind::ContactCreated,
                         inbox_id: None,
                         conversation_id: None,
                         payload: serde_json::to_value(&contact).unwrap_or_default(),
@@ -170,7 +170,7 @@ impl WidgetStore for EngineStore {
                 let mut pending = Vec::with_capacity(ids.len());
                 for id in ids {
                     let message = message_by_id(c, id).await?;
-                    pending.push(PendingEvent::message("message.updated", &message));
+                    pending.push(PendingEvent::message(EventKind::MessageUpdated, &message));
                 }
                 append_events(c, workspace_id, pending, now).await
             })
@@ -237,7 +237,7 @@ impl WidgetStore for EngineStore {
                     created_at: now,
                 };
                 let event = PendingEvent {
-                    kind: "conversation.rated",
+                    kind: EventKind::ConversationRated,
                     inbox_id: Some(conversation.inbox_id),
                     conversation_id: Some(conversation_id),
                     payload: serde_json::to_value(&rating).unwrap_or_default(),

@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex};
 use tokio::sync::mpsc;
 
 use crate::bus::EventBus;
-use crate::domain::{Event, Id};
+use crate::domain::{Event, EventKind, Id};
 use crate::signals::{Signals, Typing, Typist};
 
 /// What the hub hands a visitor socket.
@@ -145,7 +145,7 @@ impl VisitorHub {
         let Some(conversation_id) = event.conversation_id else {
             return;
         };
-        if event.kind == "conversation.created" {
+        if event.kind == EventKind::ConversationCreated {
             let contact = event.payload.get("contact_id").and_then(|v| v.as_i64());
             if let Some(contact) = contact.filter(|c| registry.by_contact.contains_key(c)) {
                 registry
@@ -167,7 +167,7 @@ impl VisitorHub {
         {
             Self::deliver(&mut registry, contact, &Push::Event(event.clone()));
         }
-        if event.kind.starts_with("conversation.") {
+        if event.kind.is_conversation() {
             if let Some(inbox) = event.inbox_id {
                 let waiting: Vec<Id> = registry
                     .waiting_in_inbox
@@ -236,7 +236,7 @@ mod tests {
             id: 1,
             workspace_id: 1,
             seq: 1,
-            kind: kind.into(),
+            kind: kind.parse().unwrap(),
             inbox_id: Some(inbox),
             conversation_id: Some(conversation),
             payload,

@@ -14,8 +14,8 @@ use serde_json::{json, Value};
 use super::hub::Push;
 use super::visitor::{AgentNames, Visitor, VisitorMessage};
 use super::VisitorClaims;
-use crate::domain::{now_millis, Conversation, ConversationStatus, Id, Message};
-use crate::http::AppState;
+use super::WidgetState;
+use crate::domain::{now_millis, Conversation, ConversationStatus, EventKind, Id, Message};
 use crate::signals::{Typing, Typist};
 
 /// A socket with nothing heard for this long (not even a pong) is closed.
@@ -40,7 +40,7 @@ pub struct SocketQuery {
         ("after" = Option<i64>, Query, description = "Resume: the last message id the widget has; what came after is sent first")),
     responses((status = 101, description = "Switching to the visitor protocol"), (status = 401)))]
 pub async fn upgrade(
-    State(state): State<AppState>,
+    State(state): State<WidgetState>,
     visitor: Visitor,
     Query(query): Query<SocketQuery>,
     ws: WebSocketUpgrade,
@@ -75,7 +75,7 @@ fn frame(mut value: Value) -> WsMessage {
 /// What a socket keeps for its whole life: ids, not the inbox and its settings (checked once at
 /// the upgrade), because every byte here is paid by every idle visitor.
 struct Session {
-    state: AppState,
+    state: WidgetState,
     claims: VisitorClaims,
     /// The visitor's conversations and their status.
     conversations: HashMap<Id, ConversationStatus>,
@@ -105,7 +105,7 @@ impl Session {
         match push {
             Push::Event(event) => {
                 let mut out = Vec::new();
-                if event.kind.starts_with("conversation.") && event.kind != "conversation.rated" {
+                if event.kind.is_conversation() && event.kind != EventKind::ConversationRated {
                     if let Ok(conversation) =
                         serde_json::from_value::<Conversation>(event.payload.clone())
                     {
@@ -120,7 +120,7 @@ impl Session {
                                 .insert(conversation.id, conversation.status);
                         }
                     }
-                } else if event.kind.starts_with("message.") {
+                } else if event.kind.is_message() {
                     if let Ok(message) = serde_json::from_value::<Message>(event.payload.clone()) {
                         if self.owns(message.conversation_id) && VisitorMessage::visible(&message) {
                             let name = self
@@ -166,7 +166,7 @@ impl Session {
         for id in waiting {
             let Ok(position) = self
                 .state
-                .store
+                .store()
                 .widget()
                 .queue_position(self.claims.workspace_id, id)
                 .await
@@ -222,20 +222,11 @@ impl Session {
                 }
                 match self
                     .state
-                    .store
-                    .widget()
-                    .mark_read_by_contact(
-                        self.claims.workspace_id,
-                        conversation_id,
-                        message_id,
-                        now_millis(),
-                    )
+                    .desk
+                    .mark_read_by_contact(self.claims.workspace_id, conversation_id, message_id)
                     .await
                 {
-                    Ok(events) => {
-                        self.state.publish(&events);
-                        None
-                    }
+                    Ok(()) => None,
                     Err(e) => Some(frame(
                         json!({"type": "error", "code": "internal", "message": e.to_string()}),
                     )),
@@ -249,7 +240,7 @@ impl Session {
 /// order they were written (as they would have arrived live), or `resync` when there are more
 /// than the socket sends (or they cannot be read now).
 async fn catch_up(
-    state: &AppState,
+    state: &WidgetState,
     visitor: &Visitor,
     conversations: &[Id],
     after: Id,
@@ -276,7 +267,7 @@ async fn catch_up(
 }
 
 async fn serve(
-    state: AppState,
+    state: WidgetState,
     visitor: Visitor,
     after: Option<Id>,
     mut socket: WebSocket,

@@ -2,17 +2,17 @@
 //! exists, from an allowed origin, verified when the inbox requires it. Checked on every visitor
 //! endpoint and the socket alike.
 
-use axum::extract::FromRequestParts;
+use axum::extract::{FromRef, FromRequestParts};
 use axum::http::header;
 use axum::http::request::Parts;
 use serde::Serialize;
 use switchboard_connector_core::ChannelKind;
 use utoipa::ToSchema;
 
+use super::WidgetState;
 use super::{VisitorClaims, WebChatSettings};
 use crate::domain::{Attachment, Conversation, Direction, Id, Inbox, Message};
-use crate::http::error::ApiError;
-use crate::http::AppState;
+use crate::edge::error::ApiError;
 
 pub struct Visitor {
     pub claims: VisitorClaims,
@@ -22,7 +22,7 @@ pub struct Visitor {
 
 impl Visitor {
     /// The visitor's conversations in this inbox, most recent first.
-    pub async fn conversations(&self, state: &AppState) -> Result<Vec<Conversation>, ApiError> {
+    pub async fn conversations(&self, state: &WidgetState) -> Result<Vec<Conversation>, ApiError> {
         let filter = crate::store::ConversationFilter {
             inbox_id: Some(self.inbox.id),
             contact_id: Some(self.claims.contact_id),
@@ -33,7 +33,7 @@ impl Visitor {
             limit: 50,
         };
         Ok(state
-            .store
+            .store()
             .list_conversations(self.claims.workspace_id, &filter, &page)
             .await?)
     }
@@ -42,7 +42,7 @@ impl Visitor {
     /// internal activity left out), oldest first, at most `limit` messages; whether that was all.
     pub async fn messages_after(
         &self,
-        state: &AppState,
+        state: &WidgetState,
         conversation_id: Id,
         mut after: Id,
         limit: usize,
@@ -55,7 +55,7 @@ impl Visitor {
                 limit: 200,
             };
             let batch = state
-                .store
+                .store()
                 .list_messages(self.claims.workspace_id, conversation_id, &page)
                 .await?;
             let done = batch.len() < 200;
@@ -79,11 +79,11 @@ impl Visitor {
     /// visitor's ids reveal nothing.
     pub async fn own_conversation(
         &self,
-        state: &AppState,
+        state: &WidgetState,
         id: Id,
     ) -> Result<Conversation, ApiError> {
         state
-            .store
+            .store()
             .get_conversation(self.claims.workspace_id, id)
             .await?
             .filter(|c| c.contact_id == self.claims.contact_id && c.inbox_id == self.inbox.id)
@@ -97,7 +97,7 @@ pub fn origin(headers: &axum::http::HeaderMap) -> Option<&str> {
 
 /// The visitor token of a request: `Authorization: Bearer` or, for sockets, `?token=`.
 fn token(parts: &Parts) -> Option<String> {
-    if let Some(t) = crate::http::extract::bearer_token(parts) {
+    if let Some(t) = crate::edge::extract::bearer_token(parts) {
         return Some(t.to_string());
     }
     url::form_urlencoded::parse(parts.uri.query()?.as_bytes())
@@ -105,17 +105,22 @@ fn token(parts: &Parts) -> Option<String> {
         .map(|(_, v)| v.into_owned())
 }
 
-impl FromRequestParts<AppState> for Visitor {
+impl<S> FromRequestParts<S> for Visitor
+where
+    S: Send + Sync,
+    WidgetState: FromRef<S>,
+{
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        let state = WidgetState::from_ref(state);
         let token = token(parts).ok_or(ApiError::Unauthorized)?;
         let claims = state
             .visitor_tokens
             .verify(&token, crate::domain::now_millis())
             .map_err(|e| ApiError::Unauthorized.with_reason(e.to_string()))?;
         let inbox = state
-            .store
+            .store()
             .get_inbox(claims.workspace_id, claims.inbox_id)
             .await?
             .filter(|i| i.kind == ChannelKind::WebChat)
@@ -188,7 +193,7 @@ pub struct AgentNames(std::collections::HashMap<Id, Option<String>>);
 impl AgentNames {
     pub async fn name(
         &mut self,
-        state: &AppState,
+        state: &WidgetState,
         workspace_id: Id,
         message: &Message,
     ) -> Option<String> {
@@ -198,7 +203,7 @@ impl AgentNames {
         let user_id = message.sender_id?;
         if let std::collections::hash_map::Entry::Vacant(slot) = self.0.entry(user_id) {
             let name = state
-                .store
+                .store()
                 .get_user(workspace_id, user_id)
                 .await
                 .ok()

@@ -77,7 +77,8 @@ pub async fn revoke_token(
         return Err(ApiError::NotFound("token"));
     }
     state
-        .console_hub
+        .gateway
+        .hub
         .recheck_user(who.workspace_id(), who.user.id);
     Ok(StatusCode::NO_CONTENT)
 }
@@ -109,7 +110,8 @@ pub async fn logout_everywhere(
         .revoke_tokens(who.user.id, Revoke::Everything, Some(audit))
         .await?;
     state
-        .console_hub
+        .gateway
+        .hub
         .recheck_user(who.workspace_id(), who.user.id);
     Ok(Json(Revoked { revoked }))
 }
@@ -183,7 +185,8 @@ pub async fn change_password(
         )
         .await?;
     state
-        .console_hub
+        .gateway
+        .hub
         .recheck_user(who.workspace_id(), who.user.id);
     Ok(StatusCode::NO_CONTENT)
 }

@@ -113,7 +113,8 @@ pub async fn login(
 pub async fn logout(State(state): State<AppState>, who: Principal) -> ApiResult<StatusCode> {
     state.store.delete_token(who.token_id).await?;
     state
-        .console_hub
+        .gateway
+        .hub
         .recheck_user(who.workspace_id(), who.user.id);
     Ok(StatusCode::NO_CONTENT)
 }

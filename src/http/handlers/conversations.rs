@@ -1,16 +1,18 @@
 //! Conversations, their messages (replies and private notes), assignment, and attachments.
 
 use axum::extract::State;
-use axum::http::{header, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Json;
 use serde::{Deserialize, Serialize};
 use switchboard_connector_core::AttachmentSource;
 use utoipa::{IntoParams, ToSchema};
 
-use super::inboxes::{check_attachment_types, parse_attachments, AttachmentInput};
 use super::visible_conversation;
 use crate::domain::{Conversation, ConversationStatus, Id, Message};
+use crate::edge::attachments::{
+    check_attachment_types, file_response, parse_attachments, AttachmentInput,
+};
 use crate::http::error::{ApiError, ApiResult, ErrorBody};
 use crate::http::extract::{ApiJson, ApiPath, ApiQuery, PageQuery, Paged};
 use crate::http::AppState;
@@ -168,11 +170,10 @@ pub async fn update(
         priority: body.priority,
         labels: body.labels,
     };
-    let (updated, events) = state
-        .store
+    let updated = state
+        .desk
         .update_conversation(who.workspace_id(), conversation.id, patch, actor(&who))
         .await?;
-    state.publish(&events);
     Ok(Json(updated))
 }
 
@@ -194,9 +195,9 @@ pub async fn assign(
     ApiJson(body): ApiJson<Assignment>,
 ) -> ApiResult<Json<Conversation>> {
     let conversation = visible_conversation(&state, &who, id).await?;
-    let (updated, events) = state
-        .store
-        .assign_conversation(
+    let updated = state
+        .desk
+        .assign(
             who.workspace_id(),
             conversation.id,
             crate::store::Assignment {
@@ -206,7 +207,6 @@ pub async fn assign(
             actor(&who),
         )
         .await?;
-    state.publish(&events);
     Ok(Json(updated))
 }
 
@@ -307,7 +307,7 @@ pub async fn reply(
             "a message needs `text` or attachments".into(),
         ));
     }
-    if text.len() > crate::ingest::MAX_TEXT_BYTES {
+    if text.len() > crate::desk::MAX_TEXT_BYTES {
         return Err(ApiError::Unprocessable(
             "`text` is longer than 64 KiB".into(),
         ));
@@ -335,9 +335,9 @@ pub async fn reply(
             },
         })
         .collect();
-    let (message, events) = state
-        .store
-        .post_reply(NewReply {
+    let message = state
+        .desk
+        .reply(NewReply {
             workspace_id: who.workspace_id(),
             conversation_id: conversation.id,
             author: actor(&who),
@@ -348,10 +348,6 @@ pub async fn reply(
             meta,
         })
         .await?;
-    state.publish(&events);
-    if !body.private {
-        state.dispatch_wake.notify_one();
-    }
     Ok((StatusCode::CREATED, Json(message)))
 }
 
@@ -385,28 +381,6 @@ pub async fn attachment(
         },
         (None, None) => Err(ApiError::NotFound("attachment content")),
     }
-}
-
-/// An attachment's bytes as a download. Never rendered inline: an uploaded HTML file must not
-/// run in our origin. Headers are rebuilt from the stored name and type, so a value stored with
-/// a line break (before uploads were checked, or from another channel) still downloads.
-pub fn file_response(attachment: &crate::domain::Attachment, data: Vec<u8>) -> Response {
-    use crate::attachment_meta::{content_disposition, download_content_type};
-    (
-        [
-            (
-                header::CONTENT_TYPE,
-                download_content_type(&attachment.content_type),
-            ),
-            (
-                header::CONTENT_DISPOSITION,
-                content_disposition(&attachment.filename),
-            ),
-            (header::X_CONTENT_TYPE_OPTIONS, "nosniff".to_string()),
-        ],
-        data,
-    )
-        .into_response()
 }
 
 /// How far the caller has read this conversation, and how many messages are after that.

@@ -3,16 +3,15 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
-use base64::Engine as _;
 use serde::{Deserialize, Serialize};
 use switchboard_connector_core::{
-    AttachmentSource, ChannelKind, Identity, InboundAttachment, InboundMessage, InboundSender,
+    ChannelKind, Identity, InboundAttachment, InboundMessage, InboundSender,
 };
 use utoipa::ToSchema;
 
 use super::{visible_inbox, AddMemberBody};
-use crate::attachment_meta::{check_filename, content_type_allowed, parse_content_type, MetaError};
 use crate::domain::{Id, Inbox, Message, User};
+use crate::edge::attachments::{check_attachment_types, parse_attachments, AttachmentInput};
 use crate::http::error::{ApiError, ApiResult, ErrorBody};
 use crate::http::extract::{ApiJson, ApiPath};
 use crate::http::AppState;
@@ -390,17 +389,6 @@ pub struct InboundContact {
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct AttachmentInput {
-    pub filename: String,
-    pub content_type: Option<String>,
-    /// Either a URL where the file lives…
-    pub url: Option<String>,
-    /// …or the file itself, base64.
-    pub data: Option<String>,
-}
-
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
 pub struct InboundMessageBody {
     pub contact: InboundContact,
     /// Your id for this message. Sending the same one again answers the stored message.
@@ -433,77 +421,6 @@ fn check_inbound(body: &InboundMessageBody) -> Result<(), LimitError> {
     body.html
         .as_deref()
         .map_or(Ok(()), |h| limits::bytes("html", h, limits::HTML_BYTES))
-}
-
-/// Turns attachment inputs into stored form: exactly one of `url` or `data` each.
-pub fn parse_attachments(
-    inputs: Vec<AttachmentInput>,
-) -> ApiResult<Vec<(String, String, AttachmentSource)>> {
-    if inputs.len() > 20 {
-        return Err(ApiError::Unprocessable(
-            "at most 20 attachments per message".into(),
-        ));
-    }
-    inputs
-        .into_iter()
-        .enumerate()
-        .map(|(i, a)| {
-            let field = |name: &str, e: MetaError| {
-                ApiError::Unprocessable(format!("`attachments[{i}].{name}` {e}"))
-            };
-            let filename = check_filename(&a.filename).map_err(|e| field("filename", e))?;
-            // Browsers send "" for a file of unknown kind: bytes of no particular type.
-            let content_type = match a.content_type.as_deref().filter(|t| !t.trim().is_empty()) {
-                Some(raw) => parse_content_type(raw).map_err(|e| field("content_type", e))?,
-                None => "application/octet-stream".into(),
-            };
-            let source = match (a.url, a.data) {
-                (Some(url), None) => {
-                    limits::text(&format!("attachments[{i}].url"), &url, limits::URL)?;
-                    let parsed = url::Url::parse(&url).map_err(|e| {
-                        ApiError::Unprocessable(format!("attachment url is not a URL: {e}"))
-                    })?;
-                    if !matches!(parsed.scheme(), "http" | "https") {
-                        return Err(ApiError::Unprocessable(
-                            "attachment url must be http or https".into(),
-                        ));
-                    }
-                    // The parsed form: the URL parser drops line breaks and tabs that the raw
-                    // input may carry, and the stored value becomes a Location header later.
-                    AttachmentSource::Url(parsed.into())
-                }
-                (None, Some(data)) => AttachmentSource::Inline(
-                    base64::engine::general_purpose::STANDARD
-                        .decode(data.trim())
-                        .map_err(|_| {
-                            ApiError::Unprocessable("attachment data is not base64".into())
-                        })?,
-                ),
-                _ => {
-                    return Err(ApiError::Unprocessable(
-                        "each attachment needs exactly one of `url` or `data`".into(),
-                    ))
-                }
-            };
-            Ok((filename, content_type, source))
-        })
-        .collect()
-}
-
-/// Uploaded files' types must be on the operator's allow-list (`attachments.content_types`).
-pub fn check_attachment_types(
-    attachments: &[(String, String, AttachmentSource)],
-    allowed: &[String],
-) -> ApiResult<()> {
-    for (i, (_, content_type, _)) in attachments.iter().enumerate() {
-        if !content_type_allowed(content_type, allowed) {
-            return Err(ApiError::Unprocessable(format!(
-                "`attachments[{i}].content_type` {}",
-                MetaError::NotAccepted(content_type.clone())
-            )));
-        }
-    }
-    Ok(())
 }
 
 /// The API channel's door: any system can hand the hub a customer message.
@@ -572,7 +489,7 @@ pub async fn inbound_message(
         ..Default::default()
     };
     let outcome = state
-        .ingest
+        .desk
         .ingest(who.workspace_id(), inbox.id, message)
         .await?;
     let status = if outcome.created {

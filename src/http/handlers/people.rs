@@ -211,7 +211,7 @@ pub async fn update_user(
         .update_user(who.workspace_id(), user_id, patch, audit, now_millis())
         .await?;
     // A role or a switch-off changes what the user's open consoles may hear: now, not later.
-    state.console_hub.recheck_user(who.workspace_id(), user_id);
+    state.gateway.hub.recheck_user(who.workspace_id(), user_id);
     Ok(Json(user))
 }
 
@@ -252,7 +252,7 @@ pub async fn reset_password(
         .accounts()
         .set_password(user_id, password_hash, Revoke::SessionsExcept(None), audit)
         .await?;
-    state.console_hub.recheck_user(who.workspace_id(), user_id);
+    state.gateway.hub.recheck_user(who.workspace_id(), user_id);
     Ok(StatusCode::NO_CONTENT)
 }
 

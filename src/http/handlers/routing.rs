@@ -54,11 +54,9 @@ pub async fn set_policy(
     }
     let json = serde_json::to_string(&policy).map_err(|e| ApiError::Internal(e.to_string()))?;
     state
-        .store
-        .routing()
-        .set_policy(who.workspace_id(), inbox.id, &json)
+        .desk
+        .set_routing_policy(who.workspace_id(), inbox.id, &json)
         .await?;
-    state.reroute(who.workspace_id());
     Ok(Json(policy))
 }
 
@@ -111,11 +109,9 @@ pub async fn set_agent(
         skills: body.skills,
     };
     state
-        .store
-        .routing()
-        .set_agent(who.workspace_id(), agent.clone())
+        .desk
+        .set_agent_routing(who.workspace_id(), agent.clone())
         .await?;
-    state.reroute(who.workspace_id());
     Ok(Json(agent))
 }
 

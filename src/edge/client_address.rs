@@ -13,9 +13,10 @@ use ipnet::IpNet;
 #[error("server.trusted_proxies: {0:?} is not an IP address or a CIDR network")]
 pub struct BadProxyEntry(String);
 
+/// Cheap to clone (extractors take it from the state per request).
 #[derive(Clone, Debug, Default)]
 pub struct TrustedProxies {
-    networks: Vec<IpNet>,
+    networks: std::sync::Arc<[IpNet]>,
 }
 
 impl TrustedProxies {

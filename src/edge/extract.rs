@@ -1,13 +1,14 @@
 //! Request extractors with the API's error shape: JSON bodies that fail clearly (400 for bytes
 //! that are not JSON, 422 for JSON that does not fit), the caller's `Principal`, and cursors.
 
-use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::extract::{FromRef, FromRequest, FromRequestParts, Request};
 use axum::http::header;
 use axum::http::request::Parts;
 use base64::Engine as _;
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 
+use super::client_address::TrustedProxies;
 use super::error::ApiError;
 use crate::store::{Page, Principal};
 
@@ -210,18 +211,20 @@ where
 /// forwarded for (see `client_address`).
 pub struct ClientIp(pub Option<std::net::IpAddr>);
 
-impl FromRequestParts<crate::http::AppState> for ClientIp {
+impl<S> FromRequestParts<S> for ClientIp
+where
+    S: Send + Sync,
+    TrustedProxies: FromRef<S>,
+{
     type Rejection = std::convert::Infallible;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &crate::http::AppState,
-    ) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let proxies = TrustedProxies::from_ref(state);
         Ok(ClientIp(
             parts
                 .extensions
                 .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-                .map(|c| state.proxies.client(c.0.ip(), &parts.headers)),
+                .map(|c| proxies.client(c.0.ip(), &parts.headers)),
         ))
     }
 }

@@ -144,6 +144,12 @@ impl IntoResponse for ApiError {
     }
 }
 
+impl From<crate::limits::LimitError> for ApiError {
+    fn from(e: crate::limits::LimitError) -> Self {
+        ApiError::Unprocessable(e.to_string())
+    }
+}
+
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         match e {

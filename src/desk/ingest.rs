@@ -1,28 +1,16 @@
 //! The one door every inbound message comes through, whatever its channel: check it, store it in
 //! one transaction, then tell the bus. Connectors and webhooks call this and nothing else.
 
-use std::sync::Arc;
-
 use switchboard_connector_core::InboundMessage;
 
-use crate::bus::EventBus;
+use super::Desk;
 use crate::domain::{now_millis, Id};
-use crate::store::{IngestOutcome, IngestRequest, Store, StoreError};
+use crate::store::{IngestOutcome, IngestRequest, StoreError};
 
 /// The longest message text accepted, in bytes; longer input is refused rather than cut.
 pub const MAX_TEXT_BYTES: usize = 64 * 1024;
 
-#[derive(Clone)]
-pub struct Ingest {
-    store: Arc<dyn Store>,
-    bus: Arc<dyn EventBus>,
-}
-
-impl Ingest {
-    pub fn new(store: Arc<dyn Store>, bus: Arc<dyn EventBus>) -> Self {
-        Ingest { store, bus }
-    }
-
+impl Desk {
     #[tracing::instrument(skip_all, fields(workspace = workspace_id, inbox = inbox_id, external_id = %message.external_id))]
     pub async fn ingest(
         &self,
@@ -37,12 +25,13 @@ impl Ingest {
             message,
             received_at: now_millis(),
         };
-        let outcome = match self.store.ingest(request(message.clone())).await {
+        let store = self.store();
+        let outcome = match store.ingest(request(message.clone())).await {
             // A concurrent delivery of the same external id won; the second try answers with it.
-            Err(StoreError::Conflict(_)) => self.store.ingest(request(message)).await?,
+            Err(StoreError::Conflict(_)) => store.ingest(request(message)).await?,
             other => other?,
         };
-        self.bus.publish(&outcome.events);
+        self.publish(&outcome.events);
         let result = if outcome.created {
             "created"
         } else {

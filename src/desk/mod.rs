@@ -1,0 +1,84 @@
+//! The desk: the application layer where conversations are worked. It owns the store and the
+//! bus; every operation (ingest, reply, assign, change status, mark read, rate, presence, a
+//! routing pass…) commits through the store and then publishes what it committed, here and
+//! nowhere else. HTTP handlers, the widget and console sockets, the CLI, email sync, the
+//! dispatcher and the router's loop are adapters that call these doors.
+
+mod contacts;
+mod conversations;
+mod delivery;
+mod ingest;
+mod presence;
+mod routing;
+
+use std::sync::Arc;
+
+use tokio::sync::{broadcast, Notify};
+
+use crate::bus::EventBus;
+use crate::domain::Event;
+use crate::store::Store;
+
+pub use ingest::MAX_TEXT_BYTES;
+
+/// The application layer; cheap to clone (one shared inside).
+#[derive(Clone)]
+pub struct Desk {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    store: Arc<dyn Store>,
+    bus: Arc<dyn EventBus>,
+    /// Wakes the dispatcher when a reply has been queued, so it goes out at once.
+    dispatch_wake: Arc<Notify>,
+    /// Whether changes of routing settings start a routing pass (routing can be off).
+    routing: bool,
+}
+
+impl Desk {
+    /// A desk over `store` and `bus`, with routing passes on settings changes off.
+    pub fn new(store: Arc<dyn Store>, bus: Arc<dyn EventBus>) -> Desk {
+        Desk::with(store, bus, Arc::new(Notify::new()), false)
+    }
+
+    /// A desk that wakes `dispatch_wake` for queued replies and, when `routing` is on, routes a
+    /// workspace again after its routing settings change.
+    pub fn with(
+        store: Arc<dyn Store>,
+        bus: Arc<dyn EventBus>,
+        dispatch_wake: Arc<Notify>,
+        routing: bool,
+    ) -> Desk {
+        Desk {
+            inner: Arc::new(Inner {
+                store,
+                bus,
+                dispatch_wake,
+                routing,
+            }),
+        }
+    }
+
+    /// The store, for reading. Writes that make events go through the desk's operations.
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.inner.store
+    }
+
+    /// Every event the desk publishes from now on.
+    pub fn subscribe(&self) -> broadcast::Receiver<Arc<Event>> {
+        self.inner.bus.subscribe()
+    }
+
+    /// The notifier the dispatcher waits on.
+    pub fn dispatch_wake(&self) -> &Arc<Notify> {
+        &self.inner.dispatch_wake
+    }
+
+    /// Hands committed events to the bus: the one place that does (tests/architecture.rs).
+    fn publish(&self, events: &[Event]) {
+        if !events.is_empty() {
+            self.inner.bus.publish(events);
+        }
+    }
+}

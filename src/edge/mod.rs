@@ -1,0 +1,8 @@
+//! What every web adapter (the REST API, the widget, the console socket) shares of the web
+//! framework, below all of them: the one error type, the extractors, where a request came from,
+//! and attachments in and out.
+
+pub mod attachments;
+pub mod client_address;
+pub mod error;
+pub mod extract;
