@@ -39,8 +39,10 @@ pub struct Shared {
     pub store: Arc<dyn Store>,
     pub bus: Arc<dyn EventBus>,
     pub ingest: Ingest,
-    /// The email channel: mail in (IMAP, forwarding) and replies out.
+    /// The email channel's mail side: mail in (IMAP, forwarding) and replies out.
     pub email: Arc<crate::email::EmailChannel>,
+    /// The channels this hub runs: setup, senders, webhook routes.
+    pub channels: Arc<crate::channels::ChannelRegistry>,
     pub secrets: SecretBox,
     pub limiter: LoginLimiter,
     pub settings: Settings,
@@ -95,7 +97,7 @@ fn takes_uploads(path: &str) -> bool {
 
 pub fn router(state: AppState) -> Router {
     let mut api = Router::new();
-    let table = routes::table();
+    let table = routes::table_with(&state.channels);
     let allow = allowed_methods(table.iter().map(|(route, _)| route));
     let mut answers_options = std::collections::HashSet::new();
     for (route, handler) in table {

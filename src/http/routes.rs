@@ -6,7 +6,8 @@ use axum::http::Method;
 use axum::routing::{delete, get, patch, post, put, MethodRouter};
 
 use super::handlers::{
-    account, audit, auth, canned, contacts, conversations, events, inboxes, ops, people, routing,
+    account, audit, auth, canned, channels, contacts, conversations, events, inboxes, ops, people,
+    routing,
 };
 use super::AppState;
 use crate::widget::{handlers as widget, socket as widget_socket};
@@ -238,13 +239,11 @@ pub(super) fn table() -> Vec<(Route, MethodRouter<AppState>)> {
             post(inboxes::add_member),
         ),
         r(
-            Method::POST,
-            "/api/v1/inboxes/{inbox_id}/messages",
-            // Speaking for customers is an integration's job, done with an admin's token: an
-            // agent could otherwise name any address and attach itself to that contact.
+            Method::GET,
+            "/api/v1/channels",
             Admin,
-            Inbox,
-            post(inboxes::inbound_message),
+            Workspace,
+            get(channels::list),
         ),
         r(
             Method::GET,
@@ -459,7 +458,20 @@ pub(super) fn table() -> Vec<(Route, MethodRouter<AppState>)> {
     ]
 }
 
-/// The route table without its handlers, for documentation and tests.
+/// The hub's routes and those of its channels.
+pub(super) fn table_with(
+    channels: &crate::channels::ChannelRegistry,
+) -> Vec<(Route, MethodRouter<AppState>)> {
+    let mut all = table();
+    all.extend(channels.routes());
+    all
+}
+
+/// The route table of a hub with the standard channels, without its handlers, for
+/// documentation and tests.
 pub fn routes() -> Vec<Route> {
-    table().into_iter().map(|(route, _)| route).collect()
+    table_with(&crate::channels::ChannelRegistry::standard())
+        .into_iter()
+        .map(|(route, _)| route)
+        .collect()
 }

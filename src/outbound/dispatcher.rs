@@ -10,44 +10,37 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures::StreamExt;
-use switchboard_egress::GuardedClient;
 use tokio::sync::{watch, Notify};
 
 use super::backoff;
-use super::connectors::outbound_for;
 use crate::bus::EventBus;
+use crate::channels::{ChannelContext, ChannelRegistry};
 use crate::config::DispatcherSettings;
-use crate::crypto::SecretBox;
 use crate::domain::now_millis;
-use crate::email::EmailChannel;
 use crate::store::{ClaimedDelivery, Store};
 
 pub struct Dispatcher {
     store: Arc<dyn Store>,
     bus: Arc<dyn EventBus>,
-    secrets: SecretBox,
-    http: GuardedClient,
     settings: DispatcherSettings,
-    email: Arc<EmailChannel>,
+    /// Names the sender of each row, by its inbox's channel.
+    channels: Arc<ChannelRegistry>,
+    channel_context: ChannelContext,
     owner: String,
 }
 
 impl Dispatcher {
     pub fn new(
-        store: Arc<dyn Store>,
-        bus: Arc<dyn EventBus>,
-        secrets: SecretBox,
         settings: DispatcherSettings,
-        email: Arc<EmailChannel>,
-        http: GuardedClient,
+        channels: Arc<ChannelRegistry>,
+        channel_context: ChannelContext,
     ) -> Self {
         Dispatcher {
-            store,
-            bus,
-            secrets,
-            http,
+            store: channel_context.store.clone(),
+            bus: channel_context.bus.clone(),
             settings,
-            email,
+            channels,
+            channel_context,
             owner: format!("dispatcher-{}", crate::auth::random_token(6)),
         }
     }
@@ -98,7 +91,7 @@ impl Dispatcher {
 
     #[tracing::instrument(skip_all, fields(outbox = claimed.outbox_id, attempt = claimed.delivery.attempt))]
     async fn deliver(&self, claimed: ClaimedDelivery) {
-        let outcome = match outbound_for(&claimed, &self.secrets, &self.http, &self.email) {
+        let outcome = match self.channels.sender(&self.channel_context, &claimed) {
             Ok(connector) => connector.deliver(&claimed.delivery).await,
             Err(e) => Err(e),
         };

@@ -7,6 +7,7 @@ mod accounts;
 mod console;
 mod email;
 mod gateway;
+mod inbox_setup;
 mod postgres;
 mod redelivery;
 mod routing;
@@ -25,6 +26,7 @@ pub use accounts::{
 pub use console::{CannedResponse, ConsoleStore, ConversationSummary, ViewCounts};
 pub use email::{AttachmentData, EmailStore, EmailThread};
 pub use gateway::{GatewayStore, ReadMarker};
+pub use inbox_setup::{InboxSetupStore, NewInboxSetup};
 pub use postgres::PgStore;
 pub use routing::{AgentRouting, RoutingData, RoutingStore};
 pub use sqlite::SqliteStore;
@@ -294,6 +296,8 @@ pub trait Store: Send + Sync + 'static {
     fn email(&self) -> &dyn EmailStore;
     /// Tokens, passwords, disabled users and the audit log.
     fn accounts(&self) -> &dyn AccountStore;
+    /// Channel setup: a new inbox in one transaction, and inboxes for webhooks.
+    fn inbox_setup(&self) -> &dyn InboxSetupStore;
     async fn ping(&self) -> Result<()>;
 
     async fn create_workspace(&self, name: &str) -> Result<Workspace>;

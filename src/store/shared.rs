@@ -1341,6 +1341,10 @@ impl Store for EngineStore {
         self
     }
 
+    fn inbox_setup(&self) -> &dyn crate::store::InboxSetupStore {
+        self
+    }
+
     async fn ping(&self) -> Result<()> {
         let mut c = self.reader().await?;
         sqlx::query::<Db>("SELECT 1").execute(&mut *c).await?;

@@ -32,6 +32,9 @@ mod email_sql;
 #[path = "gateway_sql.rs"]
 mod gateway_sql;
 #[allow(clippy::duplicate_mod)]
+#[path = "inbox_setup_sql.rs"]
+mod inbox_setup_sql;
+#[allow(clippy::duplicate_mod)]
 #[path = "redelivery_sql.rs"]
 mod redelivery_sql;
 #[allow(clippy::duplicate_mod)]

@@ -1,0 +1,251 @@
+//! The channel registry: the one list of channels the hub runs, keyed by kind. Setup, settings
+//! changes, senders, background tasks, webhook routes and the console's setup forms are all
+//! asked of it, so no other layer matches on a channel kind.
+
+use std::any::Any;
+use std::sync::Arc;
+
+use axum::routing::MethodRouter;
+use serde::Serialize;
+use switchboard_connector_core::{ChannelKind, DeliveryError, Outbound};
+use tokio::sync::watch;
+use utoipa::ToSchema;
+
+use super::{
+    api, email, web_chat, Channel, ChannelContext, ChannelError, ChannelTasks, InboxSetup,
+    SetupEnv, SetupField, SetupInput,
+};
+use crate::domain::Inbox;
+use crate::http::routes::Route;
+use crate::http::AppState;
+use crate::store::ClaimedDelivery;
+
+/// The channels of one hub. Built once at start-up and shared read-only after that.
+#[derive(Clone, Default)]
+pub struct ChannelRegistry {
+    channels: Vec<Arc<dyn Channel>>,
+    /// The same channels as `Any`, in the same order, so that `find` can hand one back as its
+    /// own type (the email channel's mail side, say).
+    typed: Vec<Arc<dyn Any + Send + Sync>>,
+}
+
+/// A channel's setup form, as `GET /api/v1/channels` lists it for the console.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct ChannelForm {
+    /// The inbox kind to create with `POST /api/v1/inboxes`.
+    pub kind: &'static str,
+    pub label: &'static str,
+    /// Sent as the create body's `settings` (dots nest); the older top-level fields
+    /// (`callback_url`, `email`, `imap_password`, `smtp_password`) are read the same way.
+    pub fields: Vec<SetupField>,
+}
+
+impl ChannelRegistry {
+    /// No channels at all; `with` adds them.
+    pub fn empty() -> Self {
+        ChannelRegistry::default()
+    }
+
+    /// The channels the hub ships.
+    pub fn standard() -> Self {
+        ChannelRegistry::empty()
+            .with(email::EmailChannel::default())
+            .with(web_chat::WebChatChannel)
+            .with(api::ApiChannel)
+    }
+
+    /// Adds a channel. A channel of a kind already listed replaces that one (a deployment, or a
+    /// test, can swap a standard channel for its own). Its kind becomes known to
+    /// `ChannelKind::parse`, so inboxes of it read back from the store.
+    pub fn with(mut self, channel: impl Channel) -> Self {
+        let kind = channel.kind();
+        ChannelKind::register(kind);
+        if let Some(at) = self.channels.iter().position(|c| c.kind() == kind) {
+            self.channels.remove(at);
+            self.typed.remove(at);
+        }
+        let channel = Arc::new(channel);
+        self.channels.push(channel.clone());
+        self.typed.push(channel);
+        self
+    }
+
+    /// The registered channel of type `C`, if there is one.
+    pub fn find<C: Channel>(&self) -> Option<&C> {
+        self.typed.iter().find_map(|c| c.downcast_ref::<C>())
+    }
+
+    pub fn channel(&self, kind: ChannelKind) -> Option<&dyn Channel> {
+        self.channels
+            .iter()
+            .find(|c| c.kind() == kind.as_str())
+            .map(|c| c.as_ref())
+    }
+
+    pub fn forms(&self) -> Vec<ChannelForm> {
+        self.channels
+            .iter()
+            .map(|c| ChannelForm {
+                kind: c.kind(),
+                label: c.label(),
+                fields: c.setup_fields(),
+            })
+            .collect()
+    }
+
+    /// Checks a new inbox's setup against its channel's form and lets the channel make its
+    /// settings. Kinds the hub names but has no channel for yet (sms, whatsapp…) take an inbox
+    /// without settings, as they always have, so they can be set up ahead of their connector.
+    pub fn set_up(
+        &self,
+        env: &SetupEnv<'_>,
+        kind: &str,
+        input: &SetupInput,
+    ) -> Result<(ChannelKind, InboxSetup), ChannelError> {
+        let parsed =
+            ChannelKind::parse(kind).ok_or_else(|| ChannelError::UnknownKind(kind.to_string()))?;
+        let channel = self.channel(parsed);
+        let fields = channel.map(|c| c.setup_fields()).unwrap_or_default();
+        for key in input.keys() {
+            if !fields.iter().any(|f| f.key() == key) {
+                return Err(self.not_a_field_of(parsed, key));
+            }
+        }
+        for field in fields.iter().filter(|f| f.required) {
+            if input_value(input, field.name).is_none() {
+                return Err(ChannelError::Invalid(format!(
+                    "{parsed} inboxes need `{}`",
+                    field.name
+                )));
+            }
+        }
+        let Some(channel) = channel else {
+            return Ok((parsed, InboxSetup::default()));
+        };
+        let setup = channel.set_up(env, input)?;
+        // The form says which fields are secret; none of them may reach the shown settings.
+        if let Some(leak) = fields
+            .iter()
+            .filter(|f| f.secret)
+            .find(|f| path_value(&setup.settings, f.name).is_some())
+        {
+            return Err(ChannelError::Internal(format!(
+                "the {parsed} channel put its secret `{}` in the shown settings",
+                leak.name
+            )));
+        }
+        Ok((parsed, setup))
+    }
+
+    fn not_a_field_of(&self, kind: ChannelKind, key: &str) -> ChannelError {
+        let owner = self
+            .channels
+            .iter()
+            .find(|c| c.setup_fields().iter().any(|f| f.key() == key));
+        ChannelError::Invalid(match owner {
+            Some(owner) => format!("only {} inboxes take `{key}`", owner.label()),
+            None => format!("{kind} inboxes take no `{key}`"),
+        })
+    }
+
+    pub fn change_settings(
+        &self,
+        env: &SetupEnv<'_>,
+        inbox: &Inbox,
+        settings: serde_json::Value,
+    ) -> Result<serde_json::Value, ChannelError> {
+        match self.channel(inbox.kind) {
+            Some(channel) => channel.change_settings(env, inbox, settings),
+            None => Err(ChannelError::Invalid(format!(
+                "{} inboxes have no settings to change here yet",
+                inbox.kind
+            ))),
+        }
+    }
+
+    pub fn embed_snippet(&self, env: &SetupEnv<'_>, inbox: &Inbox) -> Option<String> {
+        self.channel(inbox.kind)?.embed_snippet(env, inbox)
+    }
+
+    /// The connector that delivers a claimed outbox row, from its inbox's channel.
+    pub fn sender(
+        &self,
+        ctx: &ChannelContext,
+        claimed: &ClaimedDelivery,
+    ) -> Result<Box<dyn Outbound>, DeliveryError> {
+        match self.channel(claimed.inbox.kind) {
+            Some(channel) => channel.sender(ctx, claimed),
+            None => Err(DeliveryError::Permanent(format!(
+                "{} inboxes have no sending connector yet",
+                claimed.inbox.kind
+            ))),
+        }
+    }
+
+    /// Starts every channel's background work.
+    pub async fn start(
+        &self,
+        ctx: &ChannelContext,
+        shutdown: &watch::Receiver<bool>,
+    ) -> anyhow::Result<ChannelTasks> {
+        let mut all = ChannelTasks::default();
+        for channel in &self.channels {
+            all.extend(channel.start(ctx, shutdown.clone()).await?);
+        }
+        Ok(all)
+    }
+
+    /// Every channel's routes, for the route table.
+    pub fn routes(&self) -> Vec<(Route, MethodRouter<AppState>)> {
+        self.channels.iter().flat_map(|c| c.routes()).collect()
+    }
+}
+
+/// The input's value at a dotted path, ignoring nulls.
+fn input_value(input: &SetupInput, path: &str) -> Option<serde_json::Value> {
+    let (key, rest) = path.split_once('.').unwrap_or((path, ""));
+    let value = input.get::<serde_json::Value>(key).ok().flatten()?;
+    if rest.is_empty() {
+        return Some(value);
+    }
+    match value {
+        serde_json::Value::Object(map) => path_value(&map, rest).cloned(),
+        _ => None,
+    }
+}
+
+fn path_value<'a>(
+    map: &'a serde_json::Map<String, serde_json::Value>,
+    path: &str,
+) -> Option<&'a serde_json::Value> {
+    let mut parts = path.split('.');
+    let mut value = map.get(parts.next()?)?;
+    for part in parts {
+        value = value.as_object()?.get(part)?;
+    }
+    (!value.is_null()).then_some(value)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_standard_registry_lists_email_web_chat_and_api() {
+        let kinds: Vec<_> = ChannelRegistry::standard()
+            .forms()
+            .into_iter()
+            .map(|f| f.kind)
+            .collect();
+        assert_eq!(kinds, ["email", "web_chat", "api"]);
+    }
+
+    #[test]
+    fn dotted_paths_reach_into_nested_settings() {
+        let map = serde_json::json!({"email": {"imap": {"host": "mail"}, "signature": null}});
+        let map = map.as_object().unwrap();
+        assert_eq!(path_value(map, "email.imap.host").unwrap(), "mail");
+        assert!(path_value(map, "email.signature").is_none());
+        assert!(path_value(map, "email.smtp.host").is_none());
+    }
+}
