@@ -229,6 +229,120 @@ fn path_value<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::channels::FieldType;
+
+    /// A channel that breaks the rule the registry guards: its secret lands in the settings.
+    struct Leaky;
+
+    impl Channel for Leaky {
+        fn kind(&self) -> &'static str {
+            "leaky_test"
+        }
+        fn label(&self) -> &'static str {
+            "Leaky"
+        }
+        fn setup_fields(&self) -> Vec<SetupField> {
+            vec![
+                SetupField::new("room", "Room", FieldType::Text).required(),
+                SetupField::new("token", "Token", FieldType::Password),
+            ]
+        }
+        fn set_up(&self, _: &SetupEnv<'_>, input: &SetupInput) -> Result<InboxSetup, ChannelError> {
+            let mut setup = InboxSetup::default();
+            if let Some(token) = input.text("token")? {
+                setup.settings.insert("token".into(), token.into());
+            }
+            Ok(setup)
+        }
+        fn sender(
+            &self,
+            _: &ChannelContext,
+            _: &ClaimedDelivery,
+        ) -> Result<Box<dyn Outbound>, DeliveryError> {
+            Err(DeliveryError::Permanent("never sends".into()))
+        }
+    }
+
+    fn set_up(kind: &str, input: serde_json::Value) -> Result<InboxSetup, ChannelError> {
+        let settings = crate::config::Settings::load(None).unwrap();
+        let secrets =
+            crate::crypto::SecretBox::from_base64("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=")
+                .unwrap();
+        let env = SetupEnv {
+            settings: &settings,
+            secrets: &secrets,
+        };
+        let input = SetupInput::new(input.as_object().unwrap().clone());
+        ChannelRegistry::standard()
+            .with(Leaky)
+            .set_up(&env, kind, &input)
+            .map(|(_, setup)| setup)
+    }
+
+    #[test]
+    fn a_field_the_form_does_not_list_is_refused_naming_the_channel_that_takes_it() {
+        let err = set_up(
+            "web_chat",
+            serde_json::json!({"callback_url": "https://x.example"}),
+        );
+        let err = err.unwrap_err().to_string();
+        assert_eq!(err, "only API inboxes take `callback_url`");
+        let err = set_up("api", serde_json::json!({"colour": "red"})).unwrap_err();
+        assert_eq!(err.to_string(), "api inboxes take no `colour`");
+    }
+
+    #[test]
+    fn required_fields_are_required_and_unknown_kinds_unknown() {
+        let err = set_up("leaky_test", serde_json::json!({})).unwrap_err();
+        assert_eq!(err.to_string(), "leaky_test inboxes need `room`");
+        let err = set_up("email", serde_json::json!({})).unwrap_err();
+        assert_eq!(err.to_string(), "email inboxes need `email.address`");
+        assert!(matches!(
+            set_up("carrier_pigeon", serde_json::json!({})),
+            Err(ChannelError::UnknownKind(_))
+        ));
+    }
+
+    #[test]
+    fn a_secret_field_never_reaches_the_shown_settings() {
+        let leaked = set_up(
+            "leaky_test",
+            serde_json::json!({"room": "a", "token": "s3cret"}),
+        );
+        assert!(
+            matches!(leaked, Err(ChannelError::Internal(_))),
+            "{leaked:?}"
+        );
+    }
+
+    #[test]
+    fn kinds_named_ahead_of_their_channel_take_an_inbox_without_settings() {
+        let setup = set_up("sms", serde_json::json!({})).unwrap();
+        assert!(setup.settings.is_empty() && setup.sealed_secret.is_none());
+        assert!(set_up(
+            "sms",
+            serde_json::json!({"callback_url": "https://x.example"})
+        )
+        .is_err());
+    }
+
+    #[test]
+    fn api_and_web_chat_secrets_are_sealed_and_shown_once() {
+        let api = set_up(
+            "api",
+            serde_json::json!({"callback_url": "https://crm.example/hook"}),
+        );
+        let api = api.unwrap();
+        assert_eq!(api.settings["callback_url"], "https://crm.example/hook");
+        let shown = api.shown_once.unwrap();
+        assert_ne!(api.sealed_secret.unwrap(), shown.as_bytes());
+        let chat = set_up("web_chat", serde_json::json!({})).unwrap();
+        assert_eq!(
+            chat.settings["website_token"].as_str(),
+            chat.website_token.as_deref()
+        );
+        assert!(chat.shown_once.is_some());
+    }
 
     #[test]
     fn the_standard_registry_lists_email_web_chat_and_api() {
