@@ -155,6 +155,35 @@ on_both_engines! {
         app.stop().await;
     }
 
+    async fn a_standard_channel_takes_its_fields_in_settings_as_the_console_sends_them(engine) {
+        let app = spawn_app(engine).await;
+        let email = json!({"address": "help@example.com",
+                           "smtp": {"host": "127.0.0.1", "port": 2525, "security": "plain"}});
+        let created = app
+            .post(
+                "/api/v1/inboxes",
+                Some(&app.token),
+                json!({"name": "Help", "kind": "email",
+                       "settings": {"email": email, "smtp_password": "hunter22"}}),
+            )
+            .await
+            .expect_status(201)
+            .json;
+        assert_eq!(created["settings"]["address"], "help@example.com");
+        assert!(!created.to_string().contains("hunter22"), "a password is never shown");
+        assert!(created["secret"].is_null());
+
+        app.post(
+            "/api/v1/inboxes",
+            Some(&app.token),
+            json!({"name": "Twice", "kind": "api", "callback_url": "http://127.0.0.1:9/a",
+                   "settings": {"callback_url": "http://127.0.0.1:9/b"}}),
+        )
+        .await
+        .expect_status(422);
+        app.stop().await;
+    }
+
     async fn an_inbox_whose_setup_cannot_be_written_whole_is_not_written_at_all(engine) {
         use switchboard::store::{NewInbox, NewInboxSetup};
         use switchboard_connector_core::ChannelKind;

@@ -96,6 +96,7 @@ impl ChannelRegistry {
     /// Checks a new inbox's setup against its channel's form and lets the channel make its
     /// settings. Kinds the hub names but has no channel for yet (sms, whatsapp…) take an inbox
     /// without settings, as they always have, so they can be set up ahead of their connector.
+    #[tracing::instrument(skip_all, fields(kind = kind))]
     pub fn set_up(
         &self,
         env: &SetupEnv<'_>,
@@ -183,6 +184,7 @@ impl ChannelRegistry {
     }
 
     /// Starts every channel's background work.
+    #[tracing::instrument(skip_all)]
     pub async fn start(
         &self,
         ctx: &ChannelContext,

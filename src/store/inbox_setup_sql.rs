@@ -9,6 +9,7 @@ use crate::store::{InboxSetupStore, NewInboxSetup, Result};
 
 #[async_trait]
 impl InboxSetupStore for EngineStore {
+    #[tracing::instrument(skip_all, fields(kind = %setup.inbox.kind))]
     async fn set_up_inbox(&self, setup: NewInboxSetup) -> Result<Inbox> {
         self.write(move |c| {
             Box::pin(async move {
@@ -41,6 +42,7 @@ impl InboxSetupStore for EngineStore {
         .await
     }
 
+    #[tracing::instrument(skip(self))]
     async fn webhook_inbox(&self, inbox_id: Id) -> Result<Option<(Inbox, Option<Vec<u8>>)>> {
         let mut c = self.reader().await?;
         let Some(row) = sqlx::query_as::<Db, InboxRow>(&format!(
