@@ -1,5 +1,5 @@
 //! Putting the hub together: open the store, make sure a workspace and an owner exist, start the
-//! dispatcher and the HTTP server. `Application::build` binds first (port 0 in tests) so the
+//! channels' background tasks, the dispatcher and the HTTP server. `Application::build` binds first (port 0 in tests) so the
 //! caller knows the address before anything is served.
 
 use std::net::SocketAddr;
@@ -12,6 +12,7 @@ use tokio::task::JoinHandle;
 
 use crate::auth::{hash_password, random_token, LoginLimiter, LoginPolicy};
 use crate::bus::{EventBus, InProcessBus};
+use crate::channels::{ChannelContext, ChannelRegistry};
 use crate::config::Settings;
 use crate::crypto::SecretBox;
 use crate::desk::Desk;
@@ -27,7 +28,8 @@ pub struct Application {
     server: JoinHandle<std::io::Result<()>>,
     dispatcher: JoinHandle<()>,
     background: Vec<JoinHandle<()>>,
-    forwarded_addr: Option<SocketAddr>,
+    /// Listeners channels opened (forwarded mail), by name.
+    listeners: Vec<(&'static str, SocketAddr)>,
     shutdown: watch::Sender<bool>,
 }
 
@@ -120,7 +122,16 @@ pub fn outbound_client(settings: &Settings) -> anyhow::Result<switchboard_egress
 }
 
 impl Application {
+    /// The hub with the standard channels.
     pub async fn build(settings: Settings) -> anyhow::Result<Application> {
+        Application::build_with(settings, ChannelRegistry::standard()).await
+    }
+
+    /// The hub with these channels: the standard ones plus a deployment's (or a test's) own.
+    pub async fn build_with(
+        settings: Settings,
+        channels: ChannelRegistry,
+    ) -> anyhow::Result<Application> {
         crate::telemetry::install_crypto_provider();
         let store = open_store(&settings).await?;
         let secrets = secret_box(&settings)?;
@@ -139,44 +150,19 @@ impl Application {
             dispatch_wake.clone(),
             settings.routing.enabled,
         );
-        let email = crate::email::EmailChannel::new(desk.clone(), secrets.clone());
-        let mut email_tasks = Vec::new();
-        if settings.email.imap_enabled {
-            email_tasks.push(tokio::spawn(email.clone().supervise(
-                Duration::from_secs(settings.email.supervise_secs.max(1)),
-                shutdown_rx.clone(),
-            )));
-        }
-        let forwarded_addr = if settings.email.inbound_smtp_addr.is_empty() {
-            None
-        } else {
-            let listener = tokio::net::TcpListener::bind(&settings.email.inbound_smtp_addr)
-                .await
-                .with_context(|| {
-                    format!(
-                        "cannot listen for forwarded mail on {}",
-                        settings.email.inbound_smtp_addr
-                    )
-                })?;
-            let addr = listener.local_addr()?;
-            let limits = switchboard_connector_email::inbound::InboundLimits {
-                hostname: settings.email.hostname.clone(),
-                max_message_bytes: settings.email.max_message_bytes,
-                ..Default::default()
-            };
-            email_tasks.push(tokio::spawn(email.clone().serve_forwarded(
-                listener,
-                limits,
-                shutdown_rx.clone(),
-            )));
-            Some(addr)
+        let channels = Arc::new(channels);
+        let channel_context = ChannelContext {
+            desk: desk.clone(),
+            secrets: secrets.clone(),
+            settings: Arc::new(settings.clone()),
+            http: outbound_client(&settings)?,
         };
+        let channel_tasks = channels.start(&channel_context, &shutdown_rx).await?;
+        let email = crate::channels::email::EmailChannel::mail_side(&channels, &channel_context);
         let dispatcher = Dispatcher::new(
-            desk.clone(),
-            secrets.clone(),
             settings.dispatcher.clone(),
-            email.clone(),
-            outbound_client(&settings)?,
+            channels.clone(),
+            channel_context.clone(),
         );
         let dispatcher = tokio::spawn(dispatcher.run(dispatch_wake.clone(), shutdown_rx.clone()));
         let signals = Arc::new(crate::signals::Signals::new(1024));
@@ -245,6 +231,8 @@ impl Application {
             proxies: settings.server.proxies()?,
             signals,
             email,
+            channels,
+            channel_context: channel_context.clone(),
             limiter,
             prometheus: crate::telemetry::prometheus(),
             store,
@@ -273,9 +261,9 @@ impl Application {
             background: [hub_task, console_task, presence_task]
                 .into_iter()
                 .chain(router_task)
-                .chain(email_tasks)
+                .chain(channel_tasks.tasks)
                 .collect(),
-            forwarded_addr,
+            listeners: channel_tasks.listeners,
             shutdown,
         })
     }
@@ -286,7 +274,15 @@ impl Application {
 
     /// Where forwarded mail is accepted over SMTP, when the listener is on.
     pub fn forwarded_mail_addr(&self) -> Option<SocketAddr> {
-        self.forwarded_addr
+        self.listener_addr(crate::channels::email::FORWARDED_MAIL_LISTENER)
+    }
+
+    /// The address of a listener a channel opened, by the name the channel gave it.
+    pub fn listener_addr(&self, name: &str) -> Option<SocketAddr> {
+        self.listeners
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, addr)| *addr)
     }
 
     pub fn port(&self) -> u16 {

@@ -233,20 +233,30 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let db = crate::app::open_store(&settings).await?;
             let secrets = crate::app::secret_box(&settings)?;
             let workspace_id = pick_workspace(db.as_ref(), workspace).await?;
-            let kind = ChannelKind::parse(&kind)
-                .with_context(|| format!("unknown inbox kind {kind:?}"))?;
-            let secret = (kind == ChannelKind::Api).then(|| random_token(32));
-            let mut settings_json = serde_json::Map::new();
+            // The same door as POST /api/v1/inboxes: the channel checks and seals its setup,
+            // and the inbox is written whole.
+            let mut fields = serde_json::Map::new();
             if let Some(url) = callback_url {
-                settings_json.insert("callback_url".into(), url.into());
+                fields.insert("callback_url".into(), url.into());
             }
+            let env = crate::channels::SetupEnv {
+                settings: &settings,
+                secrets: &secrets,
+            };
+            let (kind, setup) = crate::channels::ChannelRegistry::standard()
+                .set_up(&env, &kind, &crate::channels::SetupInput::new(fields))
+                .map_err(anyhow::Error::new)?;
+            let secret = setup.shown_once;
             let inbox = db
-                .create_inbox(NewInbox {
-                    workspace_id,
-                    name,
-                    kind,
-                    settings: serde_json::Value::Object(settings_json),
-                    sealed_secret: secret.as_ref().map(|s| secrets.seal(s.as_bytes())),
+                .set_up_inbox(crate::store::NewInboxSetup {
+                    inbox: NewInbox {
+                        workspace_id,
+                        name,
+                        kind,
+                        settings: serde_json::Value::Object(setup.settings),
+                        sealed_secret: setup.sealed_secret,
+                    },
+                    website_token: setup.website_token,
                 })
                 .await?;
             println!(
@@ -254,7 +264,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 inbox.kind, inbox.name, inbox.id
             );
             if let Some(secret) = secret {
-                println!("callback signing secret: {secret}   (shown once)");
+                let what = if kind == ChannelKind::Api {
+                    "callback signing secret"
+                } else {
+                    "secret"
+                };
+                println!("{what}: {secret}   (shown once)");
             }
             Ok(())
         }

@@ -7,6 +7,7 @@ pub mod app;
 pub mod attachment_meta;
 pub mod auth;
 pub mod bus;
+pub mod channels;
 pub mod cli;
 pub mod config;
 pub mod crypto;

@@ -1,8 +1,9 @@
 //! What every web adapter (the REST API, the widget, the console socket) shares of the web
 //! framework, below all of them: the one error type, the extractors, where a request came from,
-//! and attachments in and out.
+//! attachments in and out, and what a route is (method, path, access rule).
 
 pub mod attachments;
 pub mod client_address;
 pub mod error;
 pub mod extract;
+pub mod route;

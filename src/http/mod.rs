@@ -41,8 +41,12 @@ pub struct Shared {
     pub desk: Desk,
     /// For reading; writes that make events go through the desk.
     pub store: Arc<dyn Store>,
-    /// The email channel: mail in (IMAP, forwarding) and replies out.
+    /// The email channel's mail side: mail in (IMAP, forwarding) and replies out.
     pub email: Arc<crate::email::EmailChannel>,
+    /// The channels this hub runs: setup, senders, webhook routes.
+    pub channels: Arc<crate::channels::ChannelRegistry>,
+    /// What the channels' own routes are handed as their state.
+    pub channel_context: crate::channels::ChannelContext,
     pub secrets: SecretBox,
     pub limiter: LoginLimiter,
     pub settings: Settings,
@@ -95,7 +99,7 @@ fn takes_uploads(path: &str) -> bool {
 
 pub fn router(state: AppState) -> Router {
     let mut api = Router::new();
-    let table = routes::table();
+    let table = routes::table_with(&state.channels, &state.channel_context);
     let allow = allowed_methods(table.iter().map(|(route, _)| route));
     let mut answers_options = std::collections::HashSet::new();
     for (route, handler) in table {

@@ -6,54 +6,15 @@ use axum::http::Method;
 use axum::routing::{delete, get, patch, post, put, MethodRouter};
 
 use super::handlers::{
-    account, audit, auth, canned, contacts, conversations, events, inboxes, ops, people, routing,
+    account, audit, auth, canned, channels, contacts, conversations, events, inboxes, ops, people,
+    routing,
 };
 use super::AppState;
+pub use crate::edge::route::{Access, Route, Scope};
 use crate::widget::{
     conversations as widget, messages as widget_messages, session as widget_session,
     socket as widget_socket,
 };
-
-/// Who may call a route. Inbox-level rules (membership) are checked by the handler against the
-/// thing the path points at; see `Scope`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Access {
-    Public,
-    /// Any signed-in user of the workspace.
-    Member,
-    /// Owners and admins.
-    Admin,
-    /// Owners only.
-    Owner,
-    /// A website visitor with a visitor token (never a console token).
-    Visitor,
-}
-
-/// What the path's id points at, which decides the membership check.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Scope {
-    /// No id in the path: the caller's own workspace.
-    Workspace,
-    Inbox,
-    Conversation,
-    Contact,
-    Team,
-    User,
-    Attachment,
-    /// One of the caller's own API tokens.
-    Token,
-    /// A conversation as its visitor sees it.
-    VisitorConversation,
-    VisitorAttachment,
-}
-
-#[derive(Clone, Debug)]
-pub struct Route {
-    pub method: Method,
-    pub path: &'static str,
-    pub access: Access,
-    pub scope: Scope,
-}
 
 pub(super) fn table() -> Vec<(Route, MethodRouter<AppState>)> {
     use Access::*;
@@ -241,13 +202,11 @@ pub(super) fn table() -> Vec<(Route, MethodRouter<AppState>)> {
             post(inboxes::add_member),
         ),
         r(
-            Method::POST,
-            "/api/v1/inboxes/{inbox_id}/messages",
-            // Speaking for customers is an integration's job, done with an admin's token: an
-            // agent could otherwise name any address and attach itself to that contact.
+            Method::GET,
+            "/api/v1/channels",
             Admin,
-            Inbox,
-            post(inboxes::inbound_message),
+            Workspace,
+            get(channels::list),
         ),
         r(
             Method::GET,
@@ -462,7 +421,20 @@ pub(super) fn table() -> Vec<(Route, MethodRouter<AppState>)> {
     ]
 }
 
-/// The route table without its handlers, for documentation and tests.
+/// The hub's routes and those of its channels.
+pub(super) fn table_with(
+    channels: &crate::channels::ChannelRegistry,
+    context: &crate::channels::ChannelContext,
+) -> Vec<(Route, MethodRouter<AppState>)> {
+    let mut all = table();
+    all.extend(channels.routes(context));
+    all
+}
+
+/// The route table of a hub with the standard channels, without its handlers, for
+/// documentation and tests.
 pub fn routes() -> Vec<Route> {
-    table().into_iter().map(|(route, _)| route).collect()
+    let mut all: Vec<Route> = table().into_iter().map(|(route, _)| route).collect();
+    all.extend(crate::channels::ChannelRegistry::standard().described_routes());
+    all
 }

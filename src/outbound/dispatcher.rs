@@ -11,44 +11,38 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures::StreamExt;
-use switchboard_egress::GuardedClient;
 use tokio::sync::{watch, Notify};
 
 use super::backoff;
-use super::connectors::outbound_for;
+use crate::channels::{ChannelContext, ChannelRegistry};
 use crate::config::DispatcherSettings;
-use crate::crypto::SecretBox;
 use crate::desk::Desk;
 use crate::domain::now_millis;
-use crate::email::EmailChannel;
 use crate::store::{ClaimedDelivery, Store};
 
 pub struct Dispatcher {
     store: Arc<dyn Store>,
     /// Where sent and failed deliveries are recorded and announced.
     desk: Desk,
-    secrets: SecretBox,
-    http: GuardedClient,
     settings: DispatcherSettings,
-    email: Arc<EmailChannel>,
+    /// Names the sender of each row, by its inbox's channel.
+    channels: Arc<ChannelRegistry>,
+    channel_context: ChannelContext,
     owner: String,
 }
 
 impl Dispatcher {
     pub fn new(
-        desk: Desk,
-        secrets: SecretBox,
         settings: DispatcherSettings,
-        email: Arc<EmailChannel>,
-        http: GuardedClient,
+        channels: Arc<ChannelRegistry>,
+        channel_context: ChannelContext,
     ) -> Self {
         Dispatcher {
-            store: desk.store().clone(),
-            desk,
-            secrets,
-            http,
+            store: channel_context.desk.store().clone(),
+            desk: channel_context.desk.clone(),
             settings,
-            email,
+            channels,
+            channel_context,
             owner: format!("dispatcher-{}", crate::auth::random_token(6)),
         }
     }
@@ -99,7 +93,7 @@ impl Dispatcher {
 
     #[tracing::instrument(skip_all, fields(outbox = claimed.outbox_id, attempt = claimed.delivery.attempt))]
     async fn deliver(&self, claimed: ClaimedDelivery) {
-        let outcome = match outbound_for(&claimed, &self.secrets, &self.http, &self.email) {
+        let outcome = match self.channels.sender(&self.channel_context, &claimed) {
             Ok(connector) => connector.deliver(&claimed.delivery).await,
             Err(e) => Err(e),
         };

@@ -1,8 +1,7 @@
-//! Outgoing deliveries: the dispatcher works the outbox, and `connectors` picks the sending half
-//! of each inbox's channel.
+//! Outgoing deliveries: the dispatcher works the outbox and hands each row to the sender its
+//! inbox's channel names (`ChannelRegistry::sender`).
 
 mod backoff;
-mod connectors;
 mod dispatcher;
 
 pub use backoff::backoff;

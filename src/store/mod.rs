@@ -39,7 +39,7 @@ pub use conversations::{
 pub use email::{AttachmentData, EmailStore, EmailThread};
 pub use events::EventStore;
 pub use gateway::{GatewayStore, ReadMarker};
-pub use inboxes::{InboxStore, NewInbox};
+pub use inboxes::{InboxStore, NewInbox, NewInboxSetup};
 pub use ingest::{IngestOutcome, IngestRequest, IngestStore};
 pub use messages::{AttachmentBlob, MessageStore, NewAttachment, NewReply};
 pub use outbox::{ClaimedDelivery, OutboxStore};

@@ -9,6 +9,7 @@
 use std::sync::Arc;
 
 use serde_json::{json, Value};
+use switchboard::channels::ChannelRegistry;
 use switchboard::store::{NewUser, Store, StoreOptions};
 use switchboard::{Application, Settings};
 
@@ -179,11 +180,24 @@ pub async fn spawn_app(engine: Engine) -> TestApp {
 }
 
 pub async fn spawn_app_with(engine: Engine, tweak: impl FnOnce(&mut Settings)) -> TestApp {
+    spawn_app_on(engine, tweak, ChannelRegistry::standard()).await
+}
+
+/// The hub with these channels (the standard ones and a test's own, say).
+pub async fn spawn_app_with_channels(engine: Engine, channels: ChannelRegistry) -> TestApp {
+    spawn_app_on(engine, |_| {}, channels).await
+}
+
+async fn spawn_app_on(
+    engine: Engine,
+    tweak: impl FnOnce(&mut Settings),
+    channels: ChannelRegistry,
+) -> TestApp {
     switchboard::telemetry::install_crypto_provider();
     let db = TestDatabase::new(engine).await;
     let mut settings = test_settings(&db);
     tweak(&mut settings);
-    let app = Application::build(settings)
+    let app = Application::build_with(settings, channels)
         .await
         .expect("application starts");
     let url = format!("http://{}", app.addr());

@@ -10,8 +10,12 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 /// The family a channel belongs to; an inbox is one instance of a kind.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+///
+/// The named kinds are the ones the hub ships; `Registered` carries a kind that a channel
+/// defined elsewhere (a plugin crate, a test) announced with [`ChannelKind::register`], so the
+/// store can read its inboxes back and the registry can find its channel. Every kind is written
+/// and read as its name, the same text in JSON and in the database.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum ChannelKind {
     Email,
     WebChat,
@@ -21,7 +25,12 @@ pub enum ChannelKind {
     Instagram,
     Telegram,
     Api,
+    Registered(&'static str),
 }
+
+/// Kinds announced at start-up by channels outside the named list. Only ever grows, and only by
+/// a handful of names (one per channel), so a leak-free `&'static str` per kind is cheap.
+static REGISTERED: std::sync::RwLock<Vec<&'static str>> = std::sync::RwLock::new(Vec::new());
 
 impl ChannelKind {
     pub const ALL: [ChannelKind; 8] = [
@@ -45,17 +54,55 @@ impl ChannelKind {
             ChannelKind::Instagram => "instagram",
             ChannelKind::Telegram => "telegram",
             ChannelKind::Api => "api",
+            ChannelKind::Registered(name) => name,
         }
     }
 
+    /// A named kind, or one a channel has registered; `None` for a name nobody knows.
     pub fn parse(s: &str) -> Option<ChannelKind> {
-        ChannelKind::ALL.into_iter().find(|k| k.as_str() == s)
+        ChannelKind::ALL
+            .into_iter()
+            .find(|k| k.as_str() == s)
+            .or_else(|| {
+                let registered = REGISTERED.read().unwrap_or_else(|e| e.into_inner());
+                registered
+                    .iter()
+                    .find(|name| **name == s)
+                    .map(|name| ChannelKind::Registered(name))
+            })
+    }
+
+    /// Announces a kind so that `parse` knows it from now on. A named kind's own name answers
+    /// that kind (registering "email" is not a second email).
+    pub fn register(name: &'static str) -> ChannelKind {
+        if let Some(kind) = ChannelKind::ALL.into_iter().find(|k| k.as_str() == name) {
+            return kind;
+        }
+        let mut registered = REGISTERED.write().unwrap_or_else(|e| e.into_inner());
+        if !registered.contains(&name) {
+            registered.push(name);
+        }
+        ChannelKind::Registered(name)
     }
 }
 
 impl fmt::Display for ChannelKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
+    }
+}
+
+impl Serialize for ChannelKind {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for ChannelKind {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let name = std::borrow::Cow::<'de, str>::deserialize(deserializer)?;
+        ChannelKind::parse(&name)
+            .ok_or_else(|| serde::de::Error::custom(format!("unknown channel kind {name:?}")))
     }
 }
 
@@ -212,6 +259,18 @@ mod tests {
             assert_eq!(json, format!("\"{}\"", kind.as_str()));
         }
         assert_eq!(ChannelKind::parse("carrier_pigeon"), None);
+    }
+
+    #[test]
+    fn a_registered_kind_is_known_by_its_name_from_then_on() {
+        assert_eq!(ChannelKind::parse("semaphore_flags"), None);
+        let kind = ChannelKind::register("semaphore_flags");
+        assert_eq!(kind, ChannelKind::Registered("semaphore_flags"));
+        assert_eq!(ChannelKind::parse("semaphore_flags"), Some(kind));
+        assert_eq!(serde_json::to_string(&kind).unwrap(), "\"semaphore_flags\"");
+        let back: ChannelKind = serde_json::from_str("\"semaphore_flags\"").unwrap();
+        assert_eq!(back, kind);
+        assert_eq!(ChannelKind::register("email"), ChannelKind::Email);
     }
 
     #[test]

@@ -1,22 +1,20 @@
-//! Inboxes (channel instances), their members, and the API channel's inbound endpoint.
+//! Inboxes (channel instances) and their members. What each kind of inbox takes and keeps is
+//! its channel's business (src/channels): these handlers ask the registry.
 
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use serde::{Deserialize, Serialize};
-use switchboard_connector_core::{
-    ChannelKind, Identity, InboundAttachment, InboundMessage, InboundSender,
-};
+use switchboard_connector_core::ChannelKind;
 use utoipa::ToSchema;
 
 use super::{visible_inbox, AddMemberBody};
-use crate::domain::{Id, Inbox, Message, User};
-use crate::edge::attachments::{check_attachment_types, parse_attachments, AttachmentInput};
+use crate::channels::{ChannelError, SetupEnv, SetupInput};
+use crate::domain::{Id, Inbox, User};
 use crate::http::error::{ApiError, ApiResult, ErrorBody};
 use crate::http::extract::{ApiJson, ApiPath};
 use crate::http::AppState;
-use crate::limits::{self, LimitError};
-use crate::store::{AuditAction, NewInbox, Principal};
+use crate::store::{AuditAction, NewInbox, NewInboxSetup, Principal};
 
 #[utoipa::path(get, path = "/api/v1/inboxes", tag = "inboxes", security(("bearer" = [])),
     responses((status = 200, description = "The inboxes the caller may see", body = Vec<Inbox>)))]
@@ -34,7 +32,8 @@ pub async fn list(State(state): State<AppState>, who: Principal) -> ApiResult<Js
 #[serde(deny_unknown_fields)]
 pub struct CreateInbox {
     pub name: String,
-    /// `api`, `email`, `web_chat`, `sms`, `whatsapp`, `messenger`, `instagram`, `telegram`.
+    /// A kind `GET /api/v1/channels` lists (`api`, `email`, `web_chat`…), or one the hub names
+    /// ahead of its channel (`sms`, `whatsapp`, `messenger`, `instagram`, `telegram`).
     pub kind: String,
     /// API inboxes: where replies are POSTed, signed with the inbox's secret.
     #[serde(default)]
@@ -48,56 +47,53 @@ pub struct CreateInbox {
     /// Email inboxes: the SMTP password, stored sealed and never shown again.
     #[serde(default)]
     pub smtp_password: Option<String>,
+    /// The channel's setup fields as `GET /api/v1/channels` lists them (the fields above may
+    /// come here too).
+    #[serde(default)]
+    #[schema(value_type = Option<Object>)]
+    pub settings: Option<serde_json::Map<String, serde_json::Value>>,
 }
 
-/// A callback URL must be http(s) and must not name an internal address outright (unless the
-/// operator allows it). Names are checked again when each callback resolves: DNS can change.
-fn check_callback_url(state: &AppState, url: &str) -> ApiResult<()> {
-    limits::text("callback_url", url, limits::URL)?;
-    let parsed = url::Url::parse(url)
-        .map_err(|e| ApiError::Unprocessable(format!("`callback_url` is not a URL: {e}")))?;
-    let policy = state
-        .settings
-        .outbound
-        .policy()
-        .map_err(|e| ApiError::Internal(e.to_string()))?;
-    policy
-        .check_url(&parsed)
-        .map_err(|e| ApiError::Unprocessable(format!("`callback_url` is not allowed: {e}")))
-}
-
-/// An email inbox's texts, capped like every other stored text.
-fn check_email_lengths(
-    email: &crate::email::EmailInboxSettings,
-    imap_password: &Option<String>,
-    smtp_password: &Option<String>,
-) -> Result<(), LimitError> {
-    limits::text("email.address", &email.address, limits::EMAIL)?;
-    limits::optional(
-        "email.display_name",
-        email.display_name.as_deref(),
-        limits::NAME,
-    )?;
-    limits::optional(
-        "email.signature",
-        email.signature.as_deref(),
-        limits::SIGNATURE,
-    )?;
-    if let Some(imap) = &email.imap {
-        limits::text("email.imap.host", &imap.host, limits::IDENTIFIER)?;
-        limits::text("email.imap.username", &imap.username, limits::IDENTIFIER)?;
-        limits::text("email.imap.mailbox", &imap.mailbox, limits::IDENTIFIER)?;
+impl CreateInbox {
+    /// The channel's fields in one map: the named ones and `settings`. A field given both ways
+    /// is refused rather than one silently winning.
+    fn setup_input(&mut self) -> ApiResult<SetupInput> {
+        let mut fields = self.settings.take().unwrap_or_default();
+        let named = [
+            // An empty callback URL has always meant none, on every kind.
+            (
+                "callback_url",
+                self.callback_url
+                    .take()
+                    .filter(|u| !u.is_empty())
+                    .map(serde_json::Value::from),
+            ),
+            (
+                "email",
+                self.email
+                    .take()
+                    .map(|e| serde_json::to_value(e).unwrap_or_default()),
+            ),
+            (
+                "imap_password",
+                self.imap_password.take().map(serde_json::Value::from),
+            ),
+            (
+                "smtp_password",
+                self.smtp_password.take().map(serde_json::Value::from),
+            ),
+        ];
+        for (key, value) in named {
+            let Some(value) = value else { continue };
+            if fields.insert(key.to_string(), value).is_some() {
+                return Err(ApiError::Unprocessable(format!(
+                    "`{key}` is given both on its own and in `settings`"
+                )));
+            }
+        }
+        fields.retain(|_, v| !v.is_null());
+        Ok(SetupInput::new(fields))
     }
-    if let Some(smtp) = &email.smtp {
-        limits::text("email.smtp.host", &smtp.host, limits::IDENTIFIER)?;
-        limits::optional(
-            "email.smtp.username",
-            smtp.username.as_deref(),
-            limits::IDENTIFIER,
-        )?;
-    }
-    limits::optional("imap_password", imap_password.as_deref(), limits::TOKEN)?;
-    limits::optional("smtp_password", smtp_password.as_deref(), limits::TOKEN)
 }
 
 #[derive(Serialize, ToSchema)]
@@ -111,22 +107,12 @@ pub struct CreatedInbox {
     pub embed_snippet: Option<String>,
 }
 
-/// The one tag a site owner pastes to get the widget.
-pub fn embed_snippet(state: &AppState, inbox: &Inbox) -> Option<String> {
-    let token = inbox.settings.get("website_token")?.as_str()?;
-    let base = if state.settings.server.public_url.is_empty() {
-        format!("http://{}", state.settings.server.addr)
-    } else {
-        state
-            .settings
-            .server
-            .public_url
-            .trim_end_matches('/')
-            .to_string()
-    };
-    Some(format!(
-        r#"<script src="{base}/widget.js" data-website-token="{token}" async></script>"#
-    ))
+/// The channel's view of the hub's settings and secret box.
+fn setup_env(state: &AppState) -> SetupEnv<'_> {
+    SetupEnv {
+        settings: &state.settings,
+        secrets: &state.secrets,
+    }
 }
 
 #[utoipa::path(post, path = "/api/v1/inboxes", tag = "inboxes", security(("bearer" = [])),
@@ -135,90 +121,34 @@ pub fn embed_snippet(state: &AppState, inbox: &Inbox) -> Option<String> {
 pub async fn create(
     State(state): State<AppState>,
     who: Principal,
-    ApiJson(body): ApiJson<CreateInbox>,
+    ApiJson(mut body): ApiJson<CreateInbox>,
 ) -> ApiResult<(StatusCode, Json<CreatedInbox>)> {
-    let kind = ChannelKind::parse(&body.kind)
-        .ok_or_else(|| ApiError::Unprocessable(format!("unknown inbox kind {:?}", body.kind)))?;
+    let input = body.setup_input()?;
+    if ChannelKind::parse(&body.kind).is_none() {
+        return Err(ChannelError::UnknownKind(body.kind).into());
+    }
     let name = body.name.trim();
     if name.is_empty() || name.len() > 200 {
         return Err(ApiError::Unprocessable(
             "`name` must be 1 to 200 characters".into(),
         ));
     }
-    let mut settings = serde_json::Map::new();
-    if let Some(url) = body.callback_url.filter(|u| !u.is_empty()) {
-        if kind != ChannelKind::Api {
-            return Err(ApiError::Unprocessable(
-                "only API inboxes take a `callback_url`".into(),
-            ));
-        }
-        check_callback_url(&state, &url)?;
-        settings.insert("callback_url".into(), url.into());
-    }
-    let website_token =
-        (kind == ChannelKind::WebChat).then(|| format!("wt_{}", crate::auth::random_token(18)));
-    if let Some(token) = &website_token {
-        let chat = crate::widget::WebChatSettings {
-            website_token: token.clone(),
-            ..Default::default()
-        };
-        let serde_json::Value::Object(map) = serde_json::to_value(chat).unwrap_or_default() else {
-            unreachable!("settings serialize to an object")
-        };
-        settings.extend(map);
-    }
-    let mut sealed_email = None;
-    match (kind, body.email) {
-        (ChannelKind::Email, Some(email)) => {
-            check_email_lengths(&email, &body.imap_password, &body.smtp_password)?;
-            email
-                .check()
-                .map_err(|e| ApiError::Unprocessable(e.to_string()))?;
-            let serde_json::Value::Object(map) = serde_json::to_value(&email).unwrap_or_default()
-            else {
-                unreachable!("settings serialize to an object")
-            };
-            settings.extend(map);
-            let passwords = crate::email::EmailSecrets {
-                imap_password: body.imap_password,
-                smtp_password: body.smtp_password,
-            };
-            let plain = serde_json::to_vec(&passwords).unwrap_or_default();
-            sealed_email = Some(state.secrets.seal(&plain));
-        }
-        (ChannelKind::Email, None) => {
-            return Err(ApiError::Unprocessable(
-                "email inboxes need `email` settings (at least the `address`)".into(),
-            ))
-        }
-        (_, Some(_)) => {
-            return Err(ApiError::Unprocessable(
-                "only email inboxes take `email` settings".into(),
-            ))
-        }
-        (_, None) => {}
-    }
-    let secret = matches!(kind, ChannelKind::Api | ChannelKind::WebChat)
-        .then(|| crate::auth::random_token(32));
+    let env = setup_env(&state);
+    let (kind, setup) = state.channels.set_up(&env, &body.kind, &input)?;
     let inbox = state
         .store
-        .create_inbox(NewInbox {
-            workspace_id: who.workspace_id(),
-            name: name.to_string(),
-            kind,
-            settings: serde_json::Value::Object(settings),
-            sealed_secret: sealed_email
-                .or_else(|| secret.as_ref().map(|s| state.secrets.seal(s.as_bytes()))),
+        .set_up_inbox(NewInboxSetup {
+            inbox: NewInbox {
+                workspace_id: who.workspace_id(),
+                name: name.to_string(),
+                kind,
+                settings: serde_json::Value::Object(setup.settings),
+                sealed_secret: setup.sealed_secret,
+            },
+            website_token: setup.website_token,
         })
         .await?;
-    if let Some(token) = &website_token {
-        state
-            .store
-            .widget()
-            .set_website_token(inbox.id, token)
-            .await?;
-    }
-    // After the inbox's own commit, not in it: inbox creation is spread over several stores.
+    // After the inbox's own commit, not in it: the audit log is the accounts store's.
     record_audit(
         &state,
         &who,
@@ -227,12 +157,12 @@ pub async fn create(
         serde_json::json!({"name": inbox.name, "kind": inbox.kind}),
     )
     .await?;
-    let embed_snippet = embed_snippet(&state, &inbox);
+    let embed_snippet = state.channels.embed_snippet(&env, &inbox);
     Ok((
         StatusCode::CREATED,
         Json(CreatedInbox {
             inbox,
-            secret,
+            secret: setup.shown_once,
             embed_snippet,
         }),
     ))
@@ -265,34 +195,9 @@ pub async fn update(
     let Some(settings) = body.settings else {
         return Ok(Json(inbox));
     };
-    let settings = match inbox.kind {
-        ChannelKind::WebChat => {
-            let mut chat: crate::widget::WebChatSettings = serde_json::from_value(settings)
-                .map_err(|e| ApiError::Unprocessable(format!("invalid web chat settings: {e}")))?;
-            chat.website_token =
-                crate::widget::WebChatSettings::from_inbox(&inbox.settings).website_token;
-            chat.validate().map_err(ApiError::Unprocessable)?;
-            serde_json::to_value(chat).map_err(|e| ApiError::Internal(e.to_string()))?
-        }
-        ChannelKind::Api => {
-            #[derive(Deserialize)]
-            #[serde(deny_unknown_fields)]
-            struct ApiSettings {
-                callback_url: Option<String>,
-            }
-            let api: ApiSettings = serde_json::from_value(settings.clone())
-                .map_err(|e| ApiError::Unprocessable(format!("invalid API inbox settings: {e}")))?;
-            if let Some(url) = api.callback_url.as_deref().filter(|u| !u.is_empty()) {
-                check_callback_url(&state, url)?;
-            }
-            settings
-        }
-        other => {
-            return Err(ApiError::Unprocessable(format!(
-                "{other} inboxes have no settings to change here yet"
-            )))
-        }
-    };
+    let settings = state
+        .channels
+        .change_settings(&setup_env(&state), &inbox, settings)?;
     // Which settings were given, never their values (some are secret).
     let keys: Vec<String> = settings
         .as_object()
@@ -375,127 +280,4 @@ pub async fn add_member(
     )
     .await?;
     Ok(StatusCode::NO_CONTENT)
-}
-
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct InboundContact {
-    /// Your system's id for this person; messages with the same one join the same contact.
-    pub identifier: Option<String>,
-    pub name: Option<String>,
-    pub email: Option<String>,
-    pub phone: Option<String>,
-}
-
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct InboundMessageBody {
-    pub contact: InboundContact,
-    /// Your id for this message. Sending the same one again answers the stored message.
-    pub external_id: String,
-    #[serde(default)]
-    pub text: String,
-    pub html: Option<String>,
-    pub subject: Option<String>,
-    /// Keeps messages with the same key in one conversation while it is open.
-    pub thread_key: Option<String>,
-    #[serde(default)]
-    pub attachments: Vec<AttachmentInput>,
-}
-
-/// Every text an integration can store through the inbound endpoint, capped (`text` is held
-/// to its cap by the ingest door).
-fn check_inbound(body: &InboundMessageBody) -> Result<(), LimitError> {
-    let contact = &body.contact;
-    limits::optional(
-        "contact.identifier",
-        contact.identifier.as_deref(),
-        limits::IDENTIFIER,
-    )?;
-    limits::optional("contact.name", contact.name.as_deref(), limits::NAME)?;
-    limits::optional("contact.email", contact.email.as_deref(), limits::EMAIL)?;
-    limits::optional("contact.phone", contact.phone.as_deref(), limits::PHONE)?;
-    limits::text("external_id", &body.external_id, limits::EXTERNAL_ID)?;
-    limits::optional("subject", body.subject.as_deref(), limits::SUBJECT)?;
-    limits::optional("thread_key", body.thread_key.as_deref(), limits::IDENTIFIER)?;
-    body.html
-        .as_deref()
-        .map_or(Ok(()), |h| limits::bytes("html", h, limits::HTML_BYTES))
-}
-
-/// The API channel's door: any system can hand the hub a customer message.
-#[utoipa::path(post, path = "/api/v1/inboxes/{inbox_id}/messages", tag = "inboxes", security(("bearer" = [])),
-    params(("inbox_id" = i64, Path)), request_body = InboundMessageBody,
-    responses(
-        (status = 201, description = "Stored", body = Message),
-        (status = 200, description = "Already stored under this external id", body = Message),
-        (status = 422, body = ErrorBody)))]
-pub async fn inbound_message(
-    State(state): State<AppState>,
-    who: Principal,
-    ApiPath(inbox_id): ApiPath<Id>,
-    ApiJson(body): ApiJson<InboundMessageBody>,
-) -> ApiResult<(StatusCode, Json<Message>)> {
-    let inbox = visible_inbox(&state, &who, inbox_id).await?;
-    if inbox.kind != ChannelKind::Api {
-        return Err(ApiError::Unprocessable(format!(
-            "this endpoint takes messages for API inboxes; inbox {} is {}",
-            inbox.id, inbox.kind
-        )));
-    }
-    check_inbound(&body)?;
-    let contact = body.contact;
-    let mut identities = Vec::new();
-    if let Some(id) = contact
-        .identifier
-        .as_deref()
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-    {
-        // Scoped to the inbox: two integrations may use the same ids for different people.
-        identities.push(Identity::new(format!("api:{}", inbox.id), id));
-    }
-    if let Some(email) = &contact.email {
-        crate::domain::EmailAddress::parse(email).map_err(ApiError::Unprocessable)?;
-    }
-    if identities.is_empty() && contact.email.is_none() && contact.phone.is_none() {
-        return Err(ApiError::Unprocessable(
-            "`contact` needs an `identifier`, `email` or `phone`".into(),
-        ));
-    }
-    let attachments = parse_attachments(body.attachments)?;
-    check_attachment_types(&attachments, &state.settings.attachments.content_types)?;
-    let attachments = attachments
-        .into_iter()
-        .map(|(filename, content_type, source)| InboundAttachment {
-            filename,
-            content_type,
-            source,
-        })
-        .collect();
-    let message = InboundMessage {
-        external_id: body.external_id,
-        sender: InboundSender {
-            identities,
-            name: contact.name,
-            email: contact.email,
-            phone: contact.phone,
-        },
-        text: body.text,
-        html: body.html,
-        subject: body.subject,
-        attachments,
-        thread_key: body.thread_key,
-        ..Default::default()
-    };
-    let outcome = state
-        .desk
-        .ingest(who.workspace_id(), inbox.id, message)
-        .await?;
-    let status = if outcome.created {
-        StatusCode::CREATED
-    } else {
-        StatusCode::OK
-    };
-    Ok((status, Json(outcome.message)))
 }

@@ -1,0 +1,85 @@
+//! Channels: each kind of inbox as one folder that describes and owns its setup form, settings
+//! checks, sealed secrets, outbound sender, background tasks and webhook routes, and the
+//! registry (`ChannelRegistry`) that lists them. Adding a channel is a folder and one
+//! `ChannelRegistry::with` line.
+
+pub mod api;
+mod context;
+pub mod email;
+mod registry;
+mod setup;
+pub mod web_chat;
+
+use axum::routing::MethodRouter;
+use switchboard_connector_core::{DeliveryError, Outbound};
+use tokio::sync::watch;
+
+use crate::domain::Inbox;
+use crate::edge::route::Route;
+use crate::store::ClaimedDelivery;
+
+pub use context::{ChannelContext, ChannelTasks, SetupEnv};
+pub use registry::{ChannelForm, ChannelRegistry};
+pub use setup::{ChannelError, FieldType, InboxSetup, SetupField, SetupInput};
+
+/// One kind of inbox. The registry keys channels by `kind()`; every other method has a default
+/// so that a channel implements only what it does.
+#[async_trait::async_trait]
+pub trait Channel: Send + Sync + 'static {
+    /// The kind's name as stored and shown (`email`, `web_chat`…): the inbox's `kind`.
+    fn kind(&self) -> &'static str;
+
+    /// What the console calls it.
+    fn label(&self) -> &'static str;
+
+    /// The setup form, in the order the console shows it.
+    fn setup_fields(&self) -> Vec<SetupField> {
+        Vec::new()
+    }
+
+    /// Checks what the creator gave (only the fields of `setup_fields`, the registry has seen to
+    /// that) and makes the inbox's stored settings and sealed secret. No I/O: the registry's
+    /// caller writes the result in one transaction.
+    fn set_up(&self, env: &SetupEnv<'_>, input: &SetupInput) -> Result<InboxSetup, ChannelError>;
+
+    /// Checks a whole new set of settings for an existing inbox and answers what to store.
+    fn change_settings(
+        &self,
+        _env: &SetupEnv<'_>,
+        inbox: &Inbox,
+        _settings: serde_json::Value,
+    ) -> Result<serde_json::Value, ChannelError> {
+        Err(ChannelError::Invalid(format!(
+            "{} inboxes have no settings to change here yet",
+            inbox.kind
+        )))
+    }
+
+    /// What a site owner pastes to use the inbox, where the channel has such a thing.
+    fn embed_snippet(&self, _env: &SetupEnv<'_>, _inbox: &Inbox) -> Option<String> {
+        None
+    }
+
+    /// The connector that delivers this claimed outbox row.
+    fn sender(
+        &self,
+        ctx: &ChannelContext,
+        claimed: &ClaimedDelivery,
+    ) -> Result<Box<dyn Outbound>, DeliveryError>;
+
+    /// Starts the channel's background work (mailbox sync, listeners); the tasks stop when
+    /// `shutdown` turns true or are aborted when the hub stops.
+    async fn start(
+        &self,
+        _ctx: &ChannelContext,
+        _shutdown: watch::Receiver<bool>,
+    ) -> anyhow::Result<ChannelTasks> {
+        Ok(ChannelTasks::default())
+    }
+
+    /// Routes the channel serves (webhooks, an inbound endpoint), with their access rules, in
+    /// the route table like every other route.
+    fn routes(&self) -> Vec<(Route, MethodRouter<ChannelContext>)> {
+        Vec::new()
+    }
+}
