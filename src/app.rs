@@ -167,7 +167,7 @@ impl Application {
         let dispatcher = tokio::spawn(dispatcher.run(dispatch_wake.clone(), shutdown_rx.clone()));
         let signals = Arc::new(crate::signals::Signals::new(1024));
         let visitor_hub = crate::widget::hub::VisitorHub::new();
-        let hub_task = tokio::spawn(visitor_hub.clone().run(bus.clone(), signals.clone()));
+        let hub_task = tokio::spawn(visitor_hub.clone().run(desk.clone(), signals.clone()));
         let widget_throttle = crate::auth::Throttle::new(
             settings.widget.requests_per_minute,
             Duration::from_secs(60),
@@ -184,11 +184,7 @@ impl Application {
             gateway.send_queue,
             gateway.replay_window,
         );
-        let console_task = tokio::spawn(console_hub.clone().run(
-            bus.clone(),
-            signals.clone(),
-            store.clone(),
-        ));
+        let console_task = tokio::spawn(console_hub.clone().run(desk.clone(), signals.clone()));
         let presence_task = tokio::spawn(desk.clone().expire_silent_agents(
             Duration::from_secs(gateway.presence_timeout_secs),
             Duration::from_secs(gateway.presence_check_secs),

@@ -12,7 +12,7 @@ use tokio::sync::mpsc;
 
 pub use super::audience::{admins_only, reader_of, Audience, MissingReader, Visibility};
 use super::recent::{RecentEvents, Recorded, Replay};
-use crate::bus::EventBus;
+use crate::desk::Desk;
 use crate::domain::{Event, Id};
 use crate::signals::{Signals, Typing, Typist};
 
@@ -269,14 +269,10 @@ impl ConsoleHub {
     /// bus in: the next expected event goes straight out; an event past a gap makes the hub read
     /// the log from where it stands (committed sequence numbers never have gaps, see
     /// store::shared), so no console ever misses or reorders one.
-    pub async fn run(
-        self: Arc<Self>,
-        bus: Arc<dyn EventBus>,
-        signals: Arc<Signals>,
-        store: Arc<dyn crate::store::Store>,
-    ) {
+    pub async fn run(self: Arc<Self>, desk: Desk, signals: Arc<Signals>) {
         use tokio::sync::broadcast::error::RecvError;
-        let mut events = bus.subscribe();
+        let store = desk.store().clone();
+        let mut events = desk.subscribe();
         let mut typing = signals.subscribe_typing();
         let mut order = SeqOrder::default();
         for workspace in store.list_workspaces().await.unwrap_or_default() {

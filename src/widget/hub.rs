@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 
 use tokio::sync::mpsc;
 
-use crate::bus::EventBus;
+use crate::desk::Desk;
 use crate::domain::{Event, EventKind, Id};
 use crate::signals::{Signals, Typing, Typist};
 
@@ -195,9 +195,9 @@ impl VisitorHub {
         }
     }
 
-    /// Reads the bus and the typing signals until both close.
-    pub async fn run(self: Arc<Self>, bus: Arc<dyn EventBus>, signals: Arc<Signals>) {
-        let mut events = bus.subscribe();
+    /// Reads the desk's events and the typing signals until both close.
+    pub async fn run(self: Arc<Self>, desk: Desk, signals: Arc<Signals>) {
+        let mut events = desk.subscribe();
         let mut typing = signals.subscribe_typing();
         loop {
             tokio::select! {
