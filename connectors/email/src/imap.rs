@@ -414,10 +414,14 @@ fn uid_set(uids: impl Iterator<Item = u32>) -> String {
     parts.join(",")
 }
 
+/// The pause before reconnecting after `failures` failed sessions in a row: half a second to a
+/// second after the first, doubling up to a minute.
 fn retry_pause(failures: u32) -> Duration {
-    let base = 500u64.saturating_mul(1 << failures.min(7)).min(60_000);
-    let jitter = rand::random::<u64>() % (base / 2 + 1);
-    Duration::from_millis(base / 2 + jitter)
+    switchboard_connector_core::backoff::backoff(
+        failures,
+        Duration::from_secs(1),
+        Duration::from_secs(60),
+    )
 }
 
 #[cfg(test)]
