@@ -141,6 +141,7 @@ impl Application {
             .await
             .with_context(|| format!("cannot listen on {}", settings.server.addr))?;
         let addr = listener.local_addr()?;
+        crate::http::listener::raise_open_files_limit();
         let ceiling = crate::http::listener::ceiling(settings.server.max_connections);
         let dispatch_wake = Arc::new(Notify::new());
         let (shutdown, shutdown_rx) = watch::channel(false);

@@ -8,6 +8,7 @@ use base64::Engine as _;
 use chacha20poly1305::aead::{Aead, KeyInit};
 use chacha20poly1305::{ChaCha20Poly1305, Key, Nonce};
 use rand::RngCore;
+use secrecy::{ExposeSecret, SecretSlice};
 
 /// `bytes` random bytes, URL-safe base64 without padding.
 pub fn random_token(bytes: usize) -> String {
@@ -19,7 +20,8 @@ pub fn random_token(bytes: usize) -> String {
 #[derive(Clone)]
 pub struct SecretBox {
     cipher: ChaCha20Poly1305,
-    key: [u8; 32],
+    /// Kept for deriving subkeys; zeroed when dropped.
+    key: SecretSlice<u8>,
 }
 
 impl std::fmt::Debug for SecretBox {
@@ -46,11 +48,9 @@ impl SecretBox {
         if bytes.len() != 32 {
             return Err(SecretError::BadKey);
         }
-        let mut key = [0u8; 32];
-        key.copy_from_slice(&bytes);
         Ok(SecretBox {
             cipher: ChaCha20Poly1305::new(Key::from_slice(&bytes)),
-            key,
+            key: bytes.into(),
         })
     }
 
@@ -69,7 +69,7 @@ impl SecretBox {
     /// second secret needs managing, and distinct per purpose.
     pub fn subkey(&self, purpose: &str) -> [u8; 32] {
         use hmac::Mac;
-        let mut mac = <hmac::Hmac<sha2::Sha256> as Mac>::new_from_slice(&self.key)
+        let mut mac = <hmac::Hmac<sha2::Sha256> as Mac>::new_from_slice(self.key.expose_secret())
             .expect("HMAC takes keys of any length");
         mac.update(purpose.as_bytes());
         mac.finalize().into_bytes().into()

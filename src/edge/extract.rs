@@ -109,16 +109,6 @@ impl<S: Send + Sync> FromRequestParts<S> for Principal {
     }
 }
 
-/// The bearer token of a request, from `Authorization: Bearer …`.
-pub fn bearer_token(parts: &Parts) -> Option<&str> {
-    let value = parts.headers.get(header::AUTHORIZATION)?.to_str().ok()?;
-    let (scheme, token) = value.split_once(' ')?;
-    scheme
-        .eq_ignore_ascii_case("bearer")
-        .then(|| token.trim())
-        .filter(|t| !t.is_empty())
-}
-
 /// `?limit=&cursor=` on every listing.
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]

@@ -9,6 +9,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use secrecy::ExposeSecret;
 use switchboard_connector_email::inbound::{InboundLimits, InboundSink};
 use switchboard_connector_email::{
     parse_mail, Checkpoint, MailKind, MailSink, MailboxSync, ParseContext, SinkError, SmtpSender,
@@ -154,7 +155,7 @@ impl EmailChannel {
                         let fingerprint = format!(
                             "{}|{}",
                             serde_json::to_string(&imap).unwrap_or_default(),
-                            hex::encode(crate::auth::hash_token(&imap.password))
+                            hex::encode(crate::auth::hash_token(imap.password.expose_secret()))
                         );
                         if let Some((old, task, _)) = running.get(&inbox.id) {
                             if *old == fingerprint && !task.is_finished() {
@@ -218,7 +219,10 @@ impl EmailChannel {
             "{}|{}",
             serde_json::to_string(smtp).unwrap_or_default(),
             hex::encode(crate::auth::hash_token(
-                smtp.password.as_deref().unwrap_or("")
+                smtp.password
+                    .as_ref()
+                    .map(ExposeSecret::expose_secret)
+                    .unwrap_or("")
             ))
         );
         let mut senders = self.senders.lock().expect("sender cache lock");

@@ -89,10 +89,10 @@ impl EmailInboxSettings {
             None => EmailSecrets::default(),
         };
         if let Some(imap) = &mut settings.imap {
-            imap.password = passwords.imap_password.clone().unwrap_or_default();
+            imap.password = passwords.imap_password.clone().unwrap_or_default().into();
         }
         if let Some(smtp) = &mut settings.smtp {
-            smtp.password = passwords.smtp_password.clone();
+            smtp.password = passwords.smtp_password.clone().map(Into::into);
         }
         Ok(settings)
     }

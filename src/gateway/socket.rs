@@ -23,13 +23,9 @@ pub struct SocketQuery {
 
 /// The bearer token of an upgrade request: the header, or `?token=` for browsers.
 pub fn socket_token(headers: &axum::http::HeaderMap, query: &SocketQuery) -> Option<String> {
-    let header = headers
-        .get(axum::http::header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split_once(' '))
-        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-        .map(|(_, token)| token.trim().to_string());
-    header.or_else(|| query.token.clone())
+    crate::auth::bearer_token(headers)
+        .map(str::to_string)
+        .or_else(|| query.token.clone())
 }
 
 #[utoipa::path(get, path = "/api/v1/ws", tag = "events", security(("bearer" = [])),

@@ -1,12 +1,15 @@
 //! The agents' console and the website widget script, compiled into the binary so that one file
-//! is the whole product. Served with an ETag so browsers revalidate cheaply after an upgrade.
+//! is the whole product. How they are served (compressed, ETag, caching) is `static_files`.
+
+use std::sync::LazyLock;
 
 use axum::extract::Path;
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{header, HeaderMap};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 
+use super::static_files::{Caching, StaticFile, StaticFiles};
 use super::AppState;
 
 struct Asset {
@@ -52,54 +55,52 @@ const EMAIL_FRAME_CSP: &str = "default-src 'none'; script-src 'self'; style-src 
 
 static WIDGET: &[u8] = include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/web/widget/widget.js"));
 
-/// FNV-1a: a stable validator for content fixed at build time.
-fn etag(body: &[u8]) -> String {
-    let mut hash: u64 = 0xcbf29ce484222325;
-    for byte in body {
-        hash ^= u64::from(*byte);
-        hash = hash.wrapping_mul(0x100000001b3);
-    }
-    format!("\"{hash:016x}\"")
+/// The console's files, compressed when first asked for (`warm_up` does it at start). Their
+/// URLs carry no version, so browsers revalidate them.
+static CONSOLE_FILES: LazyLock<StaticFiles> = LazyLock::new(|| {
+    StaticFiles::new(CONSOLE.iter().map(|a| {
+        let file = StaticFile::new(a.content_type, Caching::Revalidate, a.body);
+        (a.name.to_string(), file)
+    }))
+});
+
+/// Sites embed widget.js by a fixed address: revalidated, so an upgrade reaches visitors at once.
+static WIDGET_FILE: LazyLock<StaticFile> =
+    LazyLock::new(|| StaticFile::new(JS, Caching::Revalidate, WIDGET));
+
+/// Compresses every file once per process, off the async threads, so that no request waits.
+fn warm_up() {
+    static STARTED: std::sync::Once = std::sync::Once::new();
+    STARTED.call_once(|| {
+        std::thread::spawn(|| {
+            LazyLock::force(&CONSOLE_FILES);
+            LazyLock::force(&WIDGET_FILE);
+        });
+    });
 }
 
-fn serve(headers: &HeaderMap, content_type: &'static str, body: &'static [u8]) -> Response {
-    let tag = etag(body);
-    if headers
-        .get(header::IF_NONE_MATCH)
-        .is_some_and(|v| v.as_bytes() == tag.as_bytes())
-    {
-        return (StatusCode::NOT_MODIFIED, [(header::ETAG, tag)]).into_response();
-    }
-    (
-        [
-            (header::CONTENT_TYPE, content_type.to_string()),
-            (header::ETAG, tag),
-            (header::CACHE_CONTROL, "no-cache".to_string()),
-            (header::X_CONTENT_TYPE_OPTIONS, "nosniff".to_string()),
-        ],
-        body,
-    )
-        .into_response()
+fn serve(headers: &HeaderMap, name: &str) -> Option<Response> {
+    CONSOLE_FILES.get(name).map(|file| file.response(headers))
 }
 
 async fn console_file(Path(name): Path<String>, headers: HeaderMap) -> Response {
-    match CONSOLE.iter().find(|a| a.name == name) {
-        Some(a) if a.name == "email-frame.html" => {
-            let mut response = serve(&headers, a.content_type, a.body);
+    match serve(&headers, &name) {
+        Some(mut response) if name == "email-frame.html" => {
             response.headers_mut().insert(
                 header::CONTENT_SECURITY_POLICY,
                 header::HeaderValue::from_static(EMAIL_FRAME_CSP),
             );
             response
         }
-        Some(a) => serve(&headers, a.content_type, a.body),
+        Some(response) => response,
         None => super::error::ApiError::NotFound("file").into_response(),
     }
 }
 
 async fn console_page(headers: HeaderMap) -> Response {
-    let index = &CONSOLE[0];
-    let mut response = serve(&headers, index.content_type, index.body);
+    let Some(mut response) = serve(&headers, CONSOLE[0].name) else {
+        return super::error::ApiError::NotFound("file").into_response();
+    };
     // The console only talks to its own origin; nobody may frame it. No remote images: a
     // customer's HTML could carry tracking pixels (email.js asks before loading any).
     let h = response.headers_mut();
@@ -115,7 +116,7 @@ async fn console_page(headers: HeaderMap) -> Response {
 }
 
 async fn widget_script(headers: HeaderMap) -> Response {
-    let mut response = serve(&headers, JS, WIDGET);
+    let mut response = WIDGET_FILE.response(&headers);
     // Any site may load the script; the inbox's allowed origins are enforced by the API.
     response.headers_mut().insert(
         header::ACCESS_CONTROL_ALLOW_ORIGIN,
@@ -125,6 +126,7 @@ async fn widget_script(headers: HeaderMap) -> Response {
 }
 
 pub(super) fn routes() -> Router<AppState> {
+    warm_up();
     Router::new()
         .route("/", get(console_page))
         .route("/console/{name}", get(console_file))

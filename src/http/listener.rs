@@ -8,13 +8,14 @@
 use std::io;
 use std::net::SocketAddr;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Once};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
+use rlimit::Resource;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 /// Descriptors kept free for everything that is not a client connection, when the ceiling is
 /// derived from the process limit.
@@ -25,8 +26,8 @@ const OUT_OF_DESCRIPTORS_PAUSE: Duration = Duration::from_millis(25);
 
 pub struct GuardedListener {
     inner: TcpListener,
-    open: Arc<AtomicUsize>,
-    ceiling: usize,
+    /// One permit per connection under the ceiling.
+    slots: Arc<Semaphore>,
 }
 
 /// A client connection; its slot under the ceiling is given back when it closes.
@@ -35,11 +36,20 @@ pub struct GuardedStream {
     _slot: Slot,
 }
 
-struct Slot(Arc<AtomicUsize>);
+/// A permit of the listener's semaphore, counted in the connections gauge while held.
+struct Slot {
+    _permit: OwnedSemaphorePermit,
+}
+
+impl Slot {
+    fn new(permit: OwnedSemaphorePermit) -> Slot {
+        metrics::gauge!("switchboard_http_connections").increment(1.0);
+        Slot { _permit: permit }
+    }
+}
 
 impl Drop for Slot {
     fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::Relaxed);
         metrics::gauge!("switchboard_http_connections").decrement(1.0);
     }
 }
@@ -56,19 +66,29 @@ pub fn ceiling(configured: usize) -> usize {
     }
 }
 
-/// The soft limit on open files, from /proc/self/limits (Linux).
+/// The soft limit on open files.
 fn open_files_limit() -> Option<usize> {
-    let limits = std::fs::read_to_string("/proc/self/limits").ok()?;
-    parse_open_files(&limits)
+    let (soft, _hard) = Resource::NOFILE.get().ok()?;
+    usize::try_from(soft).ok()
 }
 
-fn parse_open_files(limits: &str) -> Option<usize> {
-    let line = limits.lines().find(|l| l.starts_with("Max open files"))?;
-    line["Max open files".len()..]
-        .split_whitespace()
-        .next()?
-        .parse()
-        .ok()
+/// Raises the soft open-files limit to the hard one, once per process: the soft default (often
+/// 1,024) is what a reconnect storm hits first, while the hard limit is what the operator
+/// granted the service (systemd's `LimitNOFILE`). Logs both, so the derived ceiling can be read
+/// off the log.
+pub fn raise_open_files_limit() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| match Resource::NOFILE.get() {
+        Ok((soft, hard)) => match rlimit::increase_nofile_limit(hard) {
+            Ok(raised) => {
+                tracing::info!(soft, hard, raised_to = raised, "open files limit");
+            }
+            Err(e) => {
+                tracing::warn!(soft, hard, error = %e, "cannot raise the open files limit");
+            }
+        },
+        Err(e) => tracing::warn!(error = %e, "cannot read the open files limit"),
+    });
 }
 
 impl GuardedStream {
@@ -82,8 +102,8 @@ impl GuardedListener {
     pub fn new(inner: TcpListener, ceiling: usize) -> GuardedListener {
         GuardedListener {
             inner,
-            open: Arc::new(AtomicUsize::new(0)),
-            ceiling,
+            // "No ceiling" is the most a semaphore can hold, which no process reaches.
+            slots: Arc::new(Semaphore::new(ceiling.min(Semaphore::MAX_PERMITS))),
         }
     }
 }
@@ -96,19 +116,18 @@ impl axum::serve::Listener for GuardedListener {
         loop {
             match self.inner.accept().await {
                 Ok((stream, addr)) => {
-                    if self.open.load(Ordering::Relaxed) >= self.ceiling {
+                    // Not `acquire`: waiting for a slot would leave the client hanging in the
+                    // backlog; closing at once tells it to back off.
+                    let Ok(permit) = self.slots.clone().try_acquire_owned() else {
                         metrics::counter!("switchboard_http_connections_refused_total")
                             .increment(1);
                         drop(stream);
                         continue;
-                    }
-                    self.open.fetch_add(1, Ordering::Relaxed);
-                    metrics::gauge!("switchboard_http_connections").increment(1.0);
-                    let slot = Slot(self.open.clone());
+                    };
                     return (
                         GuardedStream {
                             inner: stream,
-                            _slot: slot,
+                            _slot: Slot::new(permit),
                         },
                         addr,
                     );
@@ -183,11 +202,11 @@ mod tests {
     use tokio::io::AsyncReadExt;
 
     #[test]
-    fn the_open_files_limit_is_read_from_proc() {
-        let limits = "Limit                     Soft Limit           Hard Limit           Units     \n\
-                      Max open files            20000                20000                files     \n";
-        assert_eq!(parse_open_files(limits), Some(20_000));
-        assert_eq!(parse_open_files("nothing"), None);
+    fn the_soft_limit_is_raised_to_the_hard_one() {
+        raise_open_files_limit();
+        let (soft, hard) = Resource::NOFILE.get().unwrap();
+        assert_eq!(soft, hard);
+        assert_eq!(open_files_limit(), usize::try_from(soft).ok());
     }
 
     #[test]

@@ -8,6 +8,7 @@ pub(crate) mod handlers;
 pub mod listener;
 pub mod openapi;
 pub mod routes;
+mod static_files;
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -205,13 +206,9 @@ async fn authenticate(
     }
     let (mut parts, body) = req.into_parts();
     // Browsers cannot set headers on WebSockets: the console socket also takes `?token=`.
-    let token = match extract::bearer_token(&parts) {
+    let token = match crate::auth::bearer_token(&parts.headers) {
         Some(token) => Some(token.to_string()),
-        None if parts.uri.path() == "/api/v1/ws" => {
-            url::form_urlencoded::parse(parts.uri.query().unwrap_or("").as_bytes())
-                .find(|(k, _)| k == "token")
-                .map(|(_, v)| v.into_owned())
-        }
+        None if parts.uri.path() == "/api/v1/ws" => crate::auth::query_token(parts.uri.query()),
         None => None,
     };
     let Some(token) = token else {

@@ -1,9 +1,16 @@
 //! The OpenAPI 3.1 document, served at /api/v1/openapi.json and browsable with Swagger UI at
 //! /api/docs. A test checks that it lists exactly the routes of the route table.
 
+use std::sync::{Arc, LazyLock};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
-use utoipa_swagger_ui::SwaggerUi;
+
+use axum::extract::Path;
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Redirect, Response};
+use utoipa_swagger_ui::Config;
+
+use super::static_files::{Caching, StaticFile, StaticFiles};
 
 use super::handlers::*;
 
@@ -80,9 +87,73 @@ pub fn document() -> utoipa::openapi::OpenApi {
 /// Swagger UI reads the document from the API's own route, so it adds no route of its own
 /// besides its static files. The online validator is off: it would send our document to
 /// swagger.io and show its answer as a remote image.
-pub fn swagger_ui() -> SwaggerUi {
-    SwaggerUi::new("/api/docs")
-        .config(utoipa_swagger_ui::Config::from("/api/v1/openapi.json").validator_url("none"))
+fn swagger_config() -> Arc<Config<'static>> {
+    Arc::new(Config::from("/api/v1/openapi.json").validator_url("none"))
+}
+
+/// The vendored Swagger UI files its page loads, compressed once. The rest of its distribution
+/// (source maps, other bundles) is served as it is, on the rare request for it.
+const SWAGGER_PAGE_FILES: &[(&str, Caching)] = &[
+    ("index.html", Caching::Revalidate),
+    ("swagger-initializer.js", Caching::Revalidate),
+    ("index.css", Caching::Day),
+    ("swagger-ui.css", Caching::Day),
+    ("swagger-ui-bundle.js", Caching::Day),
+    ("swagger-ui-standalone-preset.js", Caching::Day),
+    ("favicon-32x32.png", Caching::Day),
+    ("favicon-16x16.png", Caching::Day),
+    ("oauth2-redirect.html", Caching::Revalidate),
+];
+
+static SWAGGER_FILES: LazyLock<StaticFiles> = LazyLock::new(|| {
+    let config = swagger_config();
+    StaticFiles::new(SWAGGER_PAGE_FILES.iter().filter_map(|(name, caching)| {
+        let file = swagger_file(name, *caching, &config)?;
+        Some((name.to_string(), file))
+    }))
+});
+
+fn swagger_file(name: &str, caching: Caching, config: &Arc<Config<'static>>) -> Option<StaticFile> {
+    let file = utoipa_swagger_ui::serve(name, config.clone()).ok()??;
+    Some(StaticFile::new(
+        &file.content_type,
+        caching,
+        file.bytes.into_owned(),
+    ))
+}
+
+async fn swagger_page(headers: HeaderMap) -> Response {
+    swagger_answer("index.html", &headers)
+}
+
+async fn swagger_asset(Path(name): Path<String>, headers: HeaderMap) -> Response {
+    swagger_answer(&name, &headers)
+}
+
+fn swagger_answer(name: &str, headers: &HeaderMap) -> Response {
+    if let Some(file) = SWAGGER_FILES.get(name) {
+        return file.response(headers);
+    }
+    match utoipa_swagger_ui::serve(name, swagger_config()) {
+        Ok(Some(file)) => {
+            let content_type = file.content_type;
+            let mut response = (
+                [(axum::http::header::CONTENT_TYPE, content_type)],
+                file.bytes.into_owned(),
+            )
+                .into_response();
+            response.headers_mut().insert(
+                axum::http::header::CACHE_CONTROL,
+                axum::http::HeaderValue::from_static("public, max-age=86400"),
+            );
+            response
+        }
+        Ok(None) => axum::http::StatusCode::NOT_FOUND.into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "cannot serve a Swagger UI file");
+            axum::http::StatusCode::INTERNAL_SERVER_ERROR.into_response()
+        }
+    }
 }
 
 /// What the vendored Swagger UI needs and no more: its own scripts and style sheets, the one
@@ -99,10 +170,20 @@ pub const SWAGGER_UI_CSP: &str = "default-src 'none'; script-src 'self'; \
 
 /// Swagger UI's routes, every answer under `SWAGGER_UI_CSP`.
 pub fn swagger_router<S: Clone + Send + Sync + 'static>() -> axum::Router<S> {
-    axum::Router::from(swagger_ui()).layer(
-        tower_http::set_header::SetResponseHeaderLayer::overriding(
+    static STARTED: std::sync::Once = std::sync::Once::new();
+    // Compressed once per process, off the async threads, so no request waits for it.
+    STARTED.call_once(|| {
+        std::thread::spawn(|| LazyLock::force(&SWAGGER_FILES));
+    });
+    axum::Router::new()
+        .route(
+            "/api/docs",
+            axum::routing::get(|| async { Redirect::to("/api/docs/") }),
+        )
+        .route("/api/docs/", axum::routing::get(swagger_page))
+        .route("/api/docs/{*name}", axum::routing::get(swagger_asset))
+        .layer(tower_http::set_header::SetResponseHeaderLayer::overriding(
             axum::http::header::CONTENT_SECURITY_POLICY,
             axum::http::HeaderValue::from_static(SWAGGER_UI_CSP),
-        ),
-    )
+        ))
 }

@@ -1,11 +1,12 @@
 //! Identity verification for logged-in customers of the host site: the site vouches for its
 //! user's identifier with an HMAC-SHA256 of it (keyed with the inbox's identity secret), or with a
-//! short-lived HS256 JWT (the stronger option: it expires, and it can vouch for the email too).
-//! Only what the signature covers is verified: an identifier hash covers the identifier alone.
-//! Comparisons are constant-time.
+//! short-lived HS256 JWT (the stronger option: it expires, and it can vouch for the email too),
+//! checked by `jsonwebtoken`. Only what the signature covers is verified: an identifier hash
+//! covers the identifier alone. Comparisons are constant-time.
 
-use base64::Engine as _;
 use hmac::{Hmac, Mac};
+use jsonwebtoken::errors::ErrorKind;
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::Deserialize;
 use sha2::Sha256;
 
@@ -63,11 +64,6 @@ pub fn verify_identifier_hash(
 }
 
 #[derive(Deserialize)]
-struct Header {
-    alg: String,
-}
-
-#[derive(Deserialize)]
 struct Claims {
     sub: Option<String>,
     exp: Option<i64>,
@@ -75,50 +71,25 @@ struct Claims {
     email: Option<String>,
 }
 
-/// Verifies an HS256 JWT: signature first (constant time), then expiry and subject.
-pub fn verify_jwt(
-    secret: &[u8],
-    jwt: &str,
-    now_secs: i64,
-) -> Result<VerifiedIdentity, IdentityError> {
-    let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
-    let mut parts = jwt.trim().split('.');
-    let (Some(header), Some(payload), Some(signature), None) =
-        (parts.next(), parts.next(), parts.next(), parts.next())
-    else {
-        return Err(IdentityError::Malformed);
-    };
-    let header: Header = b64
-        .decode(header)
-        .ok()
-        .and_then(|h| serde_json::from_slice(&h).ok())
-        .ok_or(IdentityError::Malformed)?;
-    // Never let the token choose its own algorithm ("none", RS256 with our secret as a key…).
-    if header.alg != "HS256" {
-        return Err(IdentityError::Algorithm);
-    }
-    let signature = b64
-        .decode(signature)
-        .map_err(|_| IdentityError::Malformed)?;
-    let mut m = mac(secret);
-    m.update(
-        jwt.trim()
-            .rsplit_once('.')
-            .map(|(signed, _)| signed)
-            .unwrap_or("")
-            .as_bytes(),
-    );
-    m.verify_slice(&signature)
-        .map_err(|_| IdentityError::BadSignature)?;
-    let claims: Claims = b64
-        .decode(payload)
-        .ok()
-        .and_then(|p| serde_json::from_slice(&p).ok())
-        .ok_or(IdentityError::Malformed)?;
+/// Verifies an HS256 JWT against the clock: signature and algorithm first, then expiry (with
+/// the leeway) and subject.
+pub fn verify_jwt(secret: &[u8], jwt: &str) -> Result<VerifiedIdentity, IdentityError> {
+    // Only HS256: never let the token choose its own algorithm ("none", RS256 with our secret
+    // as a key…). A site's token names no audience of ours, so one with `aud` is not refused.
+    let mut validation = Validation::new(Algorithm::HS256);
+    validation.leeway = LEEWAY_SECS as u64;
+    validation.validate_aud = false;
+    let claims =
+        jsonwebtoken::decode::<Claims>(jwt.trim(), &DecodingKey::from_secret(secret), &validation)
+            .map_err(|e| match e.kind() {
+                ErrorKind::InvalidSignature => IdentityError::BadSignature,
+                ErrorKind::InvalidAlgorithm => IdentityError::Algorithm,
+                ErrorKind::ExpiredSignature => IdentityError::Expired,
+                ErrorKind::MissingRequiredClaim(_) => IdentityError::NoExpiry,
+                _ => IdentityError::Malformed,
+            })?
+            .claims;
     let exp = claims.exp.ok_or(IdentityError::NoExpiry)?;
-    if exp + LEEWAY_SECS < now_secs {
-        return Err(IdentityError::Expired);
-    }
     let identifier = claims
         .sub
         .filter(|s| !s.trim().is_empty())
@@ -133,20 +104,18 @@ pub fn verify_jwt(
 
 /// Makes an HS256 JWT; what a host site's backend does (used by tests and documentation).
 pub fn sign_jwt(secret: &[u8], claims: &serde_json::Value) -> String {
-    let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
-    let signed = format!(
-        "{}.{}",
-        b64.encode(br#"{"alg":"HS256","typ":"JWT"}"#),
-        b64.encode(claims.to_string())
-    );
-    let mut m = mac(secret);
-    m.update(signed.as_bytes());
-    format!("{signed}.{}", b64.encode(m.finalize().into_bytes()))
+    jsonwebtoken::encode(
+        &Header::new(Algorithm::HS256),
+        claims,
+        &EncodingKey::from_secret(secret),
+    )
+    .expect("HS256 signing of JSON claims cannot fail")
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use base64::Engine as _;
     use serde_json::json;
 
     #[test]
@@ -161,39 +130,52 @@ mod tests {
         assert!(verify_identifier_hash(b"inbox-secret", "user-42", "zz").is_err());
     }
 
+    fn now() -> i64 {
+        crate::domain::now_millis() / 1000
+    }
+
     #[test]
     fn a_jwt_is_refused_when_expired_forged_or_unsigned() {
-        let good = sign_jwt(b"s", &json!({"sub": "u1", "exp": 2_000, "name": "Nia"}));
-        let who = verify_jwt(b"s", &good, 1_000).unwrap();
+        let exp = now() + 1_000;
+        let good = sign_jwt(b"s", &json!({"sub": "u1", "exp": exp, "name": "Nia"}));
+        let who = verify_jwt(b"s", &good).unwrap();
         assert_eq!(who.identifier, "u1");
         assert_eq!(who.name.as_deref(), Some("Nia"));
-        assert_eq!(who.expires_at, Some((2_000 + LEEWAY_SECS) * 1000));
-        assert_eq!(verify_jwt(b"s", &good, 3_000), Err(IdentityError::Expired));
+        assert_eq!(who.expires_at, Some((exp + LEEWAY_SECS) * 1000));
+        let expired = sign_jwt(b"s", &json!({"sub": "u1", "exp": now() - LEEWAY_SECS - 5}));
+        assert_eq!(verify_jwt(b"s", &expired), Err(IdentityError::Expired));
+        let in_leeway = sign_jwt(b"s", &json!({"sub": "u1", "exp": now() - 30}));
+        assert!(verify_jwt(b"s", &in_leeway).is_ok());
         assert_eq!(
-            verify_jwt(b"wrong", &good, 1_000),
+            verify_jwt(b"wrong", &good),
             Err(IdentityError::BadSignature)
         );
         let no_exp = sign_jwt(b"s", &json!({"sub": "u1"}));
-        assert_eq!(
-            verify_jwt(b"s", &no_exp, 1_000),
-            Err(IdentityError::NoExpiry)
-        );
+        assert_eq!(verify_jwt(b"s", &no_exp), Err(IdentityError::NoExpiry));
         let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+        let other_alg = jsonwebtoken::encode(
+            &Header::new(Algorithm::HS512),
+            &json!({"sub": "admin", "exp": exp}),
+            &EncodingKey::from_secret(b"s"),
+        )
+        .unwrap();
+        assert_eq!(verify_jwt(b"s", &other_alg), Err(IdentityError::Algorithm));
+        // "none" is not even an algorithm to jsonwebtoken: the header does not parse.
         let none = format!(
             "{}.{}.",
             b64.encode(br#"{"alg":"none"}"#),
             b64.encode(br#"{"sub":"admin","exp":9999999999}"#)
         );
-        assert_eq!(
-            verify_jwt(b"s", &none, 1_000),
-            Err(IdentityError::Algorithm)
-        );
+        assert_eq!(verify_jwt(b"s", &none), Err(IdentityError::Malformed));
         // A valid signature over a different payload.
         let (head, _) = good.split_once('.').unwrap();
         let sig = good.rsplit_once('.').unwrap().1;
-        let tampered = format!("{head}.{}.{sig}", b64.encode(br#"{"sub":"u2","exp":2000}"#));
+        let tampered = format!(
+            "{head}.{}.{sig}",
+            b64.encode(format!(r#"{{"sub":"u2","exp":{exp}}}"#))
+        );
         assert_eq!(
-            verify_jwt(b"s", &tampered, 1_000),
+            verify_jwt(b"s", &tampered),
             Err(IdentityError::BadSignature)
         );
     }

@@ -109,7 +109,7 @@ fn verify_identity(
         })?;
     match (&input.jwt, &input.identifier_hash) {
         (Some(jwt), _) => {
-            let who = verify_jwt(&secret, jwt, now_millis() / 1000).map_err(identity_error)?;
+            let who = verify_jwt(&secret, jwt).map_err(identity_error)?;
             if who.identifier != input.identifier {
                 return Err(identity_error(IdentityError::BadSignature));
             }

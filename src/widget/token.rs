@@ -1,16 +1,18 @@
 //! Visitor tokens: what the widget keeps in the browser to come back as the same visitor. Signed
-//! by the hub (HMAC-SHA256 with a key derived from the hub's secret key), so they need no table
-//! and cannot be forged: changing any field breaks the signature. Each token expires: a session
+//! by the hub (HS256, with a key derived from the hub's secret key, through `jsonwebtoken`), so
+//! they need no table and cannot be forged: changing any field breaks the signature. Each token expires: a session
 //! renews it while the visitor keeps coming back, and a verified visitor's token lasts no longer
 //! than the verification (a JWT's `exp`, or the configured lifetime for an identifier hash).
 
 use base64::Engine as _;
-use hmac::{Hmac, Mac};
+use jsonwebtoken::{crypto, Algorithm, DecodingKey, EncodingKey};
 use serde::{Deserialize, Serialize};
-use sha2::Sha256;
 
 use crate::domain::Id;
 
+/// Not a JWT on the wire: `wv1.<base64url claims>.<base64url HS256 of the claims part>`, what
+/// browsers hold since before this used `jsonwebtoken`, so their tokens stay valid. The prefix
+/// tells a visitor token from a console token at a glance.
 const PREFIX: &str = "wv1.";
 
 /// Who a visitor is. `verified` holds the host site's identifier when the site vouched for it.
@@ -54,13 +56,18 @@ pub enum TokenError {
 }
 
 pub struct VisitorTokens {
-    key: [u8; 32],
+    signing: EncodingKey,
+    checking: DecodingKey,
     lifetimes: Lifetimes,
 }
 
 impl VisitorTokens {
     pub fn new(key: [u8; 32], lifetimes: Lifetimes) -> Self {
-        VisitorTokens { key, lifetimes }
+        VisitorTokens {
+            signing: EncodingKey::from_secret(&key),
+            checking: DecodingKey::from_secret(&key),
+            lifetimes,
+        }
     }
 
     /// When a token issued `now` expires: the token lifetime, and for a verified visitor no
@@ -76,17 +83,11 @@ impl VisitorTokens {
         at
     }
 
-    fn mac(&self) -> Hmac<Sha256> {
-        Hmac::<Sha256>::new_from_slice(&self.key).expect("HMAC takes keys of any length")
-    }
-
     pub fn issue(&self, claims: &VisitorClaims) -> String {
         let body = base64::engine::general_purpose::URL_SAFE_NO_PAD
             .encode(serde_json::to_vec(claims).expect("claims serialize"));
-        let mut mac = self.mac();
-        mac.update(body.as_bytes());
-        let signature =
-            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes());
+        let signature = crypto::sign(body.as_bytes(), &self.signing, Algorithm::HS256)
+            .expect("HS256 signing cannot fail");
         format!("{PREFIX}{body}.{signature}")
     }
 
@@ -102,14 +103,12 @@ impl VisitorTokens {
     pub fn verify(&self, token: &str, now: i64) -> Result<VisitorClaims, TokenError> {
         let rest = token.strip_prefix(PREFIX).ok_or(TokenError::Malformed)?;
         let (body, signature) = rest.split_once('.').ok_or(TokenError::Malformed)?;
-        let signature = base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .decode(signature)
+        // Constant-time comparison inside `crypto::verify`.
+        let genuine = crypto::verify(signature, body.as_bytes(), &self.checking, Algorithm::HS256)
             .map_err(|_| TokenError::Malformed)?;
-        let mut mac = self.mac();
-        mac.update(body.as_bytes());
-        // Constant-time comparison inside `verify_slice`.
-        mac.verify_slice(&signature)
-            .map_err(|_| TokenError::BadSignature)?;
+        if !genuine {
+            return Err(TokenError::BadSignature);
+        }
         let json = base64::engine::general_purpose::URL_SAFE_NO_PAD
             .decode(body)
             .map_err(|_| TokenError::Malformed)?;
@@ -164,6 +163,20 @@ mod tests {
             Err(TokenError::BadSignature)
         );
         assert_eq!(tokens.verify("sbs_console", 2), Err(TokenError::Malformed));
+    }
+
+    #[test]
+    fn tokens_are_signed_as_before_so_those_in_browsers_stay_valid() {
+        // The signature is HMAC-SHA256 over the claims part, as the hand-written signer made it.
+        let tokens = VisitorTokens::new([7; 32], LIFETIMES);
+        let token = tokens.issue(&claims());
+        let (body, signature) = token.strip_prefix(PREFIX).unwrap().split_once('.').unwrap();
+        use hmac::Mac;
+        let mut mac = <hmac::Hmac<sha2::Sha256> as Mac>::new_from_slice(&[7; 32]).unwrap();
+        mac.update(body.as_bytes());
+        let expected =
+            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes());
+        assert_eq!(signature, expected);
     }
 
     #[test]

@@ -97,12 +97,9 @@ pub fn origin(headers: &axum::http::HeaderMap) -> Option<&str> {
 
 /// The visitor token of a request: `Authorization: Bearer` or, for sockets, `?token=`.
 fn token(parts: &Parts) -> Option<String> {
-    if let Some(t) = crate::edge::extract::bearer_token(parts) {
-        return Some(t.to_string());
-    }
-    url::form_urlencoded::parse(parts.uri.query()?.as_bytes())
-        .find(|(k, _)| k == "token")
-        .map(|(_, v)| v.into_owned())
+    crate::auth::bearer_token(&parts.headers)
+        .map(str::to_string)
+        .or_else(|| crate::auth::query_token(parts.uri.query()))
 }
 
 impl<S> FromRequestParts<S> for Visitor

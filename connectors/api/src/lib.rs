@@ -7,6 +7,7 @@
 //! that saw a delivery once can drop the retry.
 #![forbid(unsafe_code)]
 
+use secrecy::{ExposeSecret, SecretSlice};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use hmac::{Hmac, Mac};
@@ -74,7 +75,8 @@ pub fn verify(
 pub struct CallbackOutbound {
     client: switchboard_egress::GuardedClient,
     url: String,
-    secret: Vec<u8>,
+    /// The inbox's signing secret, zeroed when dropped.
+    secret: SecretSlice<u8>,
 }
 
 impl CallbackOutbound {
@@ -82,7 +84,7 @@ impl CallbackOutbound {
         CallbackOutbound {
             client,
             url,
-            secret,
+            secret: secret.into(),
         }
     }
 }
@@ -129,7 +131,10 @@ impl Outbound for CallbackOutbound {
             .post(&self.url)
             .map_err(|e| DeliveryError::Permanent(format!("callback refused: {e}")))?
             .header(reqwest::header::CONTENT_TYPE, "application/json")
-            .header(SIGNATURE_HEADER, sign(&self.secret, now, &body))
+            .header(
+                SIGNATURE_HEADER,
+                sign(self.secret.expose_secret(), now, &body),
+            )
             .header(DELIVERY_HEADER, &delivery.delivery_id)
             .body(body)
             .send()

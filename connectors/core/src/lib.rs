@@ -5,6 +5,8 @@
 //! layer, so a connector can be tested on its own against a local stand-in for its provider.
 #![forbid(unsafe_code)]
 
+pub mod backoff;
+
 use std::fmt;
 
 use serde::{Deserialize, Serialize};

@@ -16,6 +16,7 @@ use std::time::Duration;
 use async_imap::extensions::idle::IdleResponse;
 use async_imap::Session;
 use futures::StreamExt;
+use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 use tokio::net::TcpStream;
 use tokio::sync::watch;
@@ -30,8 +31,9 @@ pub struct ImapSettings {
     #[serde(default)]
     pub security: Security,
     pub username: String,
+    /// Zeroed when dropped and `[REDACTED]` in `Debug`, so logging the settings shows no secret.
     #[serde(default, skip_serializing)]
-    pub password: String,
+    pub password: SecretString,
     #[serde(default = "default_mailbox")]
     pub mailbox: String,
     #[serde(default)]
@@ -160,12 +162,13 @@ impl MailboxSync {
             }
         };
         client
-            .login(&s.username, &s.password)
+            .login(&s.username, s.password.expose_secret())
             .await
             .map_err(|(e, _)| ImapError::Login(e.to_string()))
     }
 
     /// Connects, reads everything new, and logs out: one pass, for tests and the CLI.
+    #[tracing::instrument(skip_all, fields(host = %self.settings.host, mailbox = %self.settings.mailbox))]
     pub async fn sync_once(&self, sink: &dyn MailSink) -> Result<SyncReport, ImapError> {
         let mut session = self.connect().await?;
         let report = self.catch_up(&mut session, sink).await?;
@@ -174,6 +177,7 @@ impl MailboxSync {
     }
 
     /// Reads new mail from the checkpoint on, batch by batch, moving the checkpoint after each.
+    #[tracing::instrument(level = "debug", skip_all)]
     async fn catch_up(
         &self,
         session: &mut ImapSession,
@@ -284,6 +288,7 @@ impl MailboxSync {
 
     /// Runs until `shutdown`: catch up, wait for news (IDLE, or a poll), again; after an error,
     /// reconnect with a growing, jittered pause.
+    #[tracing::instrument(skip_all, fields(host = %self.settings.host, mailbox = %self.settings.mailbox))]
     pub async fn run(self, sink: Arc<dyn MailSink>, mut shutdown: watch::Receiver<bool>) {
         let mut failures: u32 = 0;
         loop {
@@ -414,10 +419,14 @@ fn uid_set(uids: impl Iterator<Item = u32>) -> String {
     parts.join(",")
 }
 
+/// The pause before reconnecting after `failures` failed sessions in a row: half a second to a
+/// second after the first, doubling up to a minute.
 fn retry_pause(failures: u32) -> Duration {
-    let base = 500u64.saturating_mul(1 << failures.min(7)).min(60_000);
-    let jitter = rand::random::<u64>() % (base / 2 + 1);
-    Duration::from_millis(base / 2 + jitter)
+    switchboard_connector_core::backoff::backoff(
+        failures,
+        Duration::from_secs(1),
+        Duration::from_secs(60),
+    )
 }
 
 #[cfg(test)]

@@ -46,6 +46,7 @@ impl Default for InboundLimits {
     }
 }
 
+#[tracing::instrument(skip_all, fields(addr = ?listener.local_addr().ok()))]
 pub async fn serve(
     listener: TcpListener,
     sink: Arc<dyn InboundSink>,

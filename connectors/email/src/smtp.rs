@@ -1,6 +1,7 @@
 //! Sending through the inbox's SMTP server with lettre: pooled connections, STARTTLS or implicit
 //! TLS, and a cap on concurrent sends (lettre's pool size only bounds *idle* connections).
 
+use secrecy::{ExposeSecret, SecretString};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -33,8 +34,9 @@ pub struct SmtpSettings {
     pub security: Security,
     #[serde(default)]
     pub username: Option<String>,
+    /// Zeroed when dropped and `[REDACTED]` in `Debug`, so logging the settings shows no secret.
     #[serde(default, skip_serializing)]
-    pub password: Option<String>,
+    pub password: Option<SecretString>,
     #[serde(default)]
     pub accept_invalid_certs: bool,
     /// The most mails in flight to this server at once.
@@ -49,6 +51,8 @@ fn default_max_connections() -> u32 {
 pub struct SmtpSender {
     transport: AsyncSmtpTransport<Tokio1Executor>,
     permits: Arc<Semaphore>,
+    /// The server, for the log.
+    host: String,
 }
 
 impl SmtpSender {
@@ -72,16 +76,21 @@ impl SmtpSender {
             .timeout(Some(Duration::from_secs(60)))
             .pool_config(PoolConfig::new().max_size(max));
         if let (Some(user), Some(password)) = (&settings.username, &settings.password) {
-            builder = builder.credentials(Credentials::new(user.clone(), password.clone()));
+            builder = builder.credentials(Credentials::new(
+                user.clone(),
+                password.expose_secret().to_string(),
+            ));
         }
         Ok(SmtpSender {
             transport: builder.build(),
             permits: Arc::new(Semaphore::new(max as usize)),
+            host: settings.host.clone(),
         })
     }
 
     /// Hands one mail to the server. A 5xx answer fails it for good; anything else (4xx, a
     /// dropped connection, a timeout) is worth another try.
+    #[tracing::instrument(skip_all, fields(host = %self.host))]
     pub async fn send(&self, message: &Message) -> Result<(), DeliveryError> {
         let _permit = self
             .permits

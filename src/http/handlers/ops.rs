@@ -41,12 +41,7 @@ pub async fn metrics(
     headers: HeaderMap,
 ) -> Response {
     let configured = state.settings.server.metrics_token.expose();
-    let presented = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split_once(' '))
-        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-        .map(|(_, token)| token.trim());
+    let presented = crate::auth::bearer_token(&headers);
     // A reverse proxy on this machine connects from loopback too: what it forwards is not local,
     // and with a proxy configured, even what it forwards without saying so.
     let proxied = !state.proxies.is_empty()
