@@ -9,6 +9,8 @@ use axum::Router;
 
 use super::AppState;
 
+mod widget_script;
+
 struct Asset {
     name: &'static str,
     content_type: &'static str,
@@ -37,7 +39,7 @@ static CONSOLE: &[Asset] = &[
     asset!("inbox.js", JS),
     asset!("thread.js", JS),
     asset!("settings.js", JS),
-    asset!("dom.js", JS),
+    asset!("time.js", JS),
     asset!("email.js", JS),
     asset!("email-frame.html", "text/html; charset=utf-8"),
     asset!("email-frame.js", JS),
@@ -50,7 +52,14 @@ const EMAIL_FRAME_CSP: &str = "default-src 'none'; script-src 'self'; style-src 
      img-src http: https: data:; font-src data:; base-uri 'none'; form-action 'none'; \
      frame-ancestors 'self'";
 
-static WIDGET: &[u8] = include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/web/widget/widget.js"));
+/// Modules both the console and the widget use (web/shared/), served at /shared/{name}.
+static SHARED: &[Asset] = &[Asset {
+    name: "dom.js",
+    content_type: JS,
+    body: include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/web/shared/dom.js")),
+}];
+
+use widget_script::WIDGET;
 
 /// FNV-1a: a stable validator for content fixed at build time.
 fn etag(body: &[u8]) -> String {
@@ -97,6 +106,13 @@ async fn console_file(Path(name): Path<String>, headers: HeaderMap) -> Response 
     }
 }
 
+async fn shared_file(Path(name): Path<String>, headers: HeaderMap) -> Response {
+    match SHARED.iter().find(|a| a.name == name) {
+        Some(a) => serve(&headers, a.content_type, a.body),
+        None => super::error::ApiError::NotFound("file").into_response(),
+    }
+}
+
 async fn console_page(headers: HeaderMap) -> Response {
     let index = &CONSOLE[0];
     let mut response = serve(&headers, index.content_type, index.body);
@@ -115,7 +131,7 @@ async fn console_page(headers: HeaderMap) -> Response {
 }
 
 async fn widget_script(headers: HeaderMap) -> Response {
-    let mut response = serve(&headers, JS, WIDGET);
+    let mut response = serve(&headers, JS, &WIDGET);
     // Any site may load the script; the inbox's allowed origins are enforced by the API.
     response.headers_mut().insert(
         header::ACCESS_CONTROL_ALLOW_ORIGIN,
@@ -128,6 +144,7 @@ pub(super) fn routes() -> Router<AppState> {
     Router::new()
         .route("/", get(console_page))
         .route("/console/{name}", get(console_file))
+        .route("/shared/{name}", get(shared_file))
         .route("/widget.js", get(widget_script))
 }
 
@@ -146,11 +163,11 @@ mod tests {
                     .next()
                     .and_then(|rest| rest.split(['\'', '"']).next())
                     .unwrap();
-                assert!(
-                    CONSOLE.iter().any(|a| a.name == file),
-                    "{} imports {file}, which is not served",
-                    asset.name
-                );
+                let served = match file.strip_prefix("shared/") {
+                    Some(shared) => SHARED.iter().any(|a| a.name == shared),
+                    None => CONSOLE.iter().any(|a| a.name == file),
+                };
+                assert!(served, "{} imports {file}, which is not served", asset.name);
             }
         }
     }

@@ -2,7 +2,8 @@
 // and the list, thread.js the open conversation, live.js keeps the socket.
 
 import { api, session } from './api.js';
-import { h, clear, debounce } from './dom.js';
+import { h, clear } from '../shared/dom.js';
+import { debounce } from './time.js';
 import { t, setLocale, locale, LANGUAGES } from './i18n.js';
 import { Live } from './live.js';
 import { Inbox } from './inbox.js';

@@ -9,7 +9,7 @@
 // only its own script, which puts the mail in place. The frame is sandboxed without
 // same-origin, so the mail cannot reach the console's storage or the agent's token.
 
-import { h } from './dom.js';
+import { h } from '../shared/dom.js';
 import { t } from './i18n.js';
 
 const REMOTE = /^\s*(https?:)?\/\//i;

@@ -2,7 +2,8 @@
 // updates and infinite scroll.
 
 import { api } from './api.js';
-import { h, clear, timeAgo } from './dom.js';
+import { h, clear } from '../shared/dom.js';
+import { timeAgo } from './time.js';
 import { t, locale } from './i18n.js';
 
 const PAGE = 25;

@@ -2,7 +2,8 @@
 // script tag to paste, each agent's capacity, and the queue of customers waiting for an agent.
 
 import { api } from './api.js';
-import { h, clear, timeAgo } from './dom.js';
+import { h, clear } from '../shared/dom.js';
+import { timeAgo } from './time.js';
 import { t, locale } from './i18n.js';
 import { channelIcon } from './inbox.js';
 

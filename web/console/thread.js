@@ -3,7 +3,8 @@
 // contact panel with identities, attributes and past conversations.
 
 import { api, all } from './api.js';
-import { h, clear, clock, fileToBase64 } from './dom.js';
+import { h, clear, fileToBase64 } from '../shared/dom.js';
+import { clock } from './time.js';
 import { t, locale } from './i18n.js';
 import { channelIcon } from './inbox.js';
 import { emailHtml } from './email.js';
