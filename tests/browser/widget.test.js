@@ -168,3 +168,18 @@ test('the script adds nothing to the host page but window.Switchboard', async ()
   );
   assert.deepEqual(added, ['Switchboard']);
 });
+
+test('the closed launcher already wears the inbox colour', async () => {
+  const visitor = await (await b.newContext({ viewport: { width: 1000, height: 720 }, locale: 'en-US' })).newPage();
+  await visitor.goto(siteUrl);
+  const launcher = visitor.locator('#switchboard-widget .launcher');
+  await launcher.waitFor();
+  // The colour comes with the session; it was once only set when the panel opened, which left
+  // a white icon on a see-through button until then.
+  await visitor.waitForFunction(
+    () => document.querySelector('#switchboard-widget').style.getPropertyValue('--c') !== '',
+    null,
+    { timeout: 5000 },
+  );
+  assert.notEqual(await launcher.evaluate((e) => getComputedStyle(e).backgroundColor), 'rgba(0, 0, 0, 0)');
+});

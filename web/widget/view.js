@@ -105,9 +105,10 @@ export class WidgetView {
   // Brings everything in line with the conversation. Only what changed is touched.
   update() {
     this.updateBadge();
-    if (!this.isOpen) return;
     const s = this.chat.session;
+    // The launcher wears the inbox's colour too, before the panel was ever opened.
     this.host.style.setProperty('--c', s?.inbox.color || DEFAULT_COLOR);
+    if (!this.isOpen) return;
     this.title.textContent = s?.inbox.name || this.t('title');
     this.status.textContent = s && !s.inbox.online ? this.t('away') : '';
     if (this.chat.needsPrechat()) {
