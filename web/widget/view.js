@@ -48,6 +48,7 @@ export class WidgetView {
     const dir = rtl ? 'rtl' : 'ltr';
     this.host = h('div', { id: 'switchboard-widget' });
     const root = this.host.attachShadow({ mode: 'open' });
+    this.root = root;
     adoptStyle(root, nonce);
     this.badge = h('span', { class: 'badge', hidden: true });
     const launcher = h(
@@ -121,8 +122,11 @@ export class WidgetView {
       return;
     }
     if (this.mode !== 'chat') {
+      // Sent from the pre-chat form: the visitor goes on writing in the composer.
+      const wasWriting = this.mode === 'prechat' && this.panel.contains(this.root.activeElement);
       this.mode = 'chat';
       this.panel.replaceChildren(this.header, this.log, this.info, this.composer);
+      if (wasWriting) this.box.focus();
     }
     this.updateGreeting(s);
     this.updateMessages();
