@@ -12,6 +12,8 @@ use axum::Router;
 use super::static_files::{Caching, StaticFile, StaticFiles};
 use super::AppState;
 
+mod widget_script;
+
 struct Asset {
     name: &'static str,
     content_type: &'static str,
@@ -40,7 +42,7 @@ static CONSOLE: &[Asset] = &[
     asset!("inbox.js", JS),
     asset!("thread.js", JS),
     asset!("settings.js", JS),
-    asset!("dom.js", JS),
+    asset!("time.js", JS),
     asset!("email.js", JS),
     asset!("email-frame.html", "text/html; charset=utf-8"),
     asset!("email-frame.js", JS),
@@ -53,7 +55,14 @@ const EMAIL_FRAME_CSP: &str = "default-src 'none'; script-src 'self'; style-src 
      img-src http: https: data:; font-src data:; base-uri 'none'; form-action 'none'; \
      frame-ancestors 'self'";
 
-static WIDGET: &[u8] = include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/web/widget/widget.js"));
+/// Modules both the console and the widget use (web/shared/), served at /shared/{name}.
+static SHARED: &[Asset] = &[Asset {
+    name: "dom.js",
+    content_type: JS,
+    body: include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/web/shared/dom.js")),
+}];
+
+use widget_script::WIDGET;
 
 /// The console's files, compressed when first asked for (`warm_up` does it at start). Their
 /// URLs carry no version, so browsers revalidate them.
@@ -66,7 +75,15 @@ static CONSOLE_FILES: LazyLock<StaticFiles> = LazyLock::new(|| {
 
 /// Sites embed widget.js by a fixed address: revalidated, so an upgrade reaches visitors at once.
 static WIDGET_FILE: LazyLock<StaticFile> =
-    LazyLock::new(|| StaticFile::new(JS, Caching::Revalidate, WIDGET));
+    LazyLock::new(|| StaticFile::new(JS, Caching::Revalidate, &WIDGET[..]));
+
+/// The modules the console and the widget share, compressed like the console's.
+static SHARED_FILES: LazyLock<StaticFiles> = LazyLock::new(|| {
+    StaticFiles::new(SHARED.iter().map(|a| {
+        let file = StaticFile::new(a.content_type, Caching::Revalidate, a.body);
+        (a.name.to_string(), file)
+    }))
+});
 
 /// Compresses every file once per process, off the async threads, so that no request waits.
 fn warm_up() {
@@ -75,6 +92,7 @@ fn warm_up() {
         std::thread::spawn(|| {
             LazyLock::force(&CONSOLE_FILES);
             LazyLock::force(&WIDGET_FILE);
+            LazyLock::force(&SHARED_FILES);
         });
     });
 }
@@ -93,6 +111,13 @@ async fn console_file(Path(name): Path<String>, headers: HeaderMap) -> Response 
             response
         }
         Some(response) => response,
+        None => super::error::ApiError::NotFound("file").into_response(),
+    }
+}
+
+async fn shared_file(Path(name): Path<String>, headers: HeaderMap) -> Response {
+    match SHARED_FILES.get(&name) {
+        Some(file) => file.response(&headers),
         None => super::error::ApiError::NotFound("file").into_response(),
     }
 }
@@ -130,6 +155,7 @@ pub(super) fn routes() -> Router<AppState> {
     Router::new()
         .route("/", get(console_page))
         .route("/console/{name}", get(console_file))
+        .route("/shared/{name}", get(shared_file))
         .route("/widget.js", get(widget_script))
 }
 
@@ -148,11 +174,11 @@ mod tests {
                     .next()
                     .and_then(|rest| rest.split(['\'', '"']).next())
                     .unwrap();
-                assert!(
-                    CONSOLE.iter().any(|a| a.name == file),
-                    "{} imports {file}, which is not served",
-                    asset.name
-                );
+                let served = match file.strip_prefix("shared/") {
+                    Some(shared) => SHARED.iter().any(|a| a.name == shared),
+                    None => CONSOLE.iter().any(|a| a.name == file),
+                };
+                assert!(served, "{} imports {file}, which is not served", asset.name);
             }
         }
     }

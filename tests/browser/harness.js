@@ -4,7 +4,7 @@
 import { spawn } from 'node:child_process';
 import { mkdtempSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, dirname } from 'node:path';
+import { join, dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import net from 'node:net';
 import { chromium } from 'playwright-core';
@@ -38,7 +38,9 @@ export class Hub {
   }
 
   async boot() {
-    const bin = process.env.SWITCHBOARD_BIN || join(repo, 'target', 'debug', 'switchboard');
+    // run.sh builds with cargo, which puts the binary under CARGO_TARGET_DIR when that is set.
+    const target = process.env.CARGO_TARGET_DIR ? resolve(process.env.CARGO_TARGET_DIR) : join(repo, 'target');
+    const bin = process.env.SWITCHBOARD_BIN || join(target, 'debug', 'switchboard');
     this.process = spawn(bin, ['serve', '--addr', `127.0.0.1:${this.port}`, '--data-dir', this.dataDir], {
       env: { ...process.env, ...this.env, SWITCHBOARD_OWNER_EMAIL: OWNER.email, SWITCHBOARD_OWNER_PASSWORD: OWNER.password, RUST_LOG: 'warn' },
       stdio: ['ignore', 'ignore', 'inherit'],

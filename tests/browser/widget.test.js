@@ -1,6 +1,7 @@
 // The website widget in headless Chromium, embedded in a page of another origin: a visitor fills
 // the pre-chat form and writes, an agent answers from the console, the visitor sees it live,
-// reloads and keeps the history, and rates once the conversation is resolved.
+// reloads and keeps the history, and rates once the conversation is resolved; a reply arriving
+// while the visitor writes leaves the draft alone.
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -120,4 +121,65 @@ test('a visitor sends a picture: the widget takes `image/*` as the inbox allows 
   const png = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==', 'base64');
   await visitor.setInputFiles('#switchboard-widget input[type=file]', { name: 'part.png', mimeType: 'image/png', buffer: png });
   await visitor.locator('#switchboard-widget .msg.incoming a', { hasText: 'part.png' }).waitFor({ timeout: 5000 });
+});
+
+test('an agent reply leaves the visitor’s unsent draft, its caret and focus as they were', async () => {
+  const visitor = await (await b.newContext({ viewport: { width: 1000, height: 720 }, locale: 'en-US' })).newPage();
+  visitor.on('pageerror', (e) => console.error('visitor page error:', e.message));
+  await visitor.goto(siteUrl);
+  await visitor.locator('#switchboard-widget .launcher').click();
+  await visitor.fill('#switchboard-widget input[name=name]', 'Dana');
+  await visitor.fill('#switchboard-widget input[name=email]', 'dana@example.org');
+  await visitor.fill('#switchboard-widget textarea[name=message]', 'Is the blue kettle back in stock?');
+  await visitor.click('#switchboard-widget .prechat button[type=submit]');
+  await visitor.locator('#switchboard-widget .msg.incoming', { hasText: 'blue kettle' }).waitFor();
+
+  // The visitor starts an answer, goes back to fix a word, and has not sent it.
+  const box = visitor.locator('#switchboard-widget .panel form:not(.prechat) textarea');
+  await box.click();
+  await visitor.keyboard.type('I would take two of them');
+  await box.evaluate((el) => el.setSelectionRange(8, 12));
+
+  const { data } = await hub.call('GET', `/api/v1/conversations?inbox=${inbox.id}`);
+  const conversation = data.find((c) => c.summary?.last_message === 'Is the blue kettle back in stock?');
+  await hub.call('POST', `/api/v1/conversations/${conversation.id}/messages`, { text: 'It is, since this morning.' });
+  await visitor.locator('#switchboard-widget .msg.outgoing', { hasText: 'since this morning' }).waitFor({ timeout: 5000 });
+
+  const composer = await box.evaluate((el) => ({
+    value: el.value,
+    focused: el.getRootNode().activeElement === el,
+    caret: [el.selectionStart, el.selectionEnd],
+  }));
+  assert.deepEqual(composer, { value: 'I would take two of them', focused: true, caret: [8, 12] });
+  // The draft goes on where the caret is.
+  await visitor.keyboard.type('bring');
+  assert.equal(await box.inputValue(), 'I would bring two of them');
+});
+
+test('the script adds nothing to the host page but window.Switchboard', async () => {
+  const visitor = await (await b.newContext({ viewport: { width: 1000, height: 720 }, locale: 'en-US' })).newPage();
+  await visitor.addInitScript(() => {
+    window.globalsBefore = new Set(Object.keys(window));
+  });
+  await visitor.goto(siteUrl);
+  await visitor.locator('#switchboard-widget .launcher').waitFor();
+  const added = await visitor.evaluate(() =>
+    Object.keys(window).filter((k) => !window.globalsBefore.has(k) && k !== 'globalsBefore'),
+  );
+  assert.deepEqual(added, ['Switchboard']);
+});
+
+test('the closed launcher already wears the inbox colour', async () => {
+  const visitor = await (await b.newContext({ viewport: { width: 1000, height: 720 }, locale: 'en-US' })).newPage();
+  await visitor.goto(siteUrl);
+  const launcher = visitor.locator('#switchboard-widget .launcher');
+  await launcher.waitFor();
+  // The colour comes with the session; it was once only set when the panel opened, which left
+  // a white icon on a see-through button until then.
+  await visitor.waitForFunction(
+    () => document.querySelector('#switchboard-widget').style.getPropertyValue('--c') !== '',
+    null,
+    { timeout: 5000 },
+  );
+  assert.notEqual(await launcher.evaluate((e) => getComputedStyle(e).backgroundColor), 'rgba(0, 0, 0, 0)');
 });

@@ -11,7 +11,9 @@ export class ApiError extends Error {
 }
 
 export const session = {
-  get token() { return localStorage.getItem(TOKEN_KEY); },
+  get token() {
+    return localStorage.getItem(TOKEN_KEY);
+  },
   set token(value) {
     if (value) localStorage.setItem(TOKEN_KEY, value);
     else localStorage.removeItem(TOKEN_KEY);
@@ -24,7 +26,9 @@ export async function api(path, { method = 'GET', body } = {}) {
   if (session.token) headers.Authorization = `Bearer ${session.token}`;
   if (body !== undefined) headers['Content-Type'] = 'application/json';
   const response = await fetch(`/api/v1${path}`, {
-    method, headers, body: body === undefined ? undefined : JSON.stringify(body),
+    method,
+    headers,
+    body: body === undefined ? undefined : JSON.stringify(body),
   });
   if (response.status === 204) return null;
   const data = await response.json().catch(() => ({}));

@@ -1,13 +1,14 @@
 // The agents' console: sign-in, then the live inbox. State lives here; inbox.js draws the views
 // and the list, thread.js the open conversation, live.js keeps the socket.
 
+import { clear, h } from '../shared/dom.js';
 import { api, session } from './api.js';
-import { h, clear, debounce } from './dom.js';
-import { t, setLocale, locale, LANGUAGES } from './i18n.js';
-import { Live } from './live.js';
+import { LANGUAGES, locale, setLocale, t } from './i18n.js';
 import { Inbox } from './inbox.js';
-import { Thread } from './thread.js';
+import { Live } from './live.js';
 import { renderSettings } from './settings.js';
+import { Thread } from './thread.js';
+import { debounce } from './time.js';
 
 const root = document.getElementById('app');
 
@@ -15,23 +16,33 @@ class Console {
   constructor(me) {
     this.me = me.user;
     this.token = session.token;
-    this.view = JSON.parse(sessionStorage.getItem('switchboard.view') || 'null') || { assignee: 'me', inbox: null, status: 'open', label: '' };
+    this.view = JSON.parse(sessionStorage.getItem('switchboard.view') || 'null') || {
+      assignee: 'me',
+      inbox: null,
+      status: 'open',
+      label: '',
+    };
     this.currentId = null;
     this.memberships = new Map();
   }
 
   async start() {
     const [users, teams, inboxes, canned] = await Promise.all([
-      api('/users'), api('/teams'), api('/inboxes'), api('/canned_responses'),
+      api('/users'),
+      api('/teams'),
+      api('/inboxes'),
+      api('/canned_responses'),
     ]);
     this.users = users.data || users;
     this.teams = teams.data || teams;
     this.inboxes = inboxes;
     this.canned = canned;
-    await Promise.all(this.inboxes.map(async (inbox) => {
-      const members = await api(`/inboxes/${inbox.id}/members`);
-      this.memberships.set(inbox.id, new Set((members.data || members).map((u) => u.id)));
-    }));
+    await Promise.all(
+      this.inboxes.map(async (inbox) => {
+        const members = await api(`/inboxes/${inbox.id}/members`);
+        this.memberships.set(inbox.id, new Set((members.data || members).map((u) => u.id)));
+      }),
+    );
     this.inbox = new Inbox(this);
     this.thread = new Thread(this);
     this.layout();
@@ -39,7 +50,9 @@ class Console {
     this.live = new Live({
       token: this.token,
       onEvent: (e) => this.onEvent(e),
-      onFrame: (f) => { if (f.type === 'typing') this.thread.onTyping(f); },
+      onFrame: (f) => {
+        if (f.type === 'typing') this.thread.onTyping(f);
+      },
       onState: (state, wait) => this.showConnection(state, wait),
       onResync: () => this.reloadAll(),
     });
@@ -51,24 +64,53 @@ class Console {
   }
 
   layout() {
-    this.connection = h('span', { class: 'connection', role: 'status', dataset: { state: 'connecting' } }, t('connecting'));
-    const presence = h('select', { class: 'presence', 'aria-label': t('online'), onchange: (e) => this.live.setPresence(e.target.value) },
-      ['online', 'busy', 'offline'].map((s) => h('option', { value: s }, t(s))));
-    const language = h('select', { 'aria-label': t('language'), onchange: (e) => { setLocale(e.target.value); location.reload(); } },
-      Object.entries(LANGUAGES).map(([code, name]) => h('option', { value: code, selected: code === locale() }, name)));
+    this.connection = h(
+      'span',
+      { class: 'connection', role: 'status', dataset: { state: 'connecting' } },
+      t('connecting'),
+    );
+    const presence = h(
+      'select',
+      {
+        class: 'presence',
+        'aria-label': t('online'),
+        onchange: (e) => this.live.setPresence(e.target.value),
+      },
+      ['online', 'busy', 'offline'].map((s) => h('option', { value: s }, t(s))),
+    );
+    const language = h(
+      'select',
+      {
+        'aria-label': t('language'),
+        onchange: (e) => {
+          setLocale(e.target.value);
+          location.reload();
+        },
+      },
+      Object.entries(LANGUAGES).map(([code, name]) =>
+        h('option', { value: code, selected: code === locale() }, name),
+      ),
+    );
     this.main = h('main', { class: 'workspace' }, this.inbox.pane, this.thread.pane, this.thread.contactPane);
     this.settingsPane = h('main', { class: 'settings', hidden: true });
     this.toastBox = h('div', { class: 'toast', role: 'alert', hidden: true });
-    clear(root,
-      h('header', { class: 'topbar' },
+    clear(
+      root,
+      h(
+        'header',
+        { class: 'topbar' },
         h('a', { class: 'brand', href: '#/' }, 'Switchboard'),
         h('a', { href: '#/settings', class: 'settings-link' }, t('settings')),
         h('span', { class: 'spacer' }),
-        this.connection, presence, language,
+        this.connection,
+        presence,
+        language,
         h('bdi', { class: 'me' }, this.me.name),
-        h('button', { onclick: () => this.signOut() }, t('sign_out'))),
+        h('button', { onclick: () => this.signOut() }, t('sign_out')),
+      ),
       h('div', { class: 'body' }, this.inbox.sidebar, this.main, this.settingsPane),
-      this.toastBox);
+      this.toastBox,
+    );
   }
 
   route() {
@@ -79,10 +121,16 @@ class Console {
     root.classList.toggle('has-conversation', Boolean(m));
     if (settings) renderSettings(this, this.settingsPane).catch((e) => this.toast(e.message));
     else if (m) this.show(Number(m[1]));
-    else { this.currentId = null; this.thread.close(); this.inbox.renderList(); }
+    else {
+      this.currentId = null;
+      this.thread.close();
+      this.inbox.renderList();
+    }
   }
 
-  open(id) { location.hash = `#/conversations/${id}`; }
+  open(id) {
+    location.hash = `#/conversations/${id}`;
+  }
 
   async show(id) {
     this.currentId = id;
@@ -132,21 +180,28 @@ class Console {
     if (!mine || watching) return;
     chime();
     if ('Notification' in window && Notification.permission === 'granted') {
-      const name = (row && row.summary && row.summary.contact_name) || t('customer');
-      const n = new Notification(t('new_message', { name }), { body: m.text.slice(0, 140), tag: `conversation-${m.conversation_id}` });
-      n.onclick = () => { window.focus(); this.open(m.conversation_id); };
+      const name = row?.summary?.contact_name || t('customer');
+      const n = new Notification(t('new_message', { name }), {
+        body: m.text.slice(0, 140),
+        tag: `conversation-${m.conversation_id}`,
+      });
+      n.onclick = () => {
+        window.focus();
+        this.open(m.conversation_id);
+      };
     }
   }
 
   showConnection(state, wait) {
     this.connection.dataset.state = state;
-    this.connection.textContent = state === 'offline' ? t('retry_in', { s: Math.ceil(wait / 1000) }) : t(state);
+    this.connection.textContent =
+      state === 'offline' ? t('retry_in', { s: Math.ceil(wait / 1000) }) : t(state);
     if (state === 'live' && this.wasOffline) this.reloadAll();
     this.wasOffline = state === 'offline' || state === 'reconnecting';
   }
 
   userName(id) {
-    const u = this.users && this.users.find((x) => x.id === id);
+    const u = this.users?.find((x) => x.id === id);
     return u ? u.name : null;
   }
 
@@ -154,24 +209,34 @@ class Console {
     this.toastBox.textContent = message;
     this.toastBox.hidden = false;
     clearTimeout(this.toastTimer);
-    this.toastTimer = setTimeout(() => { this.toastBox.hidden = true; }, 5000);
+    this.toastTimer = setTimeout(() => {
+      this.toastBox.hidden = true;
+    }, 5000);
   }
 
   shortcut(e) {
     const typing = ['INPUT', 'TEXTAREA', 'SELECT'].includes(document.activeElement.tagName);
     if (typing || e.ctrlKey || e.metaKey || e.altKey) return;
-    const go = (id) => { if (id) this.open(id); };
+    const go = (id) => {
+      if (id) this.open(id);
+    };
     const actions = {
       j: () => go(this.inbox.neighbour(1)),
       k: () => go(this.inbox.neighbour(-1)),
       r: () => this.thread.focusComposer('reply'),
       n: () => this.thread.focusComposer('note'),
       e: () => this.thread.conversation && this.thread.setStatus('resolved'),
-      a: () => this.thread.header && this.thread.header.querySelector('.assign').focus(),
-      '?': () => this.toast(`${t('shortcuts')}: j/k · r ${t('reply')} · n ${t('note')} · e ${t('resolve')} · a ${t('assignee')}`),
+      a: () => this.thread.header?.querySelector('.assign').focus(),
+      '?': () =>
+        this.toast(
+          `${t('shortcuts')}: j/k · r ${t('reply')} · n ${t('note')} · e ${t('resolve')} · a ${t('assignee')}`,
+        ),
     };
     const action = actions[e.key];
-    if (action) { e.preventDefault(); action(); }
+    if (action) {
+      e.preventDefault();
+      action();
+    }
   }
 
   signOut() {
@@ -197,33 +262,62 @@ function chime() {
       osc.start(ctx.currentTime + i * 0.12);
       osc.stop(ctx.currentTime + i * 0.12 + 0.3);
     });
-  } catch { /* no audio: the notification still shows */ }
+  } catch {
+    /* no audio: the notification still shows */
+  }
 }
 
 function loginForm(error) {
-  const email = h('input', { type: 'email', name: 'email', required: true, autocomplete: 'username', autofocus: true });
-  const password = h('input', { type: 'password', name: 'password', required: true, autocomplete: 'current-password' });
+  const email = h('input', {
+    type: 'email',
+    name: 'email',
+    required: true,
+    autocomplete: 'username',
+    autofocus: true,
+  });
+  const password = h('input', {
+    type: 'password',
+    name: 'password',
+    required: true,
+    autocomplete: 'current-password',
+  });
   const problem = h('p', { class: 'error', role: 'alert' }, error || '');
-  clear(root, h('form', { class: 'login', onsubmit: async (e) => {
-    e.preventDefault();
-    try {
-      const { token } = await api('/auth/login', { method: 'POST', body: { email: email.value, password: password.value } });
-      session.token = token;
-      boot();
-    } catch (err) {
-      problem.textContent = err.message;
-    }
-  } },
-  h('h1', {}, 'Switchboard'),
-  h('label', {}, t('email'), email),
-  h('label', {}, t('password'), password),
-  h('button', { class: 'primary', type: 'submit' }, t('sign_in')), problem));
+  clear(
+    root,
+    h(
+      'form',
+      {
+        class: 'login',
+        onsubmit: async (e) => {
+          e.preventDefault();
+          try {
+            const { token } = await api('/auth/login', {
+              method: 'POST',
+              body: { email: email.value, password: password.value },
+            });
+            session.token = token;
+            boot();
+          } catch (err) {
+            problem.textContent = err.message;
+          }
+        },
+      },
+      h('h1', {}, 'Switchboard'),
+      h('label', {}, t('email'), email),
+      h('label', {}, t('password'), password),
+      h('button', { class: 'primary', type: 'submit' }, t('sign_in')),
+      problem,
+    ),
+  );
 }
 
 async function boot() {
   setLocale();
   if (!session.token) return loginForm();
-  session.onExpired = () => { session.token = null; loginForm(); };
+  session.onExpired = () => {
+    session.token = null;
+    loginForm();
+  };
   try {
     const me = await api('/me');
     const app = new Console(me);

@@ -9,7 +9,7 @@
 // only its own script, which puts the mail in place. The frame is sandboxed without
 // same-origin, so the mail cannot reach the console's storage or the agent's token.
 
-import { h } from './dom.js';
+import { h } from '../shared/dom.js';
 import { t } from './i18n.js';
 
 const REMOTE = /^\s*(https?:)?\/\//i;
@@ -51,13 +51,17 @@ function withoutRemoteImages(html) {
 const heights = new WeakMap();
 window.addEventListener('message', (event) => {
   const frame = heights.get(event.source);
-  const height = event.data && event.data.emailFrameHeight;
+  const height = event.data?.emailFrameHeight;
   if (frame && Number.isFinite(height)) frame.style.height = `${Math.min(Math.ceil(height) + 16, 4000)}px`;
 });
 
 function frameWithImages(html, title) {
   const frame = h('iframe', {
-    class: 'html-body', sandbox: 'allow-scripts', src: '/console/email-frame.html', title, referrerpolicy: 'no-referrer',
+    class: 'html-body',
+    sandbox: 'allow-scripts',
+    src: '/console/email-frame.html',
+    title,
+    referrerpolicy: 'no-referrer',
   });
   frame.addEventListener('load', () => {
     heights.set(frame.contentWindow, frame);
@@ -72,11 +76,23 @@ function frameWithImages(html, title) {
 export function emailHtml(html, { title, shown, onShow }) {
   if (shown) return frameWithImages(html, title);
   const held = withoutRemoteImages(html);
-  const frame = h('iframe', { class: 'html-body', sandbox: '', srcdoc: held.html, title, referrerpolicy: 'no-referrer' });
+  const frame = h('iframe', {
+    class: 'html-body',
+    sandbox: '',
+    srcdoc: held.html,
+    title,
+    referrerpolicy: 'no-referrer',
+  });
   if (held.count === 0) return frame;
-  return h('div', { class: 'html-email' },
-    h('div', { class: 'remote-images', role: 'status' },
+  return h(
+    'div',
+    { class: 'html-email' },
+    h(
+      'div',
+      { class: 'remote-images', role: 'status' },
       h('span', {}, t('images_held_back')),
-      h('button', { type: 'button', class: 'load-images', onclick: onShow }, t('load_images'))),
-    frame);
+      h('button', { type: 'button', class: 'load-images', onclick: onShow }, t('load_images')),
+    ),
+    frame,
+  );
 }

@@ -1,9 +1,10 @@
 // The left half of the console: views with their counts, and the conversation list with live
 // updates and infinite scroll.
 
+import { clear, h } from '../shared/dom.js';
 import { api } from './api.js';
-import { h, clear, timeAgo } from './dom.js';
-import { t, locale } from './i18n.js';
+import { locale, t } from './i18n.js';
+import { timeAgo } from './time.js';
 
 const PAGE = 25;
 
@@ -17,16 +18,26 @@ export class Inbox {
     this.list = h('ul', { class: 'conversation-list', role: 'listbox', 'aria-label': t('all') });
     this.sentinel = h('li', { class: 'sentinel', 'aria-hidden': 'true' });
     this.pane = h('section', { class: 'list-pane' }, this.filters(), this.list);
-    new IntersectionObserver((entries) => {
-      if (entries.some((e) => e.isIntersecting)) this.more();
-    }, { root: this.list }).observe(this.sentinel);
+    new IntersectionObserver(
+      (entries) => {
+        if (entries.some((e) => e.isIntersecting)) this.more();
+      },
+      { root: this.list },
+    ).observe(this.sentinel);
   }
 
   filters() {
-    const status = h('select', { 'aria-label': t('status'), onchange: (e) => this.app.setView({ status: e.target.value }) },
-      ['open', 'pending', 'snoozed', 'resolved'].map((s) => h('option', { value: s }, t(s))));
-    const label = h('input', { type: 'search', placeholder: t('label'), 'aria-label': t('label'),
-      onchange: (e) => this.app.setView({ label: e.target.value.trim() }) });
+    const status = h(
+      'select',
+      { 'aria-label': t('status'), onchange: (e) => this.app.setView({ status: e.target.value }) },
+      ['open', 'pending', 'snoozed', 'resolved'].map((s) => h('option', { value: s }, t(s))),
+    );
+    const label = h('input', {
+      type: 'search',
+      placeholder: t('label'),
+      'aria-label': t('label'),
+      onchange: (e) => this.app.setView({ label: e.target.value.trim() }),
+    });
     this.statusSelect = status;
     this.labelInput = label;
     return h('div', { class: 'filters' }, status, label);
@@ -76,19 +87,52 @@ export class Inbox {
     const c = this.counts || { mine: 0, unassigned: 0, all: 0, by_inbox: [] };
     const v = this.app.view;
     const byInbox = new Map(c.by_inbox);
-    const item = (label, count, active, patch, key) => h('li', {},
-      h('button', { class: active ? 'view active' : 'view', 'aria-current': active ? 'true' : undefined,
-        dataset: { view: key }, onclick: () => this.app.setView(patch) },
-      h('span', {}, label), h('span', { class: 'count' }, String(count))));
-    clear(this.sidebar,
-      h('ul', { class: 'views' },
+    const item = (label, count, active, patch, key) =>
+      h(
+        'li',
+        {},
+        h(
+          'button',
+          {
+            class: active ? 'view active' : 'view',
+            'aria-current': active ? 'true' : undefined,
+            dataset: { view: key },
+            onclick: () => this.app.setView(patch),
+          },
+          h('span', {}, label),
+          h('span', { class: 'count' }, String(count)),
+        ),
+      );
+    clear(
+      this.sidebar,
+      h(
+        'ul',
+        { class: 'views' },
         item(t('mine'), c.mine, v.assignee === 'me' && !v.inbox, { assignee: 'me', inbox: null }, 'mine'),
-        item(t('unassigned'), c.unassigned, v.assignee === 'none' && !v.inbox, { assignee: 'none', inbox: null }, 'unassigned'),
-        item(t('all'), c.all, !v.assignee && !v.inbox, { assignee: null, inbox: null }, 'all')),
+        item(
+          t('unassigned'),
+          c.unassigned,
+          v.assignee === 'none' && !v.inbox,
+          { assignee: 'none', inbox: null },
+          'unassigned',
+        ),
+        item(t('all'), c.all, !v.assignee && !v.inbox, { assignee: null, inbox: null }, 'all'),
+      ),
       h('h2', {}, t('inboxes')),
-      h('ul', { class: 'views' }, this.app.inboxes.map((inbox) =>
-        item(`${channelIcon(inbox.kind)} ${inbox.name}`, byInbox.get(inbox.id) || 0, v.inbox === inbox.id,
-          { inbox: inbox.id, assignee: null }, `inbox-${inbox.id}`))));
+      h(
+        'ul',
+        { class: 'views' },
+        this.app.inboxes.map((inbox) =>
+          item(
+            `${channelIcon(inbox.kind)} ${inbox.name}`,
+            byInbox.get(inbox.id) || 0,
+            v.inbox === inbox.id,
+            { inbox: inbox.id, assignee: null },
+            `inbox-${inbox.id}`,
+          ),
+        ),
+      ),
+    );
     this.statusSelect.value = v.status;
     this.labelInput.value = v.label || '';
   }
@@ -99,22 +143,44 @@ export class Inbox {
       const s = c.summary || {};
       const inbox = this.app.inboxes.find((i) => i.id === c.inbox_id);
       const assignee = this.app.userName(c.assignee_id);
-      return h('li', {
-        role: 'option', tabindex: '-1', 'aria-selected': c.id === current ? 'true' : 'false',
-        class: `row${c.id === current ? ' current' : ''}${s.unread ? ' unread' : ''}`,
-        dataset: { conversationId: String(c.id) }, onclick: () => this.app.open(c.id),
-      },
-      h('div', { class: 'row-top' },
-        h('span', { class: 'channel', title: inbox ? inbox.kind : '' }, channelIcon(inbox && inbox.kind)),
-        h('bdi', { class: 'name' }, s.contact_name || `#${c.contact_id}`),
-        s.unread ? h('span', { class: 'badge', 'aria-label': `${s.unread} unread` }, String(s.unread)) : null,
-        h('time', { datetime: new Date(c.last_activity_at).toISOString() }, timeAgo(c.last_activity_at, locale()))),
-      h('div', { class: 'preview', dir: 'auto' }, s.last_message || ''),
-      h('div', { class: 'row-meta' },
-        assignee ? h('span', { class: 'assignee' }, assignee) : null,
-        c.labels.map((l) => h('span', { class: 'chip' }, l))));
+      return h(
+        'li',
+        {
+          role: 'option',
+          tabindex: '-1',
+          'aria-selected': c.id === current ? 'true' : 'false',
+          class: `row${c.id === current ? ' current' : ''}${s.unread ? ' unread' : ''}`,
+          dataset: { conversationId: String(c.id) },
+          onclick: () => this.app.open(c.id),
+        },
+        h(
+          'div',
+          { class: 'row-top' },
+          h('span', { class: 'channel', title: inbox ? inbox.kind : '' }, channelIcon(inbox?.kind)),
+          h('bdi', { class: 'name' }, s.contact_name || `#${c.contact_id}`),
+          s.unread
+            ? h('span', { class: 'badge', 'aria-label': `${s.unread} unread` }, String(s.unread))
+            : null,
+          h(
+            'time',
+            { datetime: new Date(c.last_activity_at).toISOString() },
+            timeAgo(c.last_activity_at, locale()),
+          ),
+        ),
+        h('div', { class: 'preview', dir: 'auto' }, s.last_message || ''),
+        h(
+          'div',
+          { class: 'row-meta' },
+          assignee ? h('span', { class: 'assignee' }, assignee) : null,
+          c.labels.map((l) => h('span', { class: 'chip' }, l)),
+        ),
+      );
     });
-    clear(this.list, items.length ? items : h('li', { class: 'empty' }, t('no_conversations')), this.sentinel);
+    clear(
+      this.list,
+      items.length ? items : h('li', { class: 'empty' }, t('no_conversations')),
+      this.sentinel,
+    );
   }
 
   // The conversation after (or before) the open one, for j/k.
@@ -126,5 +192,16 @@ export class Inbox {
 }
 
 export function channelIcon(kind) {
-  return { api: '⚙', web_chat: '💬', email: '✉', sms: '📱', whatsapp: '🟢', messenger: '💭', instagram: '📷', telegram: '✈' }[kind] || '•';
+  return (
+    {
+      api: '⚙',
+      web_chat: '💬',
+      email: '✉',
+      sms: '📱',
+      whatsapp: '🟢',
+      messenger: '💭',
+      instagram: '📷',
+      telegram: '✈',
+    }[kind] || '•'
+  );
 }

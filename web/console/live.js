@@ -19,7 +19,9 @@ export class Live {
     this.presence = 'online';
   }
 
-  start() { this.connect(); }
+  start() {
+    this.connect();
+  }
 
   stop() {
     this.closed = true;
@@ -33,7 +35,9 @@ export class Live {
     const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
     const after = this.lastSeq === null ? '' : `&after=${this.lastSeq}`;
     this.onState(this.attempt ? 'reconnecting' : 'connecting');
-    const socket = new WebSocket(`${scheme}://${location.host}/api/v1/ws?token=${encodeURIComponent(this.token)}${after}`);
+    const socket = new WebSocket(
+      `${scheme}://${location.host}/api/v1/ws?token=${encodeURIComponent(this.token)}${after}`,
+    );
     this.socket = socket;
     socket.onmessage = (m) => this.receive(JSON.parse(m.data));
     socket.onclose = () => {

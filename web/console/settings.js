@@ -1,22 +1,55 @@
 // Settings for admins and supervisors: each inbox's routing policy and (for website chat) the
 // script tag to paste, each agent's capacity, and the queue of customers waiting for an agent.
 
+import { clear, h } from '../shared/dom.js';
 import { api } from './api.js';
-import { h, clear, timeAgo } from './dom.js';
-import { t, locale } from './i18n.js';
+import { locale, t } from './i18n.js';
 import { channelIcon } from './inbox.js';
+import { timeAgo } from './time.js';
 
 export async function renderSettings(app, pane) {
   clear(pane, h('h1', {}, t('settings')));
   const isAdmin = app.me.role !== 'agent';
   const queue = await api('/queue');
-  pane.append(h('section', { class: 'card queue' }, h('h2', {}, t('queue')),
-    queue.length ? h('table', {}, h('thead', {}, h('tr', {}, h('th', {}, '#'), h('th', {}, t('inboxes')), h('th', {}, t('waiting_since')))),
-      h('tbody', {}, queue.map((w) => h('tr', {},
-        h('td', {}, String(w.position)),
-        h('td', {}, h('a', { href: `#/conversations/${w.conversation.id}` }, `${inboxName(app, w.conversation.inbox_id)} · #${w.conversation.id}`)),
-        h('td', {}, timeAgo(Date.now() - w.waiting_ms, locale()))))))
-      : h('p', {}, t('no_conversations'))));
+  pane.append(
+    h(
+      'section',
+      { class: 'card queue' },
+      h('h2', {}, t('queue')),
+      queue.length
+        ? h(
+            'table',
+            {},
+            h(
+              'thead',
+              {},
+              h('tr', {}, h('th', {}, '#'), h('th', {}, t('inboxes')), h('th', {}, t('waiting_since'))),
+            ),
+            h(
+              'tbody',
+              {},
+              queue.map((w) =>
+                h(
+                  'tr',
+                  {},
+                  h('td', {}, String(w.position)),
+                  h(
+                    'td',
+                    {},
+                    h(
+                      'a',
+                      { href: `#/conversations/${w.conversation.id}` },
+                      `${inboxName(app, w.conversation.inbox_id)} · #${w.conversation.id}`,
+                    ),
+                  ),
+                  h('td', {}, timeAgo(Date.now() - w.waiting_ms, locale())),
+                ),
+              ),
+            ),
+          )
+        : h('p', {}, t('no_conversations')),
+    ),
+  );
   if (!isAdmin) return;
   for (const inbox of app.inboxes) pane.append(await inboxCard(app, inbox));
   pane.append(await agentsCard(app));
@@ -29,14 +62,29 @@ function inboxName(app, id) {
 
 async function inboxCard(app, inbox) {
   const policy = await api(`/inboxes/${inbox.id}/routing`);
-  const mode = h('select', { name: 'mode', 'aria-label': t('mode') },
-    ['manual', 'round_robin', 'balanced'].map((m) => h('option', { value: m, selected: policy.mode === m }, t(m))));
+  const mode = h(
+    'select',
+    { name: 'mode', 'aria-label': t('mode') },
+    ['manual', 'round_robin', 'balanced'].map((m) =>
+      h('option', { value: m, selected: policy.mode === m }, t(m)),
+    ),
+  );
   const sticky = h('input', { type: 'checkbox', name: 'sticky', checked: policy.sticky });
-  const capacity = h('input', { type: 'number', min: '1', name: 'inbox_capacity', value: policy.inbox_capacity ?? '' });
+  const capacity = h('input', {
+    type: 'number',
+    min: '1',
+    name: 'inbox_capacity',
+    value: policy.inbox_capacity ?? '',
+  });
   const status = h('span', { class: 'saved', role: 'status' });
   const save = async (e) => {
     e.preventDefault();
-    const body = { ...policy, mode: mode.value, sticky: sticky.checked, inbox_capacity: capacity.value ? Number(capacity.value) : null };
+    const body = {
+      ...policy,
+      mode: mode.value,
+      sticky: sticky.checked,
+      inbox_capacity: capacity.value ? Number(capacity.value) : null,
+    };
     try {
       await api(`/inboxes/${inbox.id}/routing`, { method: 'PUT', body });
       status.textContent = t('saved');
@@ -44,32 +92,57 @@ async function inboxCard(app, inbox) {
       status.textContent = error.message;
     }
   };
-  const embed = inbox.kind === 'web_chat' && inbox.embed_snippet
-    ? [h('h3', {}, t('embed')), h('pre', { class: 'snippet', dir: 'ltr' }, inbox.embed_snippet)] : null;
-  return h('section', { class: 'card', dataset: { inboxId: String(inbox.id) } },
+  const embed =
+    inbox.kind === 'web_chat' && inbox.embed_snippet
+      ? [h('h3', {}, t('embed')), h('pre', { class: 'snippet', dir: 'ltr' }, inbox.embed_snippet)]
+      : null;
+  return h(
+    'section',
+    { class: 'card', dataset: { inboxId: String(inbox.id) } },
     h('h2', {}, inboxName(app, inbox.id)),
-    h('form', { class: 'routing', onsubmit: save },
+    h(
+      'form',
+      { class: 'routing', onsubmit: save },
       h('label', {}, t('mode'), ' ', mode),
       h('label', {}, sticky, ' ', t('sticky')),
       h('label', {}, t('capacity'), ' ', capacity),
-      h('button', { class: 'primary' }, t('save')), status),
-    embed);
+      h('button', { class: 'primary' }, t('save')),
+      status,
+    ),
+    embed,
+  );
 }
 
 async function agentsCard(app) {
-  const rows = await Promise.all(app.users.map(async (user) => {
-    const routing = await api(`/users/${user.id}/routing`);
-    const capacity = h('input', { type: 'number', min: '0', value: String(routing.capacity), 'aria-label': `${t('capacity')} ${user.name}` });
-    const status = h('span', { class: 'saved', role: 'status' });
-    capacity.addEventListener('change', async () => {
-      try {
-        await api(`/users/${user.id}/routing`, { method: 'PUT', body: { capacity: Number(capacity.value), skills: routing.skills } });
-        status.textContent = t('saved');
-      } catch (error) {
-        status.textContent = error.message;
-      }
-    });
-    return h('tr', {}, h('td', {}, h('bdi', {}, user.name)), h('td', {}, user.role), h('td', {}, capacity, status));
-  }));
+  const rows = await Promise.all(
+    app.users.map(async (user) => {
+      const routing = await api(`/users/${user.id}/routing`);
+      const capacity = h('input', {
+        type: 'number',
+        min: '0',
+        value: String(routing.capacity),
+        'aria-label': `${t('capacity')} ${user.name}`,
+      });
+      const status = h('span', { class: 'saved', role: 'status' });
+      capacity.addEventListener('change', async () => {
+        try {
+          await api(`/users/${user.id}/routing`, {
+            method: 'PUT',
+            body: { capacity: Number(capacity.value), skills: routing.skills },
+          });
+          status.textContent = t('saved');
+        } catch (error) {
+          status.textContent = error.message;
+        }
+      });
+      return h(
+        'tr',
+        {},
+        h('td', {}, h('bdi', {}, user.name)),
+        h('td', {}, user.role),
+        h('td', {}, capacity, status),
+      );
+    }),
+  );
   return h('section', { class: 'card' }, h('h2', {}, t('capacity')), h('table', {}, h('tbody', {}, rows)));
 }
