@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Sourced by the install-*.sh scripts: installs Debian packages, refreshing the package lists
 # once per run, and waiting for another apt or dpkg to finish instead of failing on its lock
 # (several installers, or a person, may be at it on one machine).

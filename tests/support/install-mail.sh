@@ -2,6 +2,7 @@
 # The email tests run a real Postfix (SMTP) and Dovecot (IMAP) from Debian's packages, started per
 # test by tests/support/mail-lab on loopback; nothing to do when they are installed.
 set -euo pipefail
+# shellcheck source=tests/support/apt.sh
 source "$(dirname "$0")/apt.sh"
 if ! command -v dovecot >/dev/null || ! command -v postfix >/dev/null; then
   echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
