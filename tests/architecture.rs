@@ -70,10 +70,6 @@ fn only_the_desk_publishes_events() {
 /// The longest a file under `src/` may be.
 const MAX_LINES: usize = 600;
 
-/// Files known to be over the limit while issue 14 is being worked; each is being split by
-/// someone. The list may only shrink: a file that got short must leave it.
-const KNOWN_LONG: &[&str] = &["src/store/shared.rs"];
-
 fn long_files(files: &[(PathBuf, String)]) -> Vec<(String, usize)> {
     files
         .iter()
@@ -85,21 +81,9 @@ fn long_files(files: &[(PathBuf, String)]) -> Vec<(String, usize)> {
 #[test]
 fn no_source_file_is_over_600_lines() {
     let long = long_files(&sources());
-    let new: Vec<_> = long
-        .iter()
-        .filter(|(path, _)| !KNOWN_LONG.contains(&path.as_str()))
-        .collect();
     assert!(
-        new.is_empty(),
-        "over {MAX_LINES} lines: {new:?}; split them by what they hold"
-    );
-    let fixed: Vec<_> = KNOWN_LONG
-        .iter()
-        .filter(|known| !long.iter().any(|(path, _)| path == *known))
-        .collect();
-    assert!(
-        fixed.is_empty(),
-        "{fixed:?} are short now (or gone): take them off KNOWN_LONG"
+        long.is_empty(),
+        "over {MAX_LINES} lines: {long:?}; split them by what they hold"
     );
 }
 
