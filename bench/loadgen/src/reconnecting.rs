@@ -1,5 +1,5 @@
 //! `loadgen reconnecting`: one worker process of the reconnect storm. Its sockets behave like the
-//! console and the widget do (web/console/live.js, web/widget/widget.js): when the server goes
+//! console and the widget do (web/console/live.js, web/widget/transport.js): when the server goes
 //! away they retry with exponential backoff and full jitter; a console resumes with `?after=` the
 //! last sequence number it applied and drops events it already has; a widget resumes with
 //! `?after=` the last message id it has and keys its messages on ids (on `resync` it reloads
