@@ -127,6 +127,8 @@ step "set-up: installing what is missing" setup || {
   exit 1
 }
 [ -z "$install_only" ] || exit 0
+# The set-up is not a suite: the count at the end is of suites only.
+passed_count=0
 
 failed=0
 wants rust && { step "Rust tests" rust_tests || failed=1; }
