@@ -7,11 +7,10 @@ mod common;
 #[path = "support/echo_channel/mod.rs"]
 mod echo_channel;
 
-use std::time::Duration;
 
 use common::*;
 use echo_channel::{EchoChannel, Sent};
-use serde_json::{json, Value};
+use serde_json::json;
 use switchboard::channels::ChannelRegistry;
 
 async fn app_with_echo(engine: Engine) -> (TestApp, Sent) {
@@ -50,30 +49,6 @@ async fn customer_echoes(app: &TestApp, inbox: i64, token: &str, id: &str, text:
             .unwrap(),
     )
     .await
-}
-
-async fn message_status(app: &TestApp, conversation: i64, message: i64) -> Value {
-    for _ in 0..200 {
-        let thread = app
-            .get(
-                &format!("/api/v1/conversations/{conversation}/messages"),
-                Some(&app.token),
-            )
-            .await
-            .json;
-        let found = thread["data"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|m| m["id"] == message)
-            .cloned()
-            .unwrap();
-        if found["status"] == "sent" || found["status"] == "failed" {
-            return found;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("message {message} never settled");
 }
 
 on_both_engines! {
@@ -143,7 +118,7 @@ on_both_engines! {
             .await
             .expect_status(201)
             .json;
-        let settled = message_status(&app, conversation, reply["id"].as_i64().unwrap()).await;
+        let settled = app.settled_message(conversation, reply["id"].as_i64().unwrap()).await;
         assert_eq!(settled["status"], "sent");
         assert_eq!(settled["external_id"], "echo-out-1", "the channel's receipt is kept");
 

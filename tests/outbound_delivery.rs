@@ -47,31 +47,6 @@ async fn start_receiver(failures: usize, fail_with: StatusCode) -> (String, Rece
     (url, receiver)
 }
 
-/// Waits until the message reaches a final delivery status.
-async fn settled_status(app: &TestApp, conversation: i64, message: i64) -> Value {
-    for _ in 0..200 {
-        let thread = app
-            .get(
-                &format!("/api/v1/conversations/{conversation}/messages"),
-                Some(&app.token),
-            )
-            .await
-            .json;
-        let found = thread["data"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|m| m["id"] == message)
-            .cloned()
-            .unwrap();
-        if found["status"] == "sent" || found["status"] == "failed" {
-            return found;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("message {message} never settled");
-}
-
 async fn status_events(app: &TestApp, message: i64) -> Vec<String> {
     let events = app
         .get("/api/v1/events?limit=1000", Some(&app.token))
@@ -121,7 +96,7 @@ on_both_engines! {
         let (inbox, secret) = app.api_inbox("CRM", Some(&url)).await;
         let (conversation, message) = reply_to_customer(&app, inbox).await;
 
-        let settled = settled_status(&app, conversation, message).await;
+        let settled = app.settled_message(conversation, message).await;
         assert_eq!(settled["status"], "sent");
         assert_eq!(settled["external_id"], "crm-789", "the receiver's id is kept");
 
@@ -155,7 +130,7 @@ on_both_engines! {
         let (inbox, _) = app.api_inbox("CRM", Some(&url)).await;
         let (conversation, message) = reply_to_customer(&app, inbox).await;
 
-        let settled = settled_status(&app, conversation, message).await;
+        let settled = app.settled_message(conversation, message).await;
         assert_eq!(settled["status"], "failed");
         assert!(settled["error"].as_str().unwrap().contains("502"), "{settled}");
         assert_eq!(receiver.calls.lock().unwrap().len(), 3);
@@ -171,7 +146,7 @@ on_both_engines! {
         let app = spawn_app(engine).await;
         let (inbox, _) = app.api_inbox("CRM", Some(&url)).await;
         let (conversation, message) = reply_to_customer(&app, inbox).await;
-        let settled = settled_status(&app, conversation, message).await;
+        let settled = app.settled_message(conversation, message).await;
         assert_eq!(settled["status"], "failed");
         assert_eq!(receiver.calls.lock().unwrap().len(), 1);
         app.stop().await;

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use common::*;
-use serde_json::{json, Value};
+use serde_json::json;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// The addresses an attacker points callbacks at, in the spellings that slip past naive checks.
@@ -74,30 +74,6 @@ async fn reply_to_customer(app: &TestApp, inbox: i64) -> (i64, i64) {
     (conversation, reply["id"].as_i64().unwrap())
 }
 
-async fn settled(app: &TestApp, conversation: i64, message: i64) -> Value {
-    for _ in 0..200 {
-        let thread = app
-            .get(
-                &format!("/api/v1/conversations/{conversation}/messages"),
-                Some(&app.token),
-            )
-            .await
-            .json;
-        let found = thread["data"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|m| m["id"] == message)
-            .cloned()
-            .unwrap();
-        if found["status"] == "sent" || found["status"] == "failed" {
-            return found;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("message {message} never settled");
-}
-
 on_both_engines! {
     async fn callback_urls_naming_internal_addresses_are_refused_when_set(engine) {
         let app = strict_app(engine).await;
@@ -143,7 +119,7 @@ on_both_engines! {
                 .await
                 .unwrap();
             let (conversation, message) = reply_to_customer(&app, inbox).await;
-            let outcome = settled(&app, conversation, message).await;
+            let outcome = app.settled_message(conversation, message).await;
             assert_eq!(outcome["status"], "failed", "{url}: {outcome}");
             assert!(outcome["error"].as_str().unwrap().contains("refused"), "{url}: {outcome}");
         }
@@ -160,7 +136,7 @@ on_both_engines! {
         let url = format!("http://localhost:{}/cb", addr.port());
         let (inbox, _) = app.api_inbox("CRM", Some(&url)).await;
         let (conversation, message) = reply_to_customer(&app, inbox).await;
-        let outcome = settled(&app, conversation, message).await;
+        let outcome = app.settled_message(conversation, message).await;
         assert_eq!(outcome["status"], "failed", "{outcome}");
         assert!(outcome["error"].as_str().unwrap().contains("loopback"), "{outcome}");
         assert_eq!(connections.load(Ordering::SeqCst), 0);
@@ -178,7 +154,7 @@ on_both_engines! {
         let app = spawn_app(engine).await;
         let (inbox, _) = app.api_inbox("CRM", Some(&format!("http://{receiver}/cb"))).await;
         let (conversation, message) = reply_to_customer(&app, inbox).await;
-        let outcome = settled(&app, conversation, message).await;
+        let outcome = app.settled_message(conversation, message).await;
         assert_eq!(outcome["status"], "failed", "{outcome}");
         assert!(outcome["error"].as_str().unwrap().contains("302"), "{outcome}");
         tokio::time::sleep(Duration::from_millis(200)).await;

@@ -5,6 +5,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use super::SetupEnv;
 use crate::limits::LimitError;
 
 /// One field of a channel's setup form, as the console draws it.
@@ -126,6 +127,13 @@ pub struct InboxSetup {
 }
 
 impl InboxSetup {
+    /// A new random signing key: sealed for the channel, shown to the creator this once.
+    pub fn generate_secret(&mut self, env: &SetupEnv<'_>) {
+        let secret = crate::auth::random_token(32);
+        self.sealed_secret = Some(env.secrets.seal(secret.as_bytes()));
+        self.shown_once = Some(secret);
+    }
+
     /// `value`'s fields into the settings; `value` must serialise to an object.
     pub fn add_settings(&mut self, value: impl Serialize) -> Result<(), ChannelError> {
         match serde_json::to_value(value) {

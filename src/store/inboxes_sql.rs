@@ -25,28 +25,29 @@ pub(super) async fn inbox_by_id(
     .transpose()
 }
 
+/// The inbox row itself; a channel's setup adds what it keeps beside it.
+async fn insert_inbox(c: &mut Conn, inbox: &NewInbox) -> Result<Inbox> {
+    let row = sqlx::query_as::<Db, InboxRow>(&format!(
+        "INSERT INTO inboxes (workspace_id, name, kind, settings, sealed_secret, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6) RETURNING {INBOX_COLS}"
+    ))
+    .bind(inbox.workspace_id)
+    .bind(&inbox.name)
+    .bind(inbox.kind.as_str())
+    .bind(inbox.settings.to_string())
+    .bind(&inbox.sealed_secret)
+    .bind(now_millis())
+    .fetch_one(&mut *c)
+    .await?;
+    Inbox::try_from(row)
+}
+
 #[async_trait]
 impl InboxStore for EngineStore {
     #[tracing::instrument(skip_all, fields(workspace = inbox.workspace_id))]
     async fn create_inbox(&self, inbox: NewInbox) -> Result<Inbox> {
-        self.write(move |c| {
-            Box::pin(async move {
-                let row = sqlx::query_as::<Db, InboxRow>(&format!(
-                    "INSERT INTO inboxes (workspace_id, name, kind, settings, sealed_secret, \
-                     created_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING {INBOX_COLS}"
-                ))
-                .bind(inbox.workspace_id)
-                .bind(&inbox.name)
-                .bind(inbox.kind.as_str())
-                .bind(inbox.settings.to_string())
-                .bind(&inbox.sealed_secret)
-                .bind(now_millis())
-                .fetch_one(&mut *c)
-                .await?;
-                Inbox::try_from(row)
-            })
-        })
-        .await
+        self.write(move |c| Box::pin(async move { insert_inbox(c, &inbox).await }))
+            .await
     }
 
     #[tracing::instrument(skip_all, fields(workspace = workspace_id, inbox = inbox_id))]
@@ -118,20 +119,7 @@ impl InboxStore for EngineStore {
     async fn set_up_inbox(&self, setup: NewInboxSetup) -> Result<Inbox> {
         self.write(move |c| {
             Box::pin(async move {
-                let inbox = setup.inbox;
-                let row = sqlx::query_as::<Db, InboxRow>(&format!(
-                    "INSERT INTO inboxes (workspace_id, name, kind, settings, sealed_secret, \
-                     created_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING {INBOX_COLS}"
-                ))
-                .bind(inbox.workspace_id)
-                .bind(&inbox.name)
-                .bind(inbox.kind.as_str())
-                .bind(inbox.settings.to_string())
-                .bind(&inbox.sealed_secret)
-                .bind(now_millis())
-                .fetch_one(&mut *c)
-                .await?;
-                let created = Inbox::try_from(row)?;
+                let created = insert_inbox(c, &setup.inbox).await?;
                 if let Some(token) = &setup.website_token {
                     sqlx::query::<Db>(
                         "INSERT INTO web_chat_inboxes (inbox_id, website_token) VALUES ($1, $2)",

@@ -315,6 +315,32 @@ impl TestApp {
         .await
     }
 
+    /// The message once its delivery reached a final status (sent or failed), as the
+    /// conversation's thread shows it.
+    pub async fn settled_message(&self, conversation: i64, message: i64) -> Value {
+        for _ in 0..200 {
+            let thread = self
+                .get(
+                    &format!("/api/v1/conversations/{conversation}/messages"),
+                    Some(&self.token),
+                )
+                .await
+                .json;
+            let found = thread["data"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|m| m["id"] == message)
+                .cloned()
+                .unwrap();
+            if found["status"] == "sent" || found["status"] == "failed" {
+                return found;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        panic!("message {message} never settled");
+    }
+
     pub async fn get(&self, path: &str, token: Option<&str>) -> Reply {
         let mut req = self.http.get(format!("{}{}", self.url, path));
         if let Some(t) = token {

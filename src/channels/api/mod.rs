@@ -50,9 +50,7 @@ impl Channel for ApiChannel {
             check_callback_url(env, &url)?;
             setup.settings.insert("callback_url".into(), url.into());
         }
-        let secret = crate::auth::random_token(32);
-        setup.sealed_secret = Some(env.secrets.seal(secret.as_bytes()));
-        setup.shown_once = Some(secret);
+        setup.generate_secret(env);
         Ok(setup)
     }
 

@@ -31,9 +31,7 @@ impl Channel for WebChatChannel {
         })?;
         setup.website_token = Some(website_token);
         // The key the host site signs visitor identities with.
-        let secret = crate::auth::random_token(32);
-        setup.sealed_secret = Some(env.secrets.seal(secret.as_bytes()));
-        setup.shown_once = Some(secret);
+        setup.generate_secret(env);
         Ok(setup)
     }
 
