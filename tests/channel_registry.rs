@@ -7,7 +7,6 @@ mod common;
 #[path = "support/echo_channel/mod.rs"]
 mod echo_channel;
 
-
 use common::*;
 use echo_channel::{EchoChannel, Sent};
 use serde_json::json;

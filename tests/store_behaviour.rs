@@ -498,3 +498,48 @@ async fn a_burst_of_messages_shares_commits_on_sqlite() {
         .unwrap();
     assert_eq!(all.len(), 200, "every message of the burst is stored");
 }
+
+/// A second process on the same SQLite file (the command line beside a running hub) waits for
+/// the other's write instead of failing: a write transaction takes the write lock when it begins,
+/// so it never reads a snapshot that another commit makes stale before it can write.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_process_on_the_sqlite_file_waits_for_the_others_write() {
+    use sqlx::Connection;
+    let db = TestDatabase::new(common::Engine::Sqlite).await;
+    let store: Arc<dyn Store> = Arc::new(
+        SqliteStore::connect(&db.url, &StoreOptions::default())
+            .await
+            .unwrap(),
+    );
+    let (ws, inbox, _) = setup(&store).await;
+    ingest(&store, &ws, &inbox, message("first", "ana", "hi")).await;
+    // The other process: it holds the write lock for a moment, then commits.
+    let mut other = sqlx::SqliteConnection::connect(&db.url).await.unwrap();
+    sqlx::query("BEGIN IMMEDIATE")
+        .execute(&mut other)
+        .await
+        .unwrap();
+    sqlx::query("INSERT INTO workspaces (name, created_at) VALUES ('other', 0)")
+        .execute(&mut other)
+        .await
+        .unwrap();
+    let writer = {
+        let (store, ws, inbox) = (store.clone(), ws.clone(), inbox.clone());
+        tokio::spawn(async move {
+            let request = IngestRequest {
+                workspace_id: ws.id,
+                inbox_id: inbox.id,
+                message: message("second", "ana", "still there?"),
+                received_at: now_millis(),
+            };
+            store.ingest(request).await
+        })
+    };
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    sqlx::query("COMMIT").execute(&mut other).await.unwrap();
+    let outcome = writer
+        .await
+        .unwrap()
+        .expect("the write waits for the lock, then succeeds");
+    assert!(outcome.created);
+}

@@ -168,7 +168,10 @@ async fn run_batch(
     jobs: impl Iterator<Item = Job>,
     settles: &mut Vec<Settle>,
 ) -> std::result::Result<(), sqlx::Error> {
-    let mut tx = conn.begin().await?;
+    // IMMEDIATE: the write lock is taken (waiting up to busy_timeout) before anything is read.
+    // A deferred transaction would read first, and if another process (the command line beside
+    // a running hub) committed meanwhile, SQLite refuses its write at once, whatever the timeout.
+    let mut tx = conn.begin_with("BEGIN IMMEDIATE").await?;
     for job in jobs {
         let mut savepoint = tx.begin().await?;
         let (ok, settle) = job(&mut savepoint).await;
