@@ -123,15 +123,28 @@ fn swagger_file(name: &str, caching: Caching, config: &Arc<Config<'static>>) -> 
 }
 
 async fn swagger_page(headers: HeaderMap) -> Response {
-    swagger_answer("index.html", &headers)
+    swagger_answer("index.html", &headers).await
 }
 
 async fn swagger_asset(Path(name): Path<String>, headers: HeaderMap) -> Response {
-    swagger_answer(&name, &headers)
+    swagger_answer(&name, &headers).await
 }
 
-fn swagger_answer(name: &str, headers: &HeaderMap) -> Response {
-    if let Some(file) = SWAGGER_FILES.get(name) {
+/// The compressed Swagger files, made on the first visit to the docs, off the async threads.
+/// Not at start: compressing its 1.4 MB bundle costs a core for a second or two and tens of MiB
+/// of encoder buffers, which every hub would pay for a page few of them ever open.
+async fn swagger_files() -> &'static StaticFiles {
+    if tokio::task::spawn_blocking(|| LazyLock::force(&SWAGGER_FILES))
+        .await
+        .is_err()
+    {
+        tracing::warn!("compressing the Swagger UI files failed off-thread; trying inline");
+    }
+    &SWAGGER_FILES
+}
+
+async fn swagger_answer(name: &str, headers: &HeaderMap) -> Response {
+    if let Some(file) = swagger_files().await.get(name) {
         return file.response(headers);
     }
     match utoipa_swagger_ui::serve(name, swagger_config()) {
@@ -170,11 +183,6 @@ pub const SWAGGER_UI_CSP: &str = "default-src 'none'; script-src 'self'; \
 
 /// Swagger UI's routes, every answer under `SWAGGER_UI_CSP`.
 pub fn swagger_router<S: Clone + Send + Sync + 'static>() -> axum::Router<S> {
-    static STARTED: std::sync::Once = std::sync::Once::new();
-    // Compressed once per process, off the async threads, so no request waits for it.
-    STARTED.call_once(|| {
-        std::thread::spawn(|| LazyLock::force(&SWAGGER_FILES));
-    });
     axum::Router::new()
         .route(
             "/api/docs",
