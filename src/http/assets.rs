@@ -64,8 +64,8 @@ static SHARED: &[Asset] = &[Asset {
 
 use widget_script::WIDGET;
 
-/// The console's files, compressed when first asked for (`warm_up` does it at start). Their
-/// URLs carry no version, so browsers revalidate them.
+/// The console's files, compressed when first asked for (see `ready`). Their URLs carry no
+/// version, so browsers revalidate them.
 static CONSOLE_FILES: LazyLock<StaticFiles> = LazyLock::new(|| {
     StaticFiles::new(CONSOLE.iter().map(|a| {
         let file = StaticFile::new(a.content_type, Caching::Revalidate, a.body);
@@ -85,24 +85,28 @@ static SHARED_FILES: LazyLock<StaticFiles> = LazyLock::new(|| {
     }))
 });
 
-/// Compresses every file once per process, off the async threads, so that no request waits.
-fn warm_up() {
-    static STARTED: std::sync::Once = std::sync::Once::new();
-    STARTED.call_once(|| {
-        std::thread::spawn(|| {
-            LazyLock::force(&CONSOLE_FILES);
-            LazyLock::force(&WIDGET_FILE);
-            LazyLock::force(&SHARED_FILES);
-        });
-    });
+/// A table of files, compressed on its first request, on a blocking thread rather than an async
+/// one. Not at start: a hub that never serves the console (an API-only one) keeps neither the
+/// compressed copies nor the encoder's buffers.
+async fn ready<T: Send + Sync>(files: &'static LazyLock<T>) -> &'static T {
+    if tokio::task::spawn_blocking(move || {
+        LazyLock::force(files);
+    })
+    .await
+    .is_err()
+    {
+        tracing::warn!("compressing static files failed off-thread; trying inline");
+    }
+    files
 }
 
-fn serve(headers: &HeaderMap, name: &str) -> Option<Response> {
-    CONSOLE_FILES.get(name).map(|file| file.response(headers))
+async fn serve(headers: &HeaderMap, name: &str) -> Option<Response> {
+    let files = ready(&CONSOLE_FILES).await;
+    files.get(name).map(|file| file.response(headers))
 }
 
 async fn console_file(Path(name): Path<String>, headers: HeaderMap) -> Response {
-    match serve(&headers, &name) {
+    match serve(&headers, &name).await {
         Some(mut response) if name == "email-frame.html" => {
             response.headers_mut().insert(
                 header::CONTENT_SECURITY_POLICY,
@@ -116,14 +120,14 @@ async fn console_file(Path(name): Path<String>, headers: HeaderMap) -> Response 
 }
 
 async fn shared_file(Path(name): Path<String>, headers: HeaderMap) -> Response {
-    match SHARED_FILES.get(&name) {
+    match ready(&SHARED_FILES).await.get(&name) {
         Some(file) => file.response(&headers),
         None => super::error::ApiError::NotFound("file").into_response(),
     }
 }
 
 async fn console_page(headers: HeaderMap) -> Response {
-    let Some(mut response) = serve(&headers, CONSOLE[0].name) else {
+    let Some(mut response) = serve(&headers, CONSOLE[0].name).await else {
         return super::error::ApiError::NotFound("file").into_response();
     };
     // The console only talks to its own origin; nobody may frame it. No remote images: a
@@ -141,7 +145,7 @@ async fn console_page(headers: HeaderMap) -> Response {
 }
 
 async fn widget_script(headers: HeaderMap) -> Response {
-    let mut response = WIDGET_FILE.response(&headers);
+    let mut response = ready(&WIDGET_FILE).await.response(&headers);
     // Any site may load the script; the inbox's allowed origins are enforced by the API.
     response.headers_mut().insert(
         header::ACCESS_CONTROL_ALLOW_ORIGIN,
@@ -151,7 +155,6 @@ async fn widget_script(headers: HeaderMap) -> Response {
 }
 
 pub(super) fn routes() -> Router<AppState> {
-    warm_up();
     Router::new()
         .route("/", get(console_page))
         .route("/console/{name}", get(console_file))
