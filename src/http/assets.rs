@@ -9,7 +9,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 
-use super::static_files::{Caching, StaticFile, StaticFiles};
+use super::static_files::{compressed, Caching, StaticFile, StaticFiles};
 use super::AppState;
 
 mod widget_script;
@@ -64,44 +64,27 @@ static SHARED: &[Asset] = &[Asset {
 
 use widget_script::WIDGET;
 
-/// The console's files, compressed when first asked for (see `ready`). Their URLs carry no
+/// The console's files, compressed when first asked for (see `static_files::compressed`). Their URLs carry no
 /// version, so browsers revalidate them.
-static CONSOLE_FILES: LazyLock<StaticFiles> = LazyLock::new(|| {
-    StaticFiles::new(CONSOLE.iter().map(|a| {
-        let file = StaticFile::new(a.content_type, Caching::Revalidate, a.body);
-        (a.name.to_string(), file)
-    }))
-});
+static CONSOLE_FILES: LazyLock<StaticFiles> = LazyLock::new(|| revalidated(CONSOLE));
 
 /// Sites embed widget.js by a fixed address: revalidated, so an upgrade reaches visitors at once.
 static WIDGET_FILE: LazyLock<StaticFile> =
     LazyLock::new(|| StaticFile::new(JS, Caching::Revalidate, &WIDGET[..]));
 
 /// The modules the console and the widget share, compressed like the console's.
-static SHARED_FILES: LazyLock<StaticFiles> = LazyLock::new(|| {
-    StaticFiles::new(SHARED.iter().map(|a| {
+static SHARED_FILES: LazyLock<StaticFiles> = LazyLock::new(|| revalidated(SHARED));
+
+/// A table of assets whose URLs carry no version, so browsers revalidate them.
+fn revalidated(assets: &[Asset]) -> StaticFiles {
+    StaticFiles::new(assets.iter().map(|a| {
         let file = StaticFile::new(a.content_type, Caching::Revalidate, a.body);
         (a.name.to_string(), file)
     }))
-});
-
-/// A table of files, compressed on its first request, on a blocking thread rather than an async
-/// one. Not at start: a hub that never serves the console (an API-only one) keeps neither the
-/// compressed copies nor the encoder's buffers.
-async fn ready<T: Send + Sync>(files: &'static LazyLock<T>) -> &'static T {
-    if tokio::task::spawn_blocking(move || {
-        LazyLock::force(files);
-    })
-    .await
-    .is_err()
-    {
-        tracing::warn!("compressing static files failed off-thread; trying inline");
-    }
-    files
 }
 
 async fn serve(headers: &HeaderMap, name: &str) -> Option<Response> {
-    let files = ready(&CONSOLE_FILES).await;
+    let files = compressed(&CONSOLE_FILES).await;
     files.get(name).map(|file| file.response(headers))
 }
 
@@ -120,7 +103,7 @@ async fn console_file(Path(name): Path<String>, headers: HeaderMap) -> Response 
 }
 
 async fn shared_file(Path(name): Path<String>, headers: HeaderMap) -> Response {
-    match ready(&SHARED_FILES).await.get(&name) {
+    match compressed(&SHARED_FILES).await.get(&name) {
         Some(file) => file.response(&headers),
         None => super::error::ApiError::NotFound("file").into_response(),
     }
@@ -145,7 +128,7 @@ async fn console_page(headers: HeaderMap) -> Response {
 }
 
 async fn widget_script(headers: HeaderMap) -> Response {
-    let mut response = ready(&WIDGET_FILE).await.response(&headers);
+    let mut response = compressed(&WIDGET_FILE).await.response(&headers);
     // Any site may load the script; the inbox's allowed origins are enforced by the API.
     response.headers_mut().insert(
         header::ACCESS_CONTROL_ALLOW_ORIGIN,

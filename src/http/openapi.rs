@@ -10,7 +10,7 @@ use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Redirect, Response};
 use utoipa_swagger_ui::Config;
 
-use super::static_files::{Caching, StaticFile, StaticFiles};
+use super::static_files::{compressed, Caching, StaticFile, StaticFiles};
 
 use super::handlers::*;
 
@@ -130,21 +130,8 @@ async fn swagger_asset(Path(name): Path<String>, headers: HeaderMap) -> Response
     swagger_answer(&name, &headers).await
 }
 
-/// The compressed Swagger files, made on the first visit to the docs, off the async threads.
-/// Not at start: compressing its 1.4 MB bundle costs a core for a second or two and tens of MiB
-/// of encoder buffers, which every hub would pay for a page few of them ever open.
-async fn swagger_files() -> &'static StaticFiles {
-    if tokio::task::spawn_blocking(|| LazyLock::force(&SWAGGER_FILES))
-        .await
-        .is_err()
-    {
-        tracing::warn!("compressing the Swagger UI files failed off-thread; trying inline");
-    }
-    &SWAGGER_FILES
-}
-
 async fn swagger_answer(name: &str, headers: &HeaderMap) -> Response {
-    if let Some(file) = swagger_files().await.get(name) {
+    if let Some(file) = compressed(&SWAGGER_FILES).await.get(name) {
         return file.response(headers);
     }
     match utoipa_swagger_ui::serve(name, swagger_config()) {

@@ -5,6 +5,7 @@
 
 use std::collections::HashMap;
 use std::io::Write as _;
+use std::sync::LazyLock;
 
 use axum::body::Bytes;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
@@ -143,6 +144,22 @@ impl StaticFile {
         let body = self.body(coding).cloned().unwrap_or_default();
         (headers, body).into_response()
     }
+}
+
+/// A file or table of files, compressed on its first request on a blocking thread rather than an
+/// async one. Not at start: a hub that never serves these pages keeps neither the compressed
+/// copies nor the encoder's buffers (Swagger UI's 1.4 MB bundle alone costs a core for a second
+/// or two).
+pub async fn compressed<T: Send + Sync>(files: &'static LazyLock<T>) -> &'static T {
+    if tokio::task::spawn_blocking(move || {
+        LazyLock::force(files);
+    })
+    .await
+    .is_err()
+    {
+        tracing::warn!("compressing static files failed off-thread; trying inline");
+    }
+    files
 }
 
 /// Files by name, compressed when the table is built.

@@ -73,18 +73,9 @@ async fn update_conversation(
     let after = conversation_by_id(c, workspace_id, id)
         .await?
         .ok_or(StoreError::NotFound("conversation"))?;
-    let mut pending = Vec::new();
-    if status != before.status {
-        let line = format!("{} set the conversation to {}", actor.name, status);
-        let activity = insert_activity(c, &after, &line, now).await?;
-        pending.push(PendingEvent::message(EventKind::MessageCreated, &activity));
-    }
-    pending.push(PendingEvent::conversation(
-        EventKind::ConversationUpdated,
-        &after,
-    ));
-    let events = append_events(c, workspace_id, pending, now).await?;
-    Ok((after, events))
+    let line = (status != before.status)
+        .then(|| format!("{} set the conversation to {}", actor.name, status));
+    announce_change(c, workspace_id, after, line.as_deref(), now).await
 }
 
 async fn assign_conversation(
@@ -142,13 +133,25 @@ async fn assign_conversation(
     let after = conversation_by_id(c, workspace_id, id)
         .await?
         .ok_or(StoreError::NotFound("conversation"))?;
+    let line = (before.assignee_id != after.assignee_id).then(|| match &assignee {
+        Some(user) => format!("{} assigned the conversation to {}", actor.name, user.name),
+        None => format!("{} unassigned the conversation", actor.name),
+    });
+    announce_change(c, workspace_id, after, line.as_deref(), now).await
+}
+
+/// Tells of a changed conversation in its transaction: the activity line its thread shows (when
+/// the change is worth one) and `conversation.updated`.
+pub(super) async fn announce_change(
+    c: &mut Conn,
+    workspace_id: Id,
+    after: Conversation,
+    activity: Option<&str>,
+    now: Millis,
+) -> Result<(Conversation, Vec<Event>)> {
     let mut pending = Vec::new();
-    if before.assignee_id != after.assignee_id {
-        let line = match &assignee {
-            Some(user) => format!("{} assigned the conversation to {}", actor.name, user.name),
-            None => format!("{} unassigned the conversation", actor.name),
-        };
-        let activity = insert_activity(c, &after, &line, now).await?;
+    if let Some(line) = activity {
+        let activity = insert_activity(c, &after, line, now).await?;
         pending.push(PendingEvent::message(EventKind::MessageCreated, &activity));
     }
     pending.push(PendingEvent::conversation(

@@ -5,7 +5,7 @@
 use async_trait::async_trait;
 
 use super::accounts_sql::user_by_id;
-use super::conversations_sql::conversation_by_id;
+use super::conversations_sql::{announce_change, conversation_by_id};
 use super::events_sql::{append_events, PendingEvent};
 use super::messages_sql::insert_activity;
 use super::rows_sql::{ConversationRow, CONVERSATION_COLS};
@@ -289,18 +289,9 @@ impl RoutingStore for EngineStore {
                     .await?
                     .ok_or(StoreError::NotFound("conversation"))?;
                 let line = format!("Routed to {}", agent.name);
-                let activity = insert_activity(c, &conversation, &line, now).await?;
-                let events = append_events(
-                    c,
-                    workspace_id,
-                    vec![
-                        PendingEvent::message(EventKind::MessageCreated, &activity),
-                        PendingEvent::conversation(EventKind::ConversationUpdated, &conversation),
-                    ],
-                    now,
-                )
-                .await?;
-                Ok(Some((conversation, events)))
+                let changed =
+                    announce_change(c, workspace_id, conversation, Some(&line), now).await?;
+                Ok(Some(changed))
             })
         })
         .await
