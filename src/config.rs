@@ -47,6 +47,27 @@ pub struct Settings {
     pub log: LogSettings,
     pub outbound: OutboundSettings,
     pub attachments: AttachmentSettings,
+    pub providers: ProviderSettings,
+}
+
+/// Where the messaging providers' APIs are. The defaults are the providers' public addresses;
+/// tests (and a deployment behind an egress proxy) point them elsewhere. Each must still pass
+/// the outbound policy.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProviderSettings {
+    /// Twilio's REST API (Messages, media).
+    pub twilio_api_url: String,
+    /// Vonage's Messages API.
+    pub vonage_api_url: String,
+    /// Meta's Graph API (WhatsApp Cloud, Messenger, Instagram), without the version.
+    pub graph_api_url: String,
+    /// The Graph API version every call names (`v21.0`).
+    pub graph_api_version: String,
+    /// Telegram's Bot API.
+    pub telegram_api_url: String,
+    /// The largest media file a channel fetches from a provider for one message.
+    pub max_media_bytes: usize,
 }
 
 #[derive(Clone, Debug, Deserialize)]

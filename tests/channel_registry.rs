@@ -186,4 +186,52 @@ on_both_engines! {
         assert_eq!(names, ["First"]);
         app.stop().await;
     }
+
+    async fn provider_statuses_move_a_reply_forward_only_and_none_is_lost_to_a_race(engine) {
+        use switchboard_connector_core::provider::{ProviderStatus, StatusUpdate};
+        let (app, _) = app_with_echo(engine).await;
+        let (inbox, token) = echo_inbox(&app, "lobby").await;
+        let stored = customer_echoes(&app, inbox, &token, "m-1", "Hello").await.json;
+        let conversation = stored["conversation_id"].as_i64().unwrap();
+        let status = |id: &str, status, error: Option<&str>| StatusUpdate {
+            provider_message_id: id.into(),
+            status,
+            error: error.map(Into::into),
+        };
+        // The provider calls back about its second message before the hub has recorded sending
+        // it: the status waits and is applied when the send is.
+        app.desk().provider_status(inbox, status("echo-out-2", ProviderStatus::Delivered, None)).await.unwrap();
+
+        let path = format!("/api/v1/conversations/{conversation}/messages");
+        let reply = |text: &str| app.post(&path, Some(&app.token), json!({ "text": text }));
+        let first = reply("One").await.expect_status(201).json["id"].as_i64().unwrap();
+        assert_eq!(app.settled_message(conversation, first).await["status"], "sent");
+        let desk = app.desk();
+        desk.provider_status(inbox, status("echo-out-1", ProviderStatus::Read, None)).await.unwrap();
+        // Late and repeated callbacks move nothing back.
+        desk.provider_status(inbox, status("echo-out-1", ProviderStatus::Delivered, None)).await.unwrap();
+        desk.provider_status(inbox, status("echo-out-1", ProviderStatus::Failed, Some("30003"))).await.unwrap();
+        let first = app.settled_message(conversation, first).await;
+        assert_eq!((first["status"].clone(), first["error"].clone()), (json!("read"), json!(null)));
+
+        let second = reply("Two").await.expect_status(201).json["id"].as_i64().unwrap();
+        let mut seen = json!(null);
+        for _ in 0..100 {
+            seen = app.settled_message(conversation, second).await;
+            if seen["status"] == "delivered" { break; }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        assert_eq!(seen["status"], "delivered", "the early callback was kept: {seen}");
+
+        // A status for another inbox's message changes nothing here.
+        let third = reply("Three").await.expect_status(201).json["id"].as_i64().unwrap();
+        app.settled_message(conversation, third).await;
+        let (other, _) = echo_inbox(&app, "annex").await;
+        desk.provider_status(other, status("echo-out-3", ProviderStatus::Failed, None)).await.unwrap();
+        assert_eq!(app.settled_message(conversation, third).await["status"], "sent");
+        desk.provider_status(inbox, status("echo-out-3", ProviderStatus::Failed, Some("unreachable"))).await.unwrap();
+        let third = app.settled_message(conversation, third).await;
+        assert_eq!((third["status"].clone(), third["error"].clone()), (json!("failed"), json!("unreachable")));
+        app.stop().await;
+    }
 }

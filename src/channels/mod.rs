@@ -6,6 +6,7 @@
 pub mod api;
 mod context;
 pub mod email;
+pub mod hooks;
 mod registry;
 mod setup;
 pub mod web_chat;
@@ -14,9 +15,10 @@ use axum::routing::MethodRouter;
 use switchboard_connector_core::{DeliveryError, Outbound};
 use tokio::sync::watch;
 
-use crate::domain::Inbox;
+use crate::domain::{Conversation, Inbox};
 use crate::edge::route::Route;
 use crate::store::ClaimedDelivery;
+use switchboard_connector_core::Identity;
 
 pub use context::{ChannelContext, ChannelTasks, SetupEnv};
 pub use registry::{ChannelForm, ChannelRegistry};
@@ -58,6 +60,35 @@ pub trait Channel: Send + Sync + 'static {
     /// What a site owner pastes to use the inbox, where the channel has such a thing.
     fn embed_snippet(&self, _env: &SetupEnv<'_>, _inbox: &Inbox) -> Option<String> {
         None
+    }
+
+    /// Where the provider must send this inbox's webhooks, for channels that take them: the
+    /// hub's public URL and `/hooks/{kind}/{inbox_id}` (see `hooks::webhook_url`). Shown when the
+    /// inbox is created, for the admin to paste at the provider.
+    fn webhook_url(&self, _env: &SetupEnv<'_>, _inbox: &Inbox) -> Option<String> {
+        None
+    }
+
+    /// Whether an agent's reply may go out on this conversation now. WhatsApp refuses free text
+    /// outside the customer-service window, naming the templates that may be sent instead.
+    /// `meta` is the reply's channel details (a template to send, say).
+    async fn check_reply(
+        &self,
+        _ctx: &ChannelContext,
+        _inbox: &Inbox,
+        _conversation: &Conversation,
+        _meta: Option<&serde_json::Value>,
+    ) -> Result<(), ChannelError> {
+        Ok(())
+    }
+
+    /// Who a test send (the console's "send test" button) goes to, from what the admin typed
+    /// (a phone number, a chat id). Channels without test sends refuse.
+    fn test_recipient(&self, _inbox: &Inbox, _to: &str) -> Result<Vec<Identity>, ChannelError> {
+        Err(ChannelError::Invalid(format!(
+            "{} inboxes cannot send a test message",
+            self.label()
+        )))
     }
 
     /// The connector that delivers this claimed outbox row.

@@ -167,6 +167,38 @@ impl ChannelRegistry {
         self.channel(inbox.kind)?.embed_snippet(env, inbox)
     }
 
+    pub fn webhook_url(&self, env: &SetupEnv<'_>, inbox: &Inbox) -> Option<String> {
+        self.channel(inbox.kind)?.webhook_url(env, inbox)
+    }
+
+    /// Whether a reply may go out on the conversation now (its channel's rule, if it has one).
+    pub async fn check_reply(
+        &self,
+        ctx: &ChannelContext,
+        inbox: &Inbox,
+        conversation: &crate::domain::Conversation,
+        meta: Option<&serde_json::Value>,
+    ) -> Result<(), ChannelError> {
+        match self.channel(inbox.kind) {
+            Some(channel) => channel.check_reply(ctx, inbox, conversation, meta).await,
+            None => Ok(()),
+        }
+    }
+
+    pub fn test_recipient(
+        &self,
+        inbox: &Inbox,
+        to: &str,
+    ) -> Result<Vec<switchboard_connector_core::Identity>, ChannelError> {
+        match self.channel(inbox.kind) {
+            Some(channel) => channel.test_recipient(inbox, to),
+            None => Err(ChannelError::Invalid(format!(
+                "{} inboxes cannot send a test message",
+                inbox.kind
+            ))),
+        }
+    }
+
     /// The connector that delivers a claimed outbox row, from its inbox's channel.
     pub fn sender(
         &self,

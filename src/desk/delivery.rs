@@ -1,6 +1,8 @@
 //! What became of outgoing messages: sent, failed for good, bounced. (A retry changes nothing
 //! a console shows, so it makes no event and stays the dispatcher's business with the store.)
 
+use switchboard_connector_core::provider::StatusUpdate;
+
 use super::Desk;
 use crate::domain::{now_millis, Id};
 use crate::store::StoreError;
@@ -48,5 +50,17 @@ impl Desk {
             .await?;
         self.publish(&events);
         Ok(!events.is_empty())
+    }
+
+    /// A provider's status callback (delivered, read, failed) for a message it accepted: moves
+    /// the message forward and tells the consoles. Channels call this from their webhooks.
+    #[tracing::instrument(skip_all, fields(inbox = inbox_id, status = update.status.as_str()))]
+    pub async fn provider_status(&self, inbox_id: Id, update: StatusUpdate) -> Result<()> {
+        let events = self
+            .store()
+            .provider_status(inbox_id, update, now_millis())
+            .await?;
+        self.publish(&events);
+        Ok(())
     }
 }

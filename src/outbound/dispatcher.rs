@@ -107,11 +107,13 @@ impl Dispatcher {
             }
             Err(e) if e.is_transient() && claimed.delivery.attempt < self.settings.max_attempts => {
                 metrics::counter!("switchboard_deliveries_total", "result" => "retry").increment(1);
+                // Never sooner than the provider asked (Retry-After), whatever the backoff says.
                 let wait = backoff(
                     claimed.delivery.attempt,
                     Duration::from_millis(self.settings.base_backoff_ms),
                     Duration::from_millis(self.settings.max_backoff_ms),
-                );
+                )
+                .max(e.retry_after().unwrap_or_default());
                 tracing::info!(error = %e, retry_in_ms = wait.as_millis() as u64, "delivery will be retried");
                 self.store
                     .delivery_retry(

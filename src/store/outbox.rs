@@ -2,6 +2,7 @@
 //! settled.
 
 use async_trait::async_trait;
+use switchboard_connector_core::provider::StatusUpdate;
 use switchboard_connector_core::OutboundDelivery;
 
 use super::Result;
@@ -41,4 +42,13 @@ pub trait OutboxStore: Send + Sync {
         now: Millis,
     ) -> Result<()>;
     async fn delivery_failed(&self, outbox_id: Id, error: &str, now: Millis) -> Result<Vec<Event>>;
+    /// A provider's status callback for a message it accepted, found by the provider's id in
+    /// the inbox. Statuses only move forward. One that names no sent message yet is kept and
+    /// applied when the send is recorded (`delivery_sent`); `Ok(vec![])` then.
+    async fn provider_status(
+        &self,
+        inbox_id: Id,
+        update: StatusUpdate,
+        now: Millis,
+    ) -> Result<Vec<Event>>;
 }

@@ -2,6 +2,7 @@
 //! settled. Compiled once per engine (see sql.rs).
 
 use async_trait::async_trait;
+use switchboard_connector_core::provider::{ProviderStatus, StatusUpdate};
 use switchboard_connector_core::{Identity, OutboundDelivery};
 
 use super::accounts_sql::user_by_id;
@@ -214,7 +215,12 @@ impl OutboxStore for EngineStore {
                     .execute(&mut *c)
                     .await?;
                 }
-                settle_delivery(c, outbox_id, "done", DeliveryStatus::Sent, None, now).await
+                let mut events =
+                    settle_delivery(c, outbox_id, "done", DeliveryStatus::Sent, None, now).await?;
+                if let Some(provider_id) = &provider_message_id {
+                    events.extend(apply_early_statuses(c, outbox_id, provider_id, now).await?);
+                }
+                Ok(events)
             })
         })
         .await
@@ -266,4 +272,137 @@ impl OutboxStore for EngineStore {
         })
         .await
     }
+
+    #[tracing::instrument(skip_all, fields(inbox = inbox_id, status = update.status.as_str()))]
+    async fn provider_status(
+        &self,
+        inbox_id: Id,
+        update: StatusUpdate,
+        now: Millis,
+    ) -> Result<Vec<Event>> {
+        self.write(move |c| {
+            Box::pin(async move {
+                let known = sqlx::query_scalar::<Db, i64>(
+                    "SELECT id FROM messages WHERE inbox_id = $1 AND external_id = $2 \
+                     AND direction = 'outgoing'",
+                )
+                .bind(inbox_id)
+                .bind(&update.provider_message_id)
+                .fetch_optional(&mut *c)
+                .await?;
+                let Some(message_id) = known else {
+                    sqlx::query::<Db>(
+                        "INSERT INTO early_statuses (inbox_id, provider_message_id, status, \
+                         error, received_at) VALUES ($1, $2, $3, $4, $5) \
+                         ON CONFLICT (inbox_id, provider_message_id, status) DO NOTHING",
+                    )
+                    .bind(inbox_id)
+                    .bind(&update.provider_message_id)
+                    .bind(update.status.as_str())
+                    .bind(&update.error)
+                    .bind(now)
+                    .execute(&mut *c)
+                    .await?;
+                    // A status for a send that never got recorded waits no longer than a week.
+                    sqlx::query::<Db>("DELETE FROM early_statuses WHERE received_at < $1")
+                        .bind(now - 7 * 24 * 3600 * 1000)
+                        .execute(&mut *c)
+                        .await?;
+                    return Ok(Vec::new());
+                };
+                apply_status(c, message_id, update.status, update.error.as_deref(), now).await
+            })
+        })
+        .await
+    }
+}
+
+/// The statuses a message may move to `status` from: forward only (callbacks come out of
+/// order), and never from `received` (not ours) or `read`.
+fn earlier_than(status: ProviderStatus) -> &'static str {
+    match status {
+        ProviderStatus::Sent => "('queued')",
+        ProviderStatus::Delivered => "('queued', 'sent')",
+        ProviderStatus::Failed => "('queued', 'sent', 'delivered')",
+        ProviderStatus::Read => "('queued', 'sent', 'delivered', 'failed')",
+    }
+}
+
+/// Moves an outgoing message to a provider's status, with a `message.updated` event when it
+/// moved (a repeated or late callback changes nothing and says nothing).
+async fn apply_status(
+    c: &mut Conn,
+    message_id: Id,
+    status: ProviderStatus,
+    error: Option<&str>,
+    now: Millis,
+) -> Result<Vec<Event>> {
+    // A read message did reach the customer, whatever an earlier failure said.
+    let error = if status == ProviderStatus::Failed {
+        Some(error.unwrap_or("the provider could not deliver it"))
+    } else {
+        None
+    };
+    let moved = sqlx::query::<Db>(&format!(
+        "UPDATE messages SET status = $2, error = $3 WHERE id = $1 AND status IN {}",
+        earlier_than(status)
+    ))
+    .bind(message_id)
+    .bind(status.as_str())
+    .bind(error)
+    .execute(&mut *c)
+    .await?
+    .rows_affected();
+    if moved == 0 {
+        return Ok(Vec::new());
+    }
+    let message = message_by_id(c, message_id).await?;
+    append_events(
+        c,
+        message.workspace_id,
+        vec![PendingEvent::message(EventKind::MessageUpdated, &message)],
+        now,
+    )
+    .await
+}
+
+/// Applies, in order, the statuses that came before the send they speak of was recorded.
+async fn apply_early_statuses(
+    c: &mut Conn,
+    outbox_id: Id,
+    provider_id: &str,
+    now: Millis,
+) -> Result<Vec<Event>> {
+    let Some((inbox_id, message_id)) = sqlx::query_as::<Db, (i64, i64)>(
+        "SELECT o.inbox_id, o.message_id FROM outbox o JOIN messages m ON m.id = o.message_id \
+         WHERE o.id = $1 AND m.external_id = $2",
+    )
+    .bind(outbox_id)
+    .bind(provider_id)
+    .fetch_optional(&mut *c)
+    .await?
+    else {
+        return Ok(Vec::new());
+    };
+    let early = sqlx::query_as::<Db, (String, Option<String>)>(
+        "DELETE FROM early_statuses WHERE inbox_id = $1 AND provider_message_id = $2 \
+         RETURNING status, error",
+    )
+    .bind(inbox_id)
+    .bind(provider_id)
+    .fetch_all(&mut *c)
+    .await?;
+    let mut early: Vec<(ProviderStatus, Option<String>)> = early
+        .into_iter()
+        .filter_map(|(status, error)| {
+            let status = serde_json::from_value(serde_json::Value::String(status)).ok()?;
+            Some((status, error))
+        })
+        .collect();
+    early.sort_by_key(|(status, _)| status.rank());
+    let mut events = Vec::new();
+    for (status, error) in early {
+        events.extend(apply_status(c, message_id, status, error.as_deref(), now).await?);
+    }
+    Ok(events)
 }

@@ -222,6 +222,11 @@ impl TestApp {
         self.app.as_ref().expect("running").state().store.clone()
     }
 
+    /// The application layer's doors, for what a channel's webhook would do.
+    pub fn desk(&self) -> switchboard::desk::Desk {
+        self.app.as_ref().expect("running").state().desk.clone()
+    }
+
     /// Adds a user straight in the store (fast: no HTTP) and signs them in over HTTP.
     pub async fn user_with_role(&self, email: &str, name: &str, role: &str) -> (Value, String) {
         let hash = switchboard::auth::hash_password(PASSWORD).unwrap();
@@ -315,8 +320,8 @@ impl TestApp {
         .await
     }
 
-    /// The message once its delivery reached a final status (sent or failed), as the
-    /// conversation's thread shows it.
+    /// The message once its delivery left `queued` (sent, failed, or already delivered or read
+    /// by a provider's callback), as the conversation's thread shows it.
     pub async fn settled_message(&self, conversation: i64, message: i64) -> Value {
         for _ in 0..200 {
             let thread = self
@@ -333,7 +338,7 @@ impl TestApp {
                 .find(|m| m["id"] == message)
                 .cloned()
                 .unwrap();
-            if found["status"] == "sent" || found["status"] == "failed" {
+            if found["status"] != "queued" {
                 return found;
             }
             tokio::time::sleep(std::time::Duration::from_millis(50)).await;

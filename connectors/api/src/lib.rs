@@ -12,6 +12,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
+use switchboard_connector_core::provider::refused_by_provider;
 use switchboard_connector_core::{DeliveryError, DeliveryReceipt, Outbound, OutboundDelivery};
 
 pub const SIGNATURE_HEADER: &str = "x-switchboard-signature";
@@ -167,19 +168,19 @@ impl Outbound for CallbackOutbound {
                 provider_message_id,
             });
         }
-        let reason = format!("callback answered {status}");
-        if classify_status(status.as_u16()) {
-            Err(DeliveryError::Transient(reason))
-        } else {
-            Err(DeliveryError::Permanent(reason))
-        }
+        // A receiver that is overloaded may say when to come back; its body is not ours to keep.
+        let retry_after = response
+            .headers()
+            .get(reqwest::header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        Err(refused_by_provider(
+            "callback",
+            status.as_u16(),
+            retry_after.as_deref(),
+            "",
+        ))
     }
-}
-
-/// Whether a failing HTTP status is worth retrying: the receiver is overloaded or down, rather than
-/// telling us the request itself is wrong.
-pub fn classify_status(status: u16) -> bool {
-    matches!(status, 408 | 409 | 425 | 429) || status >= 500
 }
 
 #[cfg(test)]
@@ -215,15 +216,5 @@ mod tests {
             verify(b"k", "v1=zz", b"x", 1_000, Duration::from_secs(300)),
             Err(SignatureError::Malformed)
         );
-    }
-
-    #[test]
-    fn overload_and_outage_statuses_are_retried_but_rejections_are_not() {
-        for status in [408, 429, 500, 502, 503] {
-            assert!(classify_status(status), "{status} should be retried");
-        }
-        for status in [400, 401, 403, 404, 410, 422] {
-            assert!(!classify_status(status), "{status} should not be retried");
-        }
     }
 }

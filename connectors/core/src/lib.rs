@@ -6,6 +6,7 @@
 #![forbid(unsafe_code)]
 
 pub mod backoff;
+pub mod provider;
 
 use std::fmt;
 
@@ -235,11 +236,29 @@ pub enum DeliveryError {
     Transient(String),
     #[error("permanent delivery failure: {0}")]
     Permanent(String),
+    /// The provider is overloaded and said how long to wait (`Retry-After`): retried, but not
+    /// before `wait` has passed.
+    #[error("throttled by the provider (retry after {}s): {reason}", wait.as_secs())]
+    Throttled {
+        wait: std::time::Duration,
+        reason: String,
+    },
 }
 
 impl DeliveryError {
+    /// The least wait before the next attempt that the provider asked for, if it asked.
+    pub fn retry_after(&self) -> Option<std::time::Duration> {
+        match self {
+            DeliveryError::Throttled { wait, .. } => Some(*wait),
+            _ => None,
+        }
+    }
+
     pub fn is_transient(&self) -> bool {
-        matches!(self, DeliveryError::Transient(_))
+        matches!(
+            self,
+            DeliveryError::Transient(_) | DeliveryError::Throttled { .. }
+        )
     }
 }
 

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use switchboard_connector_core::AttachmentSource;
 use utoipa::{IntoParams, ToSchema};
 
-use super::visible_conversation;
+use super::{visible_conversation, visible_inbox};
 use crate::domain::{Conversation, ConversationStatus, Id, Message};
 use crate::edge::attachments::{
     check_attachment_types, file_response, parse_attachments, AttachmentInput,
@@ -316,6 +316,14 @@ pub async fn reply(
         crate::limits::bytes("html", html, crate::limits::HTML_BYTES)?;
     }
     let meta = email_copies(&state, &who, &conversation, &body).await?;
+    if !body.private {
+        // The channel's own rule for replies (WhatsApp's customer-service window).
+        let inbox = visible_inbox(&state, &who, conversation.inbox_id).await?;
+        state
+            .channels
+            .check_reply(&state.channel_context, &inbox, &conversation, meta.as_ref())
+            .await?;
+    }
     let attachments = parse_attachments(body.attachments)?;
     check_attachment_types(&attachments, &state.settings.attachments.content_types)?;
     let attachments = attachments

@@ -35,6 +35,10 @@ pub struct CreateInbox {
     /// A kind `GET /api/v1/channels` lists (`api`, `email`, `web_chat`…), or one the hub names
     /// ahead of its channel (`sms`, `whatsapp`, `messenger`, `instagram`, `telegram`).
     pub kind: String,
+    /// SMS, WhatsApp, Messenger, Instagram and Telegram inboxes: who carries the messages
+    /// (`twilio`, `vonage`, `meta`, `telegram`), as the channel's form lists them.
+    #[serde(default)]
+    pub provider: Option<String>,
     /// API inboxes: where replies are POSTed, signed with the inbox's secret.
     #[serde(default)]
     pub callback_url: Option<String>,
@@ -60,6 +64,10 @@ impl CreateInbox {
     fn setup_input(&mut self) -> ApiResult<SetupInput> {
         let mut fields = self.settings.take().unwrap_or_default();
         let named = [
+            (
+                "provider",
+                self.provider.take().map(serde_json::Value::from),
+            ),
             // An empty callback URL has always meant none, on every kind.
             (
                 "callback_url",
@@ -105,6 +113,9 @@ pub struct CreatedInbox {
     pub secret: Option<String>,
     /// Web chat inboxes: the tag to paste into the site.
     pub embed_snippet: Option<String>,
+    /// Channels a provider calls back (SMS, WhatsApp, Messenger, Instagram, Telegram): the
+    /// address to paste at the provider.
+    pub webhook_url: Option<String>,
 }
 
 /// The channel's view of the hub's settings and secret box.
@@ -158,12 +169,14 @@ pub async fn create(
     )
     .await?;
     let embed_snippet = state.channels.embed_snippet(&env, &inbox);
+    let webhook_url = state.channels.webhook_url(&env, &inbox);
     Ok((
         StatusCode::CREATED,
         Json(CreatedInbox {
             inbox,
             secret: setup.shown_once,
             embed_snippet,
+            webhook_url,
         }),
     ))
 }

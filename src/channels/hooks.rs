@@ -1,0 +1,219 @@
+//! What every provider webhook does the same way: find the inbox the URL names (of the right
+//! kind), open its sealed secrets, check the provider's signature against the raw body, fetch
+//! media the provider holds (with the inbox's credentials, size-capped, through the guarded
+//! client), and answer. A webhook answers 200 only after what it carried is committed
+//! (`Desk::ingest`, `Desk::provider_status`), so a provider that saw anything else re-delivers,
+//! and ingest's (inbox, external id) key makes the re-delivery the same message.
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use hmac::{Hmac, Mac};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use switchboard_connector_core::{AttachmentSource, ChannelKind, InboundAttachment};
+
+use super::{ChannelContext, ChannelError, InboxSetup, SetupEnv};
+use crate::domain::{Id, Inbox};
+use crate::store::StoreError;
+
+/// Why a webhook call was refused. Signature failures say no more than that: the caller may be
+/// an attacker probing which inboxes exist and what they check.
+#[derive(Debug, thiserror::Error)]
+pub enum HookError {
+    /// No inbox of this kind under this id (or it has no secrets to check against).
+    #[error("no such inbox")]
+    NotFound,
+    /// The signature (or secret-token header) is missing or wrong: nothing was stored.
+    #[error("signature check failed")]
+    Unauthorized,
+    /// A verify-token handshake with the wrong token.
+    #[error("forbidden")]
+    Forbidden,
+    /// The body is not what the provider sends; nothing was stored.
+    #[error("{0}")]
+    Invalid(String),
+    /// Our side failed: 500, so the provider tries again later.
+    #[error("{0}")]
+    Internal(String),
+}
+
+impl From<StoreError> for HookError {
+    fn from(e: StoreError) -> Self {
+        HookError::Internal(e.to_string())
+    }
+}
+
+impl IntoResponse for HookError {
+    fn into_response(self) -> Response {
+        let status = match &self {
+            HookError::NotFound => StatusCode::NOT_FOUND,
+            HookError::Unauthorized => StatusCode::UNAUTHORIZED,
+            HookError::Forbidden => StatusCode::FORBIDDEN,
+            HookError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            HookError::Internal(why) => {
+                tracing::error!(error = %why, "webhook failed; the provider will retry");
+                StatusCode::INTERNAL_SERVER_ERROR
+            }
+        };
+        let message = match &self {
+            HookError::Internal(_) => "internal error".to_string(),
+            other => other.to_string(),
+        };
+        (status, axum::Json(serde_json::json!({ "error": message }))).into_response()
+    }
+}
+
+/// An inbox a webhook named, with its secrets opened.
+pub struct HookInbox<S> {
+    pub inbox: Inbox,
+    pub secrets: S,
+}
+
+/// The inbox `inbox_id` if it is of `kind`, with its sealed secrets opened as `S` (the JSON
+/// the channel sealed at setup with `seal_json`).
+pub async fn webhook_inbox<S: DeserializeOwned>(
+    ctx: &ChannelContext,
+    inbox_id: Id,
+    kind: ChannelKind,
+) -> Result<HookInbox<S>, HookError> {
+    let (inbox, sealed) = ctx
+        .desk
+        .store()
+        .webhook_inbox(inbox_id)
+        .await?
+        .filter(|(inbox, _)| inbox.kind == kind)
+        .ok_or(HookError::NotFound)?;
+    let sealed = sealed.ok_or(HookError::NotFound)?;
+    let secrets = open_json(ctx, &sealed)
+        .map_err(|e| HookError::Internal(format!("inbox {inbox_id}'s secrets: {e}")))?;
+    Ok(HookInbox { inbox, secrets })
+}
+
+/// The channel's secrets, sealed as JSON (several per provider: an auth token, an app secret,
+/// a verify token…).
+pub fn seal_json(
+    setup: &mut InboxSetup,
+    env: &SetupEnv<'_>,
+    secrets: &impl Serialize,
+) -> Result<(), ChannelError> {
+    let plain = serde_json::to_vec(secrets).map_err(|e| ChannelError::Internal(e.to_string()))?;
+    setup.sealed_secret = Some(env.secrets.seal(&plain));
+    Ok(())
+}
+
+/// Opens what `seal_json` sealed.
+pub fn open_json<S: DeserializeOwned>(ctx: &ChannelContext, sealed: &[u8]) -> anyhow::Result<S> {
+    let plain = ctx.secrets.open(sealed)?;
+    Ok(serde_json::from_slice(&plain)?)
+}
+
+/// Where a provider sends this inbox's webhooks: `/hooks/{kind}/{inbox_id}` under the hub's
+/// public URL (the address the provider reaches, which is also what Twilio signs).
+pub fn webhook_url(env: &SetupEnv<'_>, inbox: &Inbox) -> String {
+    format!("{}/hooks/{}/{}", public_base(env), inbox.kind, inbox.id)
+}
+
+/// The hub's public URL without a trailing slash (the listen address when none is set).
+pub fn public_base(env: &SetupEnv<'_>) -> String {
+    let server = &env.settings.server;
+    if server.public_url.is_empty() {
+        format!("http://{}", server.addr)
+    } else {
+        server.public_url.trim_end_matches('/').to_string()
+    }
+}
+
+/// Whether `given_hex` is the HMAC-SHA256 of `body` under `key`, compared in constant time
+/// (Meta's `X-Hub-Signature-256: sha256=<hex>`; Telegram and Vonage use their own schemes).
+pub fn hmac_sha256_hex_matches(key: &[u8], body: &[u8], given_hex: &str) -> bool {
+    let Ok(given) = hex::decode(given_hex.trim()) else {
+        return false;
+    };
+    let Ok(mut mac) = Hmac::<sha2::Sha256>::new_from_slice(key) else {
+        return false;
+    };
+    mac.update(body);
+    mac.verify_slice(&given).is_ok()
+}
+
+/// Two secrets compared in constant time (verify tokens, secret-token headers).
+pub fn same_secret(expected: &[u8], given: &[u8]) -> bool {
+    use subtle::ConstantTimeEq;
+    !expected.is_empty() && expected.ct_eq(given).into()
+}
+
+/// Fetches a media file the provider holds for a message, with the request the channel built
+/// (its URL and credentials), held to `providers.max_media_bytes`: the file is carried inline
+/// into ingest, so the hub never hands the provider's credentials to anyone.
+pub async fn fetch_media(
+    ctx: &ChannelContext,
+    request: reqwest::RequestBuilder,
+    filename: String,
+    declared_type: Option<String>,
+) -> Result<InboundAttachment, HookError> {
+    let cap = ctx.settings.providers.max_media_bytes;
+    let mut response = request
+        .send()
+        .await
+        .map_err(|e| HookError::Internal(format!("cannot fetch media: {e}")))?;
+    if !response.status().is_success() {
+        return Err(HookError::Internal(format!(
+            "the provider answered {} to a media fetch",
+            response.status()
+        )));
+    }
+    if response.content_length().is_some_and(|n| n as usize > cap) {
+        return Err(HookError::Invalid(format!(
+            "a media file is larger than the {cap} bytes allowed"
+        )));
+    }
+    let content_type = declared_type.or_else(|| {
+        response
+            .headers()
+            .get(reqwest::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(|v| v.split(';').next().unwrap_or(v).trim().to_string())
+    });
+    let mut data = Vec::new();
+    while let Some(chunk) = response
+        .chunk()
+        .await
+        .map_err(|e| HookError::Internal(format!("cannot fetch media: {e}")))?
+    {
+        if data.len() + chunk.len() > cap {
+            return Err(HookError::Invalid(format!(
+                "a media file is larger than the {cap} bytes allowed"
+            )));
+        }
+        data.extend_from_slice(&chunk);
+    }
+    Ok(InboundAttachment {
+        filename,
+        content_type: content_type.unwrap_or_else(|| "application/octet-stream".into()),
+        source: AttachmentSource::Inline(data),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_meta_signature_matches_its_body_and_key_only() {
+        // HMAC-SHA256("It's a Secret to Everybody", "Hello, World!") as GitHub documents it
+        // for its own X-Hub-Signature-256, the same scheme Meta uses.
+        let key = b"It's a Secret to Everybody";
+        let sig = "757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17";
+        assert!(hmac_sha256_hex_matches(key, b"Hello, World!", sig));
+        assert!(!hmac_sha256_hex_matches(key, b"Hello, World?", sig));
+        assert!(!hmac_sha256_hex_matches(b"other", b"Hello, World!", sig));
+        assert!(!hmac_sha256_hex_matches(key, b"Hello, World!", "not hex"));
+    }
+
+    #[test]
+    fn an_empty_expected_secret_never_matches() {
+        assert!(same_secret(b"abc", b"abc"));
+        assert!(!same_secret(b"abc", b"abd"));
+        assert!(!same_secret(b"", b""));
+    }
+}
