@@ -70,7 +70,7 @@ static CONSOLE_FILES: LazyLock<StaticFiles> = LazyLock::new(|| revalidated(CONSO
 
 /// Sites embed widget.js by a fixed address: revalidated, so an upgrade reaches visitors at once.
 static WIDGET_FILE: LazyLock<StaticFile> =
-    LazyLock::new(|| StaticFile::new(JS, Caching::Revalidate, &WIDGET[..]));
+    LazyLock::new(|| StaticFile::new(JS, Caching::Revalidate, WIDGET));
 
 /// The modules the console and the widget share, compressed like the console's.
 static SHARED_FILES: LazyLock<StaticFiles> = LazyLock::new(|| revalidated(SHARED));

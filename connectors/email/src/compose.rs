@@ -153,7 +153,7 @@ fn inline(line: &str) -> String {
 
 fn emphasis(s: &str, mark: &str, tag: &str) -> String {
     let parts: Vec<&str> = s.split(mark).collect();
-    if parts.len() < 3 || parts.len() % 2 == 0 {
+    if parts.len() < 3 || parts.len().is_multiple_of(2) {
         return s.to_string();
     }
     let mut out = String::new();

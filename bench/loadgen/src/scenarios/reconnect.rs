@@ -254,7 +254,7 @@ enum Target {
 
 fn target(i: u64, storm: Storm) -> Target {
     let j = (i / 2) as usize;
-    if i % 2 == 0 {
+    if i.is_multiple_of(2) {
         Target::Agent(j % storm.agents)
     } else {
         Target::Visitor(j % storm.widgets)
