@@ -5,7 +5,7 @@
 import { clear, h } from '../shared/dom.js';
 import { api } from './api.js';
 import { t } from './i18n.js';
-import { channelIcon } from './icons.js';
+import { channelIcon, channelLabel } from './icons.js';
 
 let uniqueId = 0;
 const nextId = (prefix) => `${prefix}-${++uniqueId}`;
@@ -53,7 +53,7 @@ function drawForm(dialog, titleId, channels, done) {
   const kind = h(
     'select',
     { name: 'kind', id: nextId('kind'), required: true },
-    channels.map((c) => h('option', { value: c.kind }, c.label)),
+    channels.map((c) => h('option', { value: c.kind }, channelLabelOf(c))),
   );
   const name = h('input', {
     name: 'name',
@@ -131,11 +131,19 @@ function drawForm(dialog, titleId, channels, done) {
   redraw();
 }
 
+// The console's own name for a kind it knows (translated), else the hub's label.
+function channelLabelOf(channel) {
+  const known = channelLabel(channel.kind);
+  return known === channel.kind.replace(/_/g, ' ') ? channel.label : known;
+}
+
 // One field of a channel's form: its row (label, control, help) and how to read its value.
 function fieldControl(field) {
   const id = nextId(`field-${field.name.replace(/\W/g, '-')}`);
   const notes = [];
-  if (field.help) notes.push(h('small', { class: 'help', id: `${id}-help` }, field.help));
+  // The hub's labels and help come in its language: isolated, so that an English sentence keeps
+  // its full stop at its end inside a right-to-left console.
+  if (field.help) notes.push(h('small', { class: 'help', id: `${id}-help` }, h('bdi', {}, field.help)));
   if (field.secret) notes.push(h('small', { class: 'help secret', id: `${id}-secret` }, t('secret_field')));
   const describedBy = notes.map((n) => n.id).join(' ') || undefined;
   const common = {
@@ -181,7 +189,7 @@ function fieldControl(field) {
       value = () => control.value.trim() || undefined;
     }
   }
-  const label = h('label', { for: id }, field.label, field.required ? requiredMark() : null);
+  const label = h('label', { for: id }, h('bdi', {}, field.label), field.required ? requiredMark() : null);
   const row =
     field.type === 'boolean'
       ? h('div', { class: 'setup-field check' }, control, label, notes)

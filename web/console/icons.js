@@ -41,6 +41,14 @@ const DRAWINGS = {
   telegram: [['path', { d: 'M21 4 3 11.2l6 2.3L11.3 20l3.2-4.3 4.5 3.3zM9 13.5 21 4' }]],
 };
 
+// Not a channel, but drawn the same way: the paper clip of attachments.
+const ATTACHMENT = [
+  [
+    'path',
+    { d: 'M20 11.5l-8 8a5 5 0 0 1-7-7l8.5-8.5a3.3 3.3 0 0 1 4.7 4.7L9.7 17.2a1.7 1.7 0 0 1-2.4-2.4L15 7' },
+  ],
+];
+
 const GENERIC = [['path', { d: 'M9 3v5M15 3v5M6.5 8h11v3.5a5.5 5.5 0 0 1-11 0zM12 17v4' }]];
 
 // The kinds the hub knows a name for; the label of a kind registered later is its own name.
@@ -53,6 +61,15 @@ export function channelLabel(kind) {
 
 // The bare icon: `aria-hidden`, never focusable (old Edge and IE focus SVGs otherwise).
 export function channelSvg(kind) {
+  return drawing(DRAWINGS[kind] || GENERIC);
+}
+
+// The paper clip beside attachments and the attach button (their text says what they are).
+export function attachmentSvg() {
+  return drawing(ATTACHMENT);
+}
+
+function drawing(shapes) {
   const svg = document.createElementNS(SVG, 'svg');
   const attrs = {
     viewBox: '0 0 24 24',
@@ -68,7 +85,7 @@ export function channelSvg(kind) {
     class: 'icon',
   };
   for (const [name, value] of Object.entries(attrs)) svg.setAttribute(name, value);
-  for (const [tag, shape] of DRAWINGS[kind] || GENERIC) {
+  for (const [tag, shape] of shapes) {
     const el = document.createElementNS(SVG, tag);
     for (const [name, value] of Object.entries(shape)) el.setAttribute(name, String(value));
     svg.append(el);

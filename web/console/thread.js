@@ -6,7 +6,7 @@ import { clear, fileToBase64, h } from '../shared/dom.js';
 import { all, api } from './api.js';
 import { emailHtml } from './email.js';
 import { locale, t } from './i18n.js';
-import { channelIcon } from './icons.js';
+import { attachmentSvg, channelIcon } from './icons.js';
 import { clock } from './time.js';
 
 export class Thread {
@@ -264,7 +264,8 @@ export class Thread {
                     rel: 'noopener',
                     onclick: (e) => this.download(e, a),
                   },
-                  `📎 ${a.filename}`,
+                  attachmentSvg(),
+                  ` ${a.filename}`,
                 ),
                 ` (${Math.ceil(a.size / 1024)} KiB)`,
               ),
@@ -350,7 +351,7 @@ export class Thread {
       h(
         'div',
         { class: 'composer-actions' },
-        h('button', { type: 'button', onclick: () => picker.click() }, `📎 ${t('attach')}`),
+        h('button', { type: 'button', onclick: () => picker.click() }, attachmentSvg(), ` ${t('attach')}`),
         picker,
         this.fileList,
         h('button', { type: 'submit', class: 'primary send' }, t('send')),
