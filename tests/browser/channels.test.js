@@ -3,12 +3,12 @@
 // message, answers a customer, and watches the reply go sent → delivered → read as the
 // receiving system reports it, without a reload. Then the form with the keyboard only, right to left.
 
-import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
 import { createServer } from 'node:http';
 import { join } from 'node:path';
-import { Hub, OWNER, browser, consoleFor, shots } from './harness.js';
+import { after, before, test } from 'node:test';
+import { browser, consoleFor, Hub, OWNER, shots } from './harness.js';
 
 let hub;
 let b;
@@ -122,7 +122,12 @@ test('"send test" goes to the callback at once and says what the receiver answer
 });
 
 test('a reply goes out and shows sent, delivered and read live as the receiver reports them', async () => {
-  await hub.customerSays(inbox.id, { identifier: 'cust-7', name: 'Carmen' }, 'Has my order shipped?', 'crm-in-1');
+  await hub.customerSays(
+    inbox.id,
+    { identifier: 'cust-7', name: 'Carmen' },
+    'Has my order shipped?',
+    'crm-in-1',
+  );
   await page.click('.brand');
   await page.click('[data-view="all"]');
   const row = page.locator('.conversation-list .row', { hasText: 'Has my order shipped?' });
@@ -140,7 +145,8 @@ test('a reply goes out and shows sent, delivered and read live as the receiver r
   await status.and(page.locator('[data-status="sent"]')).waitFor();
   assert.equal(await status.textContent(), 'Sent');
 
-  const report = (s) => hub.call('POST', `/api/v1/inboxes/${inbox.id}/statuses`, { external_id: 'crm-2', status: s });
+  const report = (s) =>
+    hub.call('POST', `/api/v1/inboxes/${inbox.id}/statuses`, { external_id: 'crm-2', status: s });
   await report('delivered');
   await status.and(page.locator('[data-status="delivered"]')).waitFor({ timeout: 3000 });
   assert.equal(await status.textContent(), 'Delivered');
@@ -201,4 +207,139 @@ test('the form works with the keyboard alone, right to left', async () => {
   await form.waitFor({ state: 'detached' });
   assert.equal(await fa.evaluate(() => document.activeElement.className), 'primary new-inbox-button');
   await context.close();
+});
+
+test('a channel with providers gets its fields drawn generically, each provider its own', async () => {
+  // A channel the hub will list once SMS lands, with fields only one provider needs: the
+  // console must draw it from the description alone.
+  const sms = {
+    kind: 'sms',
+    label: 'SMS',
+    fields: [
+      {
+        name: 'provider',
+        label: 'Provider',
+        type: 'choice',
+        options: ['twilio', 'vonage'],
+        required: true,
+        secret: false,
+        help: null,
+      },
+      {
+        name: 'phone_number',
+        label: 'Phone number',
+        type: 'text',
+        required: true,
+        secret: false,
+        help: 'E.164, e.g. +15005550006.',
+      },
+      {
+        name: 'twilio.account_sid',
+        label: 'Account SID',
+        type: 'text',
+        required: true,
+        secret: false,
+        help: null,
+        provider: 'twilio',
+      },
+      {
+        name: 'vonage.api_key',
+        label: 'API key',
+        type: 'text',
+        required: true,
+        secret: false,
+        help: null,
+        provider: ['vonage'],
+      },
+      { name: 'auth_token', label: 'Auth token', type: 'password', required: true, secret: true, help: null },
+    ],
+  };
+  const context = await b.newContext({ viewport: { width: 1280, height: 720 }, locale: 'en-US' });
+  await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: hub.url });
+  const admin = await context.newPage();
+  let sent = null;
+  await admin.route('**/api/v1/channels', (route) => route.fulfill({ json: [sms] }));
+  await admin.route('**/api/v1/inboxes', (route) => {
+    if (route.request().method() !== 'POST') return route.fallback();
+    sent = route.request().postDataJSON();
+    return route.fulfill({
+      status: 201,
+      json: {
+        id: 999,
+        name: sent.name,
+        kind: 'sms',
+        settings: {},
+        secret: null,
+        embed_snippet: null,
+        webhook_url: `${hub.url}/hooks/sms/999`,
+      },
+    });
+  });
+  await admin.goto(hub.url);
+  await admin.fill('input[name=email]', OWNER.email);
+  await admin.fill('input[name=password]', OWNER.password);
+  await admin.click('button[type=submit]');
+  await admin.waitForSelector('.connection[data-state="live"]');
+  await admin.click('.settings-link');
+  await admin.click('.new-inbox-button');
+  const form = admin.locator('dialog.new-inbox');
+  await form.getByLabel('Name').fill('Texts');
+  await form.getByLabel('Provider').selectOption('vonage');
+  assert.ok(await form.getByLabel('API key').isVisible());
+  assert.ok(!(await form.locator('[name="twilio.account_sid"]').isVisible()));
+  assert.equal(
+    await form.getByRole('textbox', { name: 'Account SID' }).count(),
+    0,
+    'nor in the accessibility tree',
+  );
+  await form.getByLabel('Provider').selectOption('twilio');
+  assert.ok(await form.getByRole('textbox', { name: 'Account SID' }).isVisible());
+  assert.ok(!(await form.locator('[name="vonage.api_key"]').isVisible()));
+  await form.getByLabel('Provider').selectOption('vonage');
+  await form.getByLabel('Phone number').fill('+15005550006');
+  await form.getByLabel('API key').fill('key-1');
+  await form.getByLabel('Auth token').fill('t0ken');
+  assert.match(await form.getByLabel('Auth token').getAttribute('aria-describedby'), /secret/);
+  await form.getByLabel('Auth token').press('Enter');
+  await form.locator('.setup-created').waitFor();
+  assert.deepEqual(sent, {
+    name: 'Texts',
+    kind: 'sms',
+    provider: 'vonage',
+    settings: { phone_number: '+15005550006', vonage: { api_key: 'key-1' }, auth_token: 't0ken' },
+  });
+  // The webhook address, to paste at the provider, with a copy button.
+  assert.equal(await form.locator('.shown-value').textContent(), `${hub.url}/hooks/sms/999`);
+  await form.getByRole('button', { name: 'Copy' }).click();
+  await form.locator('[role=status]', { hasText: 'Copied' }).waitFor();
+  assert.equal(await admin.evaluate(() => navigator.clipboard.readText()), `${hub.url}/hooks/sms/999`);
+  await context.close();
+});
+
+test('every channel kind has an icon of its own and kinds registered later a generic one', async () => {
+  const drawn = await page.evaluate(async () => {
+    const { channelIcon } = await import('/console/icons.js');
+    const kinds = [
+      'email',
+      'web_chat',
+      'api',
+      'sms',
+      'whatsapp',
+      'messenger',
+      'instagram',
+      'telegram',
+      'pigeon',
+    ];
+    return kinds.map((kind) => {
+      const icon = channelIcon(kind);
+      const svg = icon.querySelector('svg');
+      return { kind, svg: svg.innerHTML, hidden: svg.getAttribute('aria-hidden'), label: icon.textContent };
+    });
+  });
+  assert.equal(new Set(drawn.map((d) => d.svg)).size, drawn.length, 'nine different drawings');
+  for (const d of drawn) assert.equal(d.hidden, 'true', `${d.kind}'s icon is hidden from screen readers`);
+  assert.deepEqual(
+    drawn.map((d) => d.label),
+    ['Email', 'Website chat', 'API', 'SMS', 'WhatsApp', 'Messenger', 'Instagram', 'Telegram', 'pigeon'],
+  );
 });
