@@ -231,6 +231,7 @@ impl Application {
             channels,
             channel_context: channel_context.clone(),
             limiter,
+            test_sends: Default::default(),
             prometheus: crate::telemetry::prometheus(),
             store,
             secrets,

@@ -181,6 +181,10 @@ fn body_for(route: &Route, world: &World, caller: Caller, n: usize) -> Option<Va
         ("POST", "/api/v1/inboxes/{inbox_id}/messages") => json!({
             "contact": {"identifier": "walker"}, "external_id": format!("walk-{unique}"), "text": "again"
         }),
+        ("POST", "/api/v1/inboxes/{inbox_id}/test") => json!({"to": "walker"}),
+        ("POST", "/api/v1/inboxes/{inbox_id}/statuses") => {
+            json!({"external_id": format!("walk-out-{unique}"), "status": "delivered"})
+        }
         ("POST", "/api/v1/contacts") => {
             json!({"name": "Carla", "email": format!("{unique}@contacts.example")})
         }
@@ -390,6 +394,11 @@ async fn walk(engine: Engine) {
                 Expect::Forbidden => reply.status == 403,
                 Expect::NotFound => reply.status == 404,
                 Expect::Success if is_socket => reply.status == 101,
+                // Inbox A has no callback URL, so its channel refuses the test send: reaching
+                // that refusal is what getting past the access rule looks like here.
+                Expect::Success if route.path == "/api/v1/inboxes/{inbox_id}/test" => {
+                    reply.status == 422 && reply.text.contains("no callback URL")
+                }
                 Expect::Success => (200..300).contains(&reply.status),
             };
             if !ok {

@@ -42,6 +42,8 @@ static CONSOLE: &[Asset] = &[
     asset!("inbox.js", JS),
     asset!("thread.js", JS),
     asset!("settings.js", JS),
+    asset!("channel-setup.js", JS),
+    asset!("icons.js", JS),
     asset!("time.js", JS),
     asset!("email.js", JS),
     asset!("email-frame.html", "text/html; charset=utf-8"),

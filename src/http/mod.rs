@@ -50,6 +50,8 @@ pub struct Shared {
     pub channel_context: crate::channels::ChannelContext,
     pub secrets: SecretBox,
     pub limiter: LoginLimiter,
+    /// Test sends per workspace (the console's "send test" button), held to a small rate.
+    pub test_sends: handlers::channel_tests::TestSendLimiter,
     pub settings: Settings,
     pub prometheus: PrometheusHandle,
     pub signals: Arc<crate::signals::Signals>,

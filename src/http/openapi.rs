@@ -25,6 +25,7 @@ use super::handlers::*;
         people::list_users, people::create_user, people::list_teams, people::create_team, people::add_team_member,
         inboxes::list, inboxes::create, inboxes::show, inboxes::members, inboxes::add_member,
         crate::channels::api::inbound::inbound_message, channels::list,
+        channel_tests::send_test, crate::channels::api::statuses::report_status,
         contacts::list, contacts::create, contacts::show,
         conversations::list, conversations::show, conversations::update, conversations::assign,
         conversations::messages, conversations::reply, conversations::attachment,

@@ -6,8 +6,8 @@ use axum::http::Method;
 use axum::routing::{delete, get, patch, post, put, MethodRouter};
 
 use super::handlers::{
-    account, audit, auth, canned, channels, contacts, conversations, events, inboxes, ops, people,
-    routing,
+    account, audit, auth, canned, channel_tests, channels, contacts, conversations, events,
+    inboxes, ops, people, routing,
 };
 use super::AppState;
 pub use crate::edge::route::{Access, Route, Scope};
@@ -200,6 +200,13 @@ pub(super) fn table() -> Vec<(Route, MethodRouter<AppState>)> {
             Admin,
             Inbox,
             post(inboxes::add_member),
+        ),
+        r(
+            Method::POST,
+            "/api/v1/inboxes/{inbox_id}/test",
+            Admin,
+            Inbox,
+            post(channel_tests::send_test),
         ),
         r(
             Method::GET,

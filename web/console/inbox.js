@@ -4,6 +4,7 @@
 import { clear, h } from '../shared/dom.js';
 import { api } from './api.js';
 import { locale, t } from './i18n.js';
+import { channelIcon } from './icons.js';
 import { timeAgo } from './time.js';
 
 const PAGE = 25;
@@ -124,7 +125,7 @@ export class Inbox {
         { class: 'views' },
         this.app.inboxes.map((inbox) =>
           item(
-            `${channelIcon(inbox.kind)} ${inbox.name}`,
+            [channelIcon(inbox.kind), ' ', h('bdi', {}, inbox.name)],
             byInbox.get(inbox.id) || 0,
             v.inbox === inbox.id,
             { inbox: inbox.id, assignee: null },
@@ -156,7 +157,7 @@ export class Inbox {
         h(
           'div',
           { class: 'row-top' },
-          h('span', { class: 'channel', title: inbox ? inbox.kind : '' }, channelIcon(inbox?.kind)),
+          channelIcon(inbox?.kind),
           h('bdi', { class: 'name' }, s.contact_name || `#${c.contact_id}`),
           s.unread
             ? h('span', { class: 'badge', 'aria-label': `${s.unread} unread` }, String(s.unread))
@@ -189,19 +190,4 @@ export class Inbox {
     const next = this.rows[i === -1 ? 0 : i + step];
     return next ? next.id : null;
   }
-}
-
-export function channelIcon(kind) {
-  return (
-    {
-      api: '⚙',
-      web_chat: '💬',
-      email: '✉',
-      sms: '📱',
-      whatsapp: '🟢',
-      messenger: '💭',
-      instagram: '📷',
-      telegram: '✈',
-    }[kind] || '•'
-  );
 }

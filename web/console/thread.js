@@ -6,7 +6,7 @@ import { clear, fileToBase64, h } from '../shared/dom.js';
 import { all, api } from './api.js';
 import { emailHtml } from './email.js';
 import { locale, t } from './i18n.js';
-import { channelIcon } from './inbox.js';
+import { attachmentSvg, channelIcon } from './icons.js';
 import { clock } from './time.js';
 
 export class Thread {
@@ -46,9 +46,13 @@ export class Thread {
     if (event.kind === 'message.created' || event.kind === 'message.updated') {
       const m = event.payload;
       const i = this.messages.findIndex((x) => x.id === m.id);
+      const shown = i === -1 ? null : this.list?.querySelector(`[data-message-id="${m.id}"]`);
       if (i === -1) this.messages.push(m);
       else this.messages[i] = m;
-      this.renderMessages();
+      // A delivery status moving on redraws its message only: the rest of the thread stays as
+      // it was (scroll, focus, what a screen reader already read).
+      if (shown) shown.replaceWith(this.message(m));
+      else this.renderMessages();
       if (m.direction === 'incoming' && document.visibilityState === 'visible') this.markRead();
     } else if (
       event.kind.startsWith('conversation.') &&
@@ -131,7 +135,7 @@ export class Thread {
       h(
         'div',
         { class: 'title' },
-        h('span', { class: 'channel' }, channelIcon(inbox?.kind)),
+        channelIcon(inbox?.kind),
         h(
           'bdi',
           { class: 'name' },
@@ -237,17 +241,11 @@ export class Thread {
       h(
         'div',
         { class: 'meta' },
-        h('span', { class: 'channel', title: inbox ? inbox.kind : '' }, channelIcon(inbox?.kind)),
+        channelIcon(messageChannel(m) || inbox?.kind),
         h('bdi', { class: 'sender' }, sender),
         m.direction === 'note' ? h('span', { class: 'note-tag' }, t('note')) : null,
         h('time', {}, clock(m.created_at, locale())),
-        m.direction === 'outgoing'
-          ? h(
-              'span',
-              { class: `delivery delivery-${m.status}`, title: m.error || '' },
-              t(`delivery_${m.status}`),
-            )
-          : null,
+        m.direction === 'outgoing' ? deliveryStatus(m) : null,
       ),
       body,
       m.attachments.length
@@ -266,7 +264,8 @@ export class Thread {
                     rel: 'noopener',
                     onclick: (e) => this.download(e, a),
                   },
-                  `📎 ${a.filename}`,
+                  attachmentSvg(),
+                  ` ${a.filename}`,
                 ),
                 ` (${Math.ceil(a.size / 1024)} KiB)`,
               ),
@@ -352,7 +351,7 @@ export class Thread {
       h(
         'div',
         { class: 'composer-actions' },
-        h('button', { type: 'button', onclick: () => picker.click() }, `📎 ${t('attach')}`),
+        h('button', { type: 'button', onclick: () => picker.click() }, attachmentSvg(), ` ${t('attach')}`),
         picker,
         this.fileList,
         h('button', { type: 'submit', class: 'primary send' }, t('send')),
@@ -614,7 +613,8 @@ export class Thread {
               h(
                 'a',
                 { href: `#/conversations/${p.id}` },
-                `${channelIcon(inbox?.kind)} #${p.id} · ${t(p.status)}`,
+                channelIcon(inbox?.kind),
+                ` #${p.id} · ${t(p.status)}`,
               ),
               h('div', { class: 'preview', dir: 'auto' }, p.summary?.last_message || ''),
             );
@@ -622,4 +622,28 @@ export class Thread {
       ),
     );
   }
+}
+
+// The channel a message came or went by, where the hub says (a contact may write to one inbox
+// by SMS and WhatsApp); older hubs leave it out and the inbox's kind stands in.
+function messageChannel(m) {
+  return typeof m.channel === 'string' ? m.channel : m.channel?.kind;
+}
+
+// Where an outgoing message is: queued, sent, delivered, read or failed. A failure's reason is
+// part of the text (screen readers read it) and shows beside it on hover and keyboard focus.
+function deliveryStatus(m) {
+  const reason = m.status === 'failed' && m.error ? m.error : null;
+  return h(
+    'span',
+    {
+      class: `delivery delivery-${m.status}`,
+      dataset: { status: m.status },
+      tabindex: reason ? '0' : undefined,
+    },
+    t(`delivery_${m.status}`),
+    reason
+      ? h('span', { class: 'delivery-error', role: 'tooltip' }, `${t('delivery_reason')} ${reason}`)
+      : null,
+  );
 }

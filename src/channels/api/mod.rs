@@ -2,12 +2,13 @@
 //! and agents' replies go back to it as signed callbacks (HMAC-SHA256 with the inbox's secret).
 
 pub mod inbound;
+pub mod statuses;
 
 use axum::http::Method;
 use axum::routing::{post, MethodRouter};
 use serde::Deserialize;
 use switchboard_connector_api::CallbackOutbound;
-use switchboard_connector_core::{DeliveryError, Outbound};
+use switchboard_connector_core::{DeliveryError, Identity, Outbound};
 
 use super::{
     Channel, ChannelContext, ChannelError, FieldType, InboxSetup, SetupEnv, SetupField, SetupInput,
@@ -68,17 +69,24 @@ impl Channel for ApiChannel {
         Ok(settings)
     }
 
+    /// A test goes to the callback like a reply would, addressed to the contact identifier
+    /// the admin typed (as the inbound endpoint names contacts), so the receiver can tell it apart.
+    fn test_recipient(&self, inbox: &Inbox, to: &str) -> Result<Vec<Identity>, ChannelError> {
+        if callback_url(inbox).is_none() {
+            return Err(ChannelError::Invalid(
+                "this API inbox has no callback URL to send a test to".into(),
+            ));
+        }
+        limits::text("to", to, limits::IDENTIFIER)?;
+        Ok(vec![Identity::new(format!("api:{}", inbox.id), to.trim())])
+    }
+
     fn sender(
         &self,
         ctx: &ChannelContext,
         claimed: &ClaimedDelivery,
     ) -> Result<Box<dyn Outbound>, DeliveryError> {
-        let url = claimed
-            .inbox
-            .settings
-            .get("callback_url")
-            .and_then(|v| v.as_str())
-            .filter(|u| !u.is_empty())
+        let url = callback_url(&claimed.inbox)
             .ok_or_else(|| DeliveryError::Permanent("the inbox has no callback URL".into()))?;
         let secret = match &claimed.sealed_secret {
             Some(sealed) => ctx
@@ -95,18 +103,39 @@ impl Channel for ApiChannel {
     }
 
     fn routes(&self) -> Vec<(Route, MethodRouter<ChannelContext>)> {
-        vec![(
-            Route {
-                method: Method::POST,
-                path: "/api/v1/inboxes/{inbox_id}/messages",
-                // Speaking for customers is an integration's job, done with an admin's token:
-                // an agent could otherwise name any address and attach itself to that contact.
-                access: Access::Admin,
-                scope: Scope::Inbox,
-            },
-            post(inbound::inbound_message),
-        )]
+        vec![
+            (
+                Route {
+                    method: Method::POST,
+                    path: "/api/v1/inboxes/{inbox_id}/messages",
+                    // Speaking for customers is an integration's job, done with an admin's token:
+                    // an agent could otherwise name any address and attach itself to that contact.
+                    access: Access::Admin,
+                    scope: Scope::Inbox,
+                },
+                post(inbound::inbound_message),
+            ),
+            (
+                Route {
+                    method: Method::POST,
+                    path: "/api/v1/inboxes/{inbox_id}/statuses",
+                    // Like the inbound endpoint: the integration's admin token speaks for it.
+                    access: Access::Admin,
+                    scope: Scope::Inbox,
+                },
+                post(statuses::report_status),
+            ),
+        ]
     }
+}
+
+/// Where the inbox's replies go, if it has somewhere.
+fn callback_url(inbox: &Inbox) -> Option<&str> {
+    inbox
+        .settings
+        .get("callback_url")
+        .and_then(|v| v.as_str())
+        .filter(|u| !u.is_empty())
 }
 
 /// A callback URL must be http(s) and must not name an internal address outright (unless the

@@ -5,6 +5,7 @@ pub mod account;
 pub mod audit;
 pub mod auth;
 pub mod canned;
+pub mod channel_tests;
 pub mod channels;
 pub mod contacts;
 pub mod conversations;
