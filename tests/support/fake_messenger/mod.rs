@@ -63,8 +63,10 @@ pub fn meta_error(code: i64, subcode: Option<i64>, message: &str) -> Value {
 impl FakeMeta {
     pub async fn start() -> FakeMeta {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let mut fake = FakeMeta::default();
-        fake.url = format!("http://{}", listener.local_addr().unwrap());
+        let fake = FakeMeta {
+            url: format!("http://{}", listener.local_addr().unwrap()),
+            ..Default::default()
+        };
         let app = axum::Router::new()
             .route("/{version}/{page_id}/messages", post(send))
             .route("/cdn/{name}", get(cdn))
