@@ -7,6 +7,7 @@ pub mod api;
 mod context;
 pub mod email;
 pub mod hooks;
+pub mod messenger;
 mod registry;
 mod setup;
 pub mod web_chat;

@@ -12,8 +12,8 @@ use tokio::sync::watch;
 use utoipa::ToSchema;
 
 use super::{
-    api, email, web_chat, Channel, ChannelContext, ChannelError, ChannelTasks, InboxSetup,
-    SetupEnv, SetupField, SetupInput,
+    api, email, messenger, web_chat, Channel, ChannelContext, ChannelError, ChannelTasks,
+    InboxSetup, SetupEnv, SetupField, SetupInput,
 };
 use crate::domain::Inbox;
 use crate::edge::route::Route;
@@ -51,6 +51,8 @@ impl ChannelRegistry {
             .with(email::EmailChannel::default())
             .with(web_chat::WebChatChannel)
             .with(api::ApiChannel)
+            .with(messenger::MetaMessaging::messenger())
+            .with(messenger::MetaMessaging::instagram())
     }
 
     /// Adds a channel. A channel of a kind already listed replaces that one (a deployment, or a
@@ -395,13 +397,16 @@ mod tests {
     }
 
     #[test]
-    fn the_standard_registry_lists_email_web_chat_and_api() {
+    fn the_standard_registry_lists_the_channels_the_hub_ships() {
         let kinds: Vec<_> = ChannelRegistry::standard()
             .forms()
             .into_iter()
             .map(|f| f.kind)
             .collect();
-        assert_eq!(kinds, ["email", "web_chat", "api"]);
+        assert_eq!(
+            kinds,
+            ["email", "web_chat", "api", "messenger", "instagram"]
+        );
     }
 
     #[test]

@@ -26,6 +26,10 @@ use super::handlers::*;
         inboxes::list, inboxes::create, inboxes::show, inboxes::members, inboxes::add_member,
         crate::channels::api::inbound::inbound_message, channels::list,
         channel_tests::send_test, crate::channels::api::statuses::report_status,
+        crate::channels::messenger::webhook::messenger_handshake,
+        crate::channels::messenger::webhook::messenger_events,
+        crate::channels::messenger::webhook::instagram_handshake,
+        crate::channels::messenger::webhook::instagram_events,
         contacts::list, contacts::create, contacts::show,
         conversations::list, conversations::show, conversations::update, conversations::assign,
         conversations::messages, conversations::reply, conversations::attachment,
@@ -51,6 +55,7 @@ use super::handlers::*;
         (name = "events", description = "The change log"),
         (name = "routing", description = "Who gets which conversation"),
         (name = "operations", description = "Health and metrics"),
+        (name = "webhooks", description = "Providers' webhook calls, proven by the provider's signature or token (no bearer token)"),
         (name = "widget", description = "The website chat widget's visitor endpoints (visitor tokens, CORS)"),
     )
 )]

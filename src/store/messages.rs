@@ -5,7 +5,8 @@ use async_trait::async_trait;
 
 use super::Actor;
 use super::{Page, Result};
-use crate::domain::{Attachment, Event, Id, Message};
+use crate::domain::{Attachment, Event, Id, Message, Millis};
+use switchboard_connector_core::Identity;
 
 pub struct NewAttachment {
     pub filename: String,
@@ -49,4 +50,23 @@ pub trait MessageStore: Send + Sync {
         workspace_id: Id,
         attachment_id: Id,
     ) -> Result<Option<AttachmentBlob>>;
+    /// When the contact of `conversation_id` last wrote to that conversation's inbox, in any of
+    /// its conversations there: where a provider's reply window opens (Messenger's 24 hours and
+    /// its human-agent tag's 7 days). `None` when the contact never wrote there.
+    async fn last_customer_message_at(
+        &self,
+        workspace_id: Id,
+        conversation_id: Id,
+    ) -> Result<Option<Millis>>;
+    /// What a read receipt by watermark covers (Messenger's `read.watermark`: every message up
+    /// to that time was read): the provider ids of `inbox_id`'s replies to the contact known
+    /// there by `identity` that the provider had accepted by `until` and that are not read yet,
+    /// oldest first, at most `limit`.
+    async fn replies_sent_until(
+        &self,
+        inbox_id: Id,
+        identity: &Identity,
+        until: Millis,
+        limit: i64,
+    ) -> Result<Vec<String>>;
 }

@@ -273,4 +273,55 @@ impl MessageStore for EngineStore {
             data: r.data,
         }))
     }
+    #[tracing::instrument(skip_all, fields(workspace = workspace_id, conversation = conversation_id))]
+    async fn last_customer_message_at(
+        &self,
+        workspace_id: Id,
+        conversation_id: Id,
+    ) -> Result<Option<Millis>> {
+        let mut c = self.reader().await?;
+        let at = sqlx::query_scalar::<Db, Option<i64>>(
+            "SELECT MAX(m.created_at) FROM conversations this \
+             JOIN conversations c ON c.contact_id = this.contact_id AND c.inbox_id = this.inbox_id \
+             JOIN messages m ON m.conversation_id = c.id AND m.direction = 'incoming' \
+             WHERE this.workspace_id = $1 AND this.id = $2",
+        )
+        .bind(workspace_id)
+        .bind(conversation_id)
+        .fetch_one(&mut *c)
+        .await?;
+        Ok(at)
+    }
+
+    #[tracing::instrument(skip_all, fields(inbox = inbox_id))]
+    async fn replies_sent_until(
+        &self,
+        inbox_id: Id,
+        identity: &switchboard_connector_core::Identity,
+        until: Millis,
+        limit: i64,
+    ) -> Result<Vec<String>> {
+        let mut c = self.reader().await?;
+        // The outbox row is settled (`done`, at `updated_at`) only after the provider accepted
+        // the send, so a reply settled by `until` was on the provider's side by then.
+        let ids = sqlx::query_scalar::<Db, String>(
+            "SELECT m.external_id FROM inboxes i \
+             JOIN contact_identities ci ON ci.workspace_id = i.workspace_id \
+               AND ci.namespace = $2 AND ci.identifier = $3 \
+             JOIN conversations c ON c.contact_id = ci.contact_id AND c.inbox_id = i.id \
+             JOIN messages m ON m.conversation_id = c.id AND m.direction = 'outgoing' \
+             JOIN outbox o ON o.message_id = m.id \
+             WHERE i.id = $1 AND m.external_id IS NOT NULL \
+               AND m.status IN ('sent', 'delivered') AND o.state = 'done' AND o.updated_at <= $4 \
+             ORDER BY m.id LIMIT $5",
+        )
+        .bind(inbox_id)
+        .bind(&identity.namespace)
+        .bind(&identity.identifier)
+        .bind(until)
+        .bind(limit)
+        .fetch_all(&mut *c)
+        .await?;
+        Ok(ids)
+    }
 }

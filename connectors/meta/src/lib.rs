@@ -5,6 +5,7 @@
 #![forbid(unsafe_code)]
 
 pub mod graph;
+pub mod messenger;
 pub mod webhook;
 
 pub use graph::{Graph, GraphError};
