@@ -6,6 +6,7 @@
 
 pub mod graph;
 pub mod webhook;
+pub mod whatsapp;
 
 pub use graph::{Graph, GraphError};
 pub use webhook::{verify_handshake, verify_signature, Handshake, SignatureError};
