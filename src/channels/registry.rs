@@ -12,8 +12,8 @@ use tokio::sync::watch;
 use utoipa::ToSchema;
 
 use super::{
-    api, email, web_chat, Channel, ChannelContext, ChannelError, ChannelTasks, InboxSetup,
-    SetupEnv, SetupField, SetupInput,
+    api, email, web_chat, whatsapp, Channel, ChannelContext, ChannelError, ChannelTasks,
+    InboxSetup, SetupEnv, SetupField, SetupInput,
 };
 use crate::domain::Inbox;
 use crate::edge::route::Route;
@@ -51,6 +51,7 @@ impl ChannelRegistry {
             .with(email::EmailChannel::default())
             .with(web_chat::WebChatChannel)
             .with(api::ApiChannel)
+            .with(whatsapp::WhatsappChannel)
     }
 
     /// Adds a channel. A channel of a kind already listed replaces that one (a deployment, or a
@@ -182,6 +183,19 @@ impl ChannelRegistry {
         match self.channel(inbox.kind) {
             Some(channel) => channel.check_reply(ctx, inbox, conversation, meta).await,
             None => Ok(()),
+        }
+    }
+
+    /// The text a reply stores when its channel sends content of its own (a template).
+    pub async fn reply_text(
+        &self,
+        ctx: &ChannelContext,
+        inbox: &Inbox,
+        meta: Option<&serde_json::Value>,
+    ) -> Result<Option<String>, ChannelError> {
+        match self.channel(inbox.kind) {
+            Some(channel) => channel.reply_text(ctx, inbox, meta).await,
+            None => Ok(None),
         }
     }
 
@@ -395,13 +409,13 @@ mod tests {
     }
 
     #[test]
-    fn the_standard_registry_lists_email_web_chat_and_api() {
+    fn the_standard_registry_lists_email_web_chat_api_and_whatsapp() {
         let kinds: Vec<_> = ChannelRegistry::standard()
             .forms()
             .into_iter()
             .map(|f| f.kind)
             .collect();
-        assert_eq!(kinds, ["email", "web_chat", "api"]);
+        assert_eq!(kinds, ["email", "web_chat", "api", "whatsapp"]);
     }
 
     #[test]

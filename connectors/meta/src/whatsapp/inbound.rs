@@ -185,6 +185,12 @@ fn read_message(message: payload::Message, wa_id: &str, name: Option<String>) ->
         }
         other => format!("[a WhatsApp message of a kind the hub cannot show: {other}]"),
     };
+    // Ingest refuses an empty message, and a refusal would be re-delivered for days.
+    let text = if text.trim().is_empty() && media.is_none() {
+        format!("[an empty WhatsApp {} message]", message.kind)
+    } else {
+        text
+    };
     Incoming {
         message: InboundMessage {
             external_id: message.id,
