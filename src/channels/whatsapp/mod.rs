@@ -4,8 +4,8 @@
 //! customer-service window and the templates that may go outside it (`window.rs`), and its
 //! sender (the connector's `WhatsappSender`).
 
-mod webhook;
-mod window;
+pub mod webhook;
+pub mod window;
 
 use axum::http::Method;
 use axum::routing::{get, MethodRouter};
