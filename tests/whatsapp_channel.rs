@@ -423,4 +423,34 @@ on_both_engines! {
         assert_eq!(wa.fake.attempts(), 1, "not retried");
         wa.app.stop().await;
     }
+
+    async fn notes_need_no_window_and_templates_are_for_whatsapp_members(engine) {
+        let wa = whatsapp(engine).await;
+        wa.fake.add_template("order_update", "en_US", "Hi {{1}}");
+        wa.deliver(&notification(vec![text("wamid.old-n", "Bye", now_secs() - 30 * 3600)])).await.expect_status(200);
+        let (conversation, _) = wa.only_thread().await;
+        wa.reply(conversation, json!({"text": "Customer asked for a callback", "private": true})).await.expect_status(201);
+        wa.reply(conversation, json!({"text": "x", "private": true,
+                                      "template": {"name": "order_update", "language": "en_US", "parameters": ["A"]}}))
+            .await.expect_status(422);
+
+        let (member, member_token) = wa.app.user_with_role("ana@example.com", "Ana Agent", "agent").await;
+        let (_, outsider) = wa.app.user_with_role("otto@example.com", "Otto Outside", "agent").await;
+        wa.app.add_member(wa.inbox, member["id"].as_i64().unwrap()).await;
+        let path = format!("/api/v1/inboxes/{}/templates", wa.inbox);
+        let listed = wa.app.get(&path, Some(&member_token)).await.expect_status(200).json;
+        assert_eq!(listed[0]["name"], "order_update");
+        wa.app.get(&path, Some(&outsider)).await.expect_status(403);
+        wa.app.get(&path, None).await.expect_status(401);
+
+        let (api_inbox, _) = wa.app.api_inbox("CRM", None).await;
+        let written = wa.app.customer_writes(api_inbox, "c-1", "crm-1", "hello").await.expect_status(201).json;
+        let api_conversation = written["conversation_id"].as_i64().unwrap();
+        let refused = wa.reply(api_conversation, json!({"text": "", "template": {"name": "order_update", "language": "en_US"}}))
+            .await.expect_status(422);
+        assert!(refused.text.contains("WhatsApp conversations only"), "{}", refused.text);
+        let none = wa.app.get(&format!("/api/v1/inboxes/{api_inbox}/templates"), Some(&wa.app.token)).await.expect_status(200).json;
+        assert_eq!(none, json!([]));
+        wa.app.stop().await;
+    }
 }

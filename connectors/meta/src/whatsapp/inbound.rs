@@ -319,8 +319,14 @@ fn read_status(status: payload::Status) -> Option<StatusUpdate> {
     })
 }
 
-/// `text` cut to at most `max` bytes, on a character boundary.
-fn clamp(mut text: String, max: usize) -> String {
+/// `text` without NUL characters (which the store refuses), cut to at most `max` bytes on a
+/// character boundary.
+fn clamp(text: String, max: usize) -> String {
+    let mut text = if text.contains('\0') {
+        text.replace('\0', "")
+    } else {
+        text
+    };
     if text.len() > max {
         let mut at = max;
         while !text.is_char_boundary(at) {
@@ -501,5 +507,6 @@ mod tests {
     fn text_is_cut_on_a_character_boundary() {
         assert_eq!(clamp("héllo".into(), 2), "h");
         assert_eq!(clamp("abc".into(), 5), "abc");
+        assert_eq!(clamp("a\0b".into(), 5), "ab");
     }
 }
