@@ -453,4 +453,21 @@ on_both_engines! {
         assert_eq!(none, json!([]));
         wa.app.stop().await;
     }
+
+    async fn a_failed_status_fails_the_reply_with_metas_words(engine) {
+        let wa = whatsapp(engine).await;
+        wa.deliver(&notification(vec![text("wamid.in-f", "Hi", now_secs())])).await.expect_status(200);
+        let (conversation, _) = wa.only_thread().await;
+        let reply = wa.reply(conversation, json!({"text": "Here you go"})).await.expect_status(201).json;
+        let reply_id = reply["id"].as_i64().unwrap();
+        wa.app.settled_message(conversation, reply_id).await;
+        let mut failed = status("wamid.fake-out-1", "failed");
+        failed["errors"] = json!([{"code": 131026, "title": "Message undeliverable",
+                                   "message": "Message undeliverable",
+                                   "error_data": {"details": "Message Undeliverable."}}]);
+        wa.deliver(&statuses(vec![failed])).await.expect_status(200);
+        let settled = wa.message_reaches(conversation, reply_id, "failed").await;
+        assert!(settled["error"].as_str().unwrap().contains("131026"), "{settled}");
+        wa.app.stop().await;
+    }
 }
