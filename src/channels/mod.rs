@@ -11,6 +11,7 @@ pub mod messenger;
 mod registry;
 mod setup;
 pub mod web_chat;
+pub mod whatsapp;
 
 use axum::routing::MethodRouter;
 use switchboard_connector_core::{DeliveryError, Outbound};
@@ -81,6 +82,18 @@ pub trait Channel: Send + Sync + 'static {
         _meta: Option<&serde_json::Value>,
     ) -> Result<(), ChannelError> {
         Ok(())
+    }
+
+    /// The text a reply stores when what goes out is the channel's own content rather than the
+    /// author's words (a WhatsApp template, its body filled in); `None` keeps the author's
+    /// text. Asked after `check_reply` allowed the reply, with the same `meta`.
+    async fn reply_text(
+        &self,
+        _ctx: &ChannelContext,
+        _inbox: &Inbox,
+        _meta: Option<&serde_json::Value>,
+    ) -> Result<Option<String>, ChannelError> {
+        Ok(None)
     }
 
     /// Who a test send (the console's "send test" button) goes to, from what the admin typed

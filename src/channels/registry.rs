@@ -12,7 +12,7 @@ use tokio::sync::watch;
 use utoipa::ToSchema;
 
 use super::{
-    api, email, messenger, web_chat, Channel, ChannelContext, ChannelError, ChannelTasks,
+    api, email, messenger, web_chat, whatsapp, Channel, ChannelContext, ChannelError, ChannelTasks,
     InboxSetup, SetupEnv, SetupField, SetupInput,
 };
 use crate::domain::Inbox;
@@ -51,6 +51,7 @@ impl ChannelRegistry {
             .with(email::EmailChannel::default())
             .with(web_chat::WebChatChannel)
             .with(api::ApiChannel)
+            .with(whatsapp::WhatsappChannel)
             .with(messenger::MetaMessaging::messenger())
             .with(messenger::MetaMessaging::instagram())
     }
@@ -184,6 +185,19 @@ impl ChannelRegistry {
         match self.channel(inbox.kind) {
             Some(channel) => channel.check_reply(ctx, inbox, conversation, meta).await,
             None => Ok(()),
+        }
+    }
+
+    /// The text a reply stores when its channel sends content of its own (a template).
+    pub async fn reply_text(
+        &self,
+        ctx: &ChannelContext,
+        inbox: &Inbox,
+        meta: Option<&serde_json::Value>,
+    ) -> Result<Option<String>, ChannelError> {
+        match self.channel(inbox.kind) {
+            Some(channel) => channel.reply_text(ctx, inbox, meta).await,
+            None => Ok(None),
         }
     }
 
@@ -405,7 +419,7 @@ mod tests {
             .collect();
         assert_eq!(
             kinds,
-            ["email", "web_chat", "api", "messenger", "instagram"]
+            ["email", "web_chat", "api", "whatsapp", "messenger", "instagram"]
         );
     }
 

@@ -7,6 +7,7 @@
 pub mod graph;
 pub mod messenger;
 pub mod webhook;
+pub mod whatsapp;
 
 pub use graph::{Graph, GraphError};
 pub use webhook::{verify_handshake, verify_signature, Handshake, SignatureError};

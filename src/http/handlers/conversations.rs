@@ -244,6 +244,22 @@ pub struct ReplyBody {
     /// Email conversations only: recipients who get a copy the others do not see.
     #[serde(default)]
     pub bcc: Vec<String>,
+    /// WhatsApp conversations only: an approved message template to send, the one kind of
+    /// message allowed outside the 24-hour customer-service window. `text` may then be empty:
+    /// the stored text is the template's body with its parameters filled in.
+    #[serde(default)]
+    pub template: Option<TemplateReply>,
+}
+
+/// A message template and the values of its body's `{{1}}`, `{{2}}`… placeholders, in order.
+#[derive(Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TemplateReply {
+    pub name: String,
+    /// The template's language code, as `GET /api/v1/inboxes/{inbox_id}/templates` lists it.
+    pub language: String,
+    #[serde(default)]
+    pub parameters: Vec<String>,
 }
 
 /// CC and BCC go with email replies only, and must be real addresses.
@@ -301,8 +317,8 @@ pub async fn reply(
     ApiJson(body): ApiJson<ReplyBody>,
 ) -> ApiResult<(StatusCode, Json<Message>)> {
     let conversation = visible_conversation(&state, &who, id).await?;
-    let text = body.text.trim_end().to_string();
-    if text.trim().is_empty() && body.attachments.is_empty() {
+    let mut text = body.text.trim_end().to_string();
+    if text.trim().is_empty() && body.attachments.is_empty() && body.template.is_none() {
         return Err(ApiError::Unprocessable(
             "a message needs `text` or attachments".into(),
         ));
@@ -315,14 +331,37 @@ pub async fn reply(
     if let Some(html) = &body.html {
         crate::limits::bytes("html", html, crate::limits::HTML_BYTES)?;
     }
-    let meta = email_copies(&state, &who, &conversation, &body).await?;
+    let mut meta = email_copies(&state, &who, &conversation, &body).await?;
+    if let Some(template) = &body.template {
+        if body.private {
+            return Err(ApiError::Unprocessable(
+                "a private note is never sent: drop `template`".into(),
+            ));
+        }
+        meta = Some(serde_json::json!({ "template": template }));
+    }
     if !body.private {
         // The channel's own rule for replies (WhatsApp's customer-service window).
         let inbox = visible_inbox(&state, &who, conversation.inbox_id).await?;
+        if body.template.is_some()
+            && inbox.kind != switchboard_connector_core::ChannelKind::Whatsapp
+        {
+            return Err(ApiError::Unprocessable(
+                "`template` is for WhatsApp conversations only".into(),
+            ));
+        }
         state
             .channels
             .check_reply(&state.channel_context, &inbox, &conversation, meta.as_ref())
             .await?;
+        // What goes out is the channel's content (a template's body): store that.
+        if let Some(stored) = state
+            .channels
+            .reply_text(&state.channel_context, &inbox, meta.as_ref())
+            .await?
+        {
+            text = stored;
+        }
     }
     let attachments = parse_attachments(body.attachments)?;
     check_attachment_types(&attachments, &state.settings.attachments.content_types)?;
