@@ -150,7 +150,8 @@ impl Application {
             bus.clone(),
             dispatch_wake.clone(),
             settings.routing.enabled,
-        );
+        )
+        .with_phone_region(settings.contacts.phone_region()?);
         let channels = Arc::new(channels);
         let channel_context = ChannelContext {
             desk: desk.clone(),

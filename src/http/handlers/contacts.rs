@@ -6,7 +6,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use serde::Deserialize;
-use switchboard_connector_core::Identity;
+use switchboard_connector_core::{phone, Identity};
 use utoipa::ToSchema;
 
 use crate::domain::{Contact, EmailAddress, Id};
@@ -99,8 +99,20 @@ pub async fn create(
         }
         None => None,
     };
-    if let Some(phone) = &body.phone {
-        identities.push(Identity::phone(phone));
+    // What a client typed is read strictly (a clear 422), in the hub's region when it has no
+    // country code, and stored in the form every channel's numbers take.
+    let phone = match body.phone.as_deref() {
+        Some(raw) => {
+            let number = phone::normalise(raw, state.desk.phone_region())
+                .map_err(|e| ApiError::Unprocessable(format!("`phone`: {e}")))?;
+            identities.push(Identity::new("phone", number.clone()));
+            Some(number)
+        }
+        None => None,
+    };
+    for identity in identities.iter_mut().filter(|i| i.namespace == "phone") {
+        identity.identifier = phone::normalise(&identity.identifier, state.desk.phone_region())
+            .map_err(|e| ApiError::Unprocessable(format!("`identities`: {e}")))?;
     }
     if identities
         .iter()
@@ -117,7 +129,7 @@ pub async fn create(
             workspace_id: who.workspace_id(),
             name: body.name,
             email,
-            phone: body.phone,
+            phone,
             attributes: serde_json::Value::Object(body.attributes),
             identities,
         })
