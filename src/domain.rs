@@ -61,12 +61,6 @@ text_enum!(
     ConversationScope { Inbox = "inbox", Contact = "contact" }
 );
 
-impl Default for ConversationScope {
-    fn default() -> Self {
-        ConversationScope::Inbox
-    }
-}
-
 text_enum!(ConversationStatus {
     Open = "open",
     Pending = "pending",

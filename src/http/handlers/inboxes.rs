@@ -150,7 +150,7 @@ pub async fn create(
     }
     let env = setup_env(&state);
     let (kind, setup) = state.channels.set_up(&env, &body.kind, &input)?;
-    let scope = body.conversation_scope.unwrap_or_default();
+    let scope = body.conversation_scope.unwrap_or(ConversationScope::Inbox);
     check_scope(kind, scope)?;
     let inbox = state
         .store
