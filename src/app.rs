@@ -152,6 +152,7 @@ impl Application {
             settings.routing.enabled,
         )
         .with_phone_region(settings.contacts.phone_region()?);
+        desk.read_stored_phones_in_region().await?;
         let channels = Arc::new(channels);
         let channel_context = ChannelContext {
             desk: desk.clone(),

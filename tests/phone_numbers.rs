@@ -89,6 +89,22 @@ on_both_engines! {
         app.stop().await;
     }
 
+    async fn numbers_kept_before_a_region_was_set_are_read_in_it_at_the_next_start(engine) {
+        let app = spawn_app(engine).await;
+        let (inbox, _) = app.api_inbox("Shop", None).await;
+        let before = integration_hands_in(&app, inbox, "m-1", "(0151) 1234-5678").await.expect_status(201).json;
+        let contact = contact_of(&app, &before).await;
+        assert_eq!(contact["phone"], "015112345678");
+
+        let app = app.restart(|s| s.contacts.default_region = "DE".into()).await;
+        let after = integration_hands_in(&app, inbox, "m-2", "+49 151 12345678").await.expect_status(201).json;
+        let found = contact_of(&app, &after).await;
+        assert_eq!(found["id"], contact["id"], "the old contact is found by the E.164 number");
+        assert_eq!(found["phone"], "+4915112345678");
+        assert_eq!(found["identities"], json!([{"namespace": "phone", "identifier": "+4915112345678"}]));
+        app.stop().await;
+    }
+
     async fn a_typed_number_that_cannot_be_read_is_refused_and_nothing_is_stored(engine) {
         let app = in_germany(engine).await;
         let (inbox, _) = app.api_inbox("Shop", None).await;

@@ -44,6 +44,19 @@ impl Desk {
     }
 }
 
+impl Desk {
+    /// Brings phone numbers stored before `[contacts] default_region` was set into E.164, so
+    /// that the contacts behind them are found by the numbers now arriving in that form. Run
+    /// once at start; with no region, or nothing left to read, it changes nothing.
+    pub async fn read_stored_phones_in_region(&self) -> Result<u64, StoreError> {
+        let changed = self.store().phones_in_region(self.phone_region()).await?;
+        if changed > 0 {
+            tracing::info!(changed, "stored phone numbers read in the default region");
+        }
+        Ok(changed)
+    }
+}
+
 /// Every phone number the sender is known by in E.164, read in the hub's region when it has no
 /// country code, so that the same number finds the same contact whichever channel brought it.
 /// A number that cannot be read is kept as the channel gave it: nothing a customer sent is lost.

@@ -2,6 +2,7 @@
 //! the contacts of incoming messages itself, in its own transaction).
 
 use async_trait::async_trait;
+use switchboard_connector_core::phone::PhoneRegion;
 use switchboard_connector_core::Identity;
 
 use super::{Page, Result};
@@ -30,6 +31,11 @@ pub trait ContactStore: Send + Sync {
     ) -> Result<Vec<Contact>>;
     /// Whether the contact has a conversation in one of these inboxes: how an agent who is not an
     /// admin may see a contact.
+    /// Reads every stored phone identity and contact phone that has no country code in
+    /// `region` and stores it in E.164, so contacts kept before the region was set are found by
+    /// the numbers that now arrive in that form. One that another contact already holds in
+    /// that form is left as it is (merging people is a human's call). Answers how many changed.
+    async fn phones_in_region(&self, region: PhoneRegion) -> Result<u64>;
     async fn contact_seen_in(
         &self,
         workspace_id: Id,
