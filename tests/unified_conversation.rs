@@ -11,6 +11,7 @@ use common::*;
 use phone_line::{PhoneLine, Sent};
 use serde_json::{json, Value};
 use switchboard::channels::ChannelRegistry;
+use switchboard::widget::identity::sign_jwt;
 
 struct Lines {
     app: TestApp,
@@ -297,6 +298,55 @@ on_both_engines! {
                  json!({"conversation_scope": "contact"})).await.expect_status(422);
         let shown = app.get(&format!("/api/v1/inboxes/{}", chat.inbox), Some(&app.token)).await.json;
         assert_eq!(shown["conversation_scope"], "inbox");
+        lines.app.stop().await;
+    }
+
+    async fn a_web_chat_visitor_never_sees_what_the_same_person_sent_by_other_channels(engine) {
+        let lines = app_with_lines(engine).await;
+        let app = &lines.app;
+        let sms = inbox(app, "text_line", Some("contact")).await;
+        let whatsapp = inbox(app, "chat_app", Some("contact")).await;
+        // One person: known by phone and by the email the site signs for its logged-in user.
+        app.post("/api/v1/contacts", Some(&app.token),
+                 json!({"name": "Ana", "phone": "+4915112345678", "email": "ana@example.com"}))
+            .await
+            .expect_status(201);
+        let chat = app.web_chat_inbox().await;
+        let exp = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() + 600;
+        let jwt = sign_jwt(chat.secret.as_bytes(), &json!({"sub": "user-7", "email": "ana@example.com", "exp": exp}));
+        let session = app
+            .post("/widget/v1/sessions", None,
+                  json!({"website_token": chat.website_token, "identity": {"identifier": "user-7", "jwt": jwt}}))
+            .await
+            .expect_status(200)
+            .json;
+        let visitor = session["visitor_token"].as_str().unwrap().to_string();
+        let said = app
+            .post("/widget/v1/messages", Some(&visitor), json!({"client_id": "c-1", "text": "Hi from the site"}))
+            .await
+            .expect_status(201)
+            .json;
+        let chat_conversation = said["conversation_id"].as_i64().unwrap();
+
+        let (_, by_sms, contact) = texts(app, "text_line", sms, "sm-1", "+49 151 12345678", "my IBAN is …").await;
+        assert_eq!(Some(contact), session["visitor"]["contact_id"].as_i64(), "one contact");
+        let (_, by_whatsapp, _) = texts(app, "chat_app", whatsapp, "wa-1", "+4915112345678", "and my address").await;
+        assert_eq!(by_sms, by_whatsapp);
+        assert_ne!(by_sms, chat_conversation, "the web chat conversation was not joined");
+
+        let listed = app.get("/widget/v1/conversations", Some(&visitor)).await.expect_status(200).json;
+        let ids: Vec<i64> = listed["data"].as_array().unwrap().iter().map(|c| c["id"].as_i64().unwrap()).collect();
+        assert_eq!(ids, [chat_conversation]);
+        let history = app
+            .get(&format!("/widget/v1/conversations/{chat_conversation}/messages"), Some(&visitor))
+            .await
+            .expect_status(200)
+            .json;
+        let seen: Vec<&str> = history["data"].as_array().unwrap().iter().map(|m| m["text"].as_str().unwrap()).collect();
+        assert_eq!(seen, ["Hi from the site"]);
+        app.get(&format!("/widget/v1/conversations/{by_sms}/messages"), Some(&visitor))
+            .await
+            .expect_status(404);
         lines.app.stop().await;
     }
 
