@@ -74,6 +74,17 @@ on_both_engines! {
         }
         let contacts = app.get("/api/v1/contacts", Some(&app.token)).await.json;
         assert_eq!(contacts["data"].as_array().unwrap().len(), 1);
+        for spelling in ["%2B49%20151%201234-5678", "0049151%2012345678", "(0151)%2012345678"] {
+            let found = app.get(&format!("/api/v1/contacts?phone={spelling}"), Some(&app.token)).await.expect_status(200).json;
+            assert_eq!(found["data"][0]["id"], created["id"], "{spelling}");
+        }
+        let nobody = app.get("/api/v1/contacts?phone=%2B4915199999999", Some(&app.token)).await.expect_status(200).json;
+        assert_eq!(nobody["data"], json!([]));
+        app.get("/api/v1/contacts?phone=call%20me", Some(&app.token)).await.expect_status(422);
+        // An agent who sees none of the contact's conversations finds no one.
+        let (_, agent) = app.user_with_role("avi@example.com", "Avi Agent", "agent").await;
+        let hidden = app.get("/api/v1/contacts?phone=%2B4915112345678", Some(&agent)).await.expect_status(200).json;
+        assert_eq!(hidden["data"], json!([]));
         app.stop().await;
     }
 

@@ -21,6 +21,12 @@ pub struct NewContact {
 pub trait ContactStore: Send + Sync {
     async fn create_contact(&self, contact: NewContact) -> Result<Contact>;
     async fn get_contact(&self, workspace_id: Id, contact_id: Id) -> Result<Option<Contact>>;
+    /// The contact known by this identity (give it in its stored form: `Identity::phone`…).
+    async fn contact_by_identity(
+        &self,
+        workspace_id: Id,
+        identity: &Identity,
+    ) -> Result<Option<Contact>>;
     /// Contacts of the workspace; with `visible` (an agent's inboxes) only those with a
     /// conversation in one of them.
     async fn list_contacts(

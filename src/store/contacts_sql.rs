@@ -296,6 +296,28 @@ impl ContactStore for EngineStore {
         contact_by_id(&mut c, workspace_id, contact_id).await
     }
 
+    #[tracing::instrument(skip_all, fields(workspace = workspace_id, namespace = %identity.namespace))]
+    async fn contact_by_identity(
+        &self,
+        workspace_id: Id,
+        identity: &Identity,
+    ) -> Result<Option<Contact>> {
+        let mut c = self.reader().await?;
+        let found = sqlx::query_scalar::<Db, i64>(
+            "SELECT contact_id FROM contact_identities \
+             WHERE workspace_id = $1 AND namespace = $2 AND identifier = $3",
+        )
+        .bind(workspace_id)
+        .bind(&identity.namespace)
+        .bind(&identity.identifier)
+        .fetch_optional(&mut *c)
+        .await?;
+        match found {
+            Some(id) => contact_by_id(&mut c, workspace_id, id).await,
+            None => Ok(None),
+        }
+    }
+
     #[tracing::instrument(skip_all, fields(workspace = workspace_id))]
     async fn list_contacts(
         &self,
