@@ -113,7 +113,7 @@ async fn delivery_of(
             message_id,
             conversation_id: conversation.id,
             inbox_id,
-            recipient: recipient(&inbox, &contact),
+            recipient: recipient(&inbox, &conversation, &contact),
             recipient_name: contact.name,
             text: message.text,
             html: message.html,
@@ -126,14 +126,19 @@ async fn delivery_of(
     })
 }
 
-/// The contact's identities the delivering inbox can use (its phone numbers for SMS and
-/// WhatsApp…), so a reply sent through another channel of the conversation is addressed there;
-/// every identity when none is known to fit (a channel with namespaces of its own choosing).
-fn recipient(inbox: &Inbox, contact: &Contact) -> Vec<Identity> {
+/// Who a delivery is addressed to. Through the conversation's own inbox: every identity of the
+/// contact, as always (an API callback tells its integration all it knows). Through another
+/// inbox of a conversation across channels: the identities that inbox can use (its phone
+/// numbers for SMS and WhatsApp…), or every one when none is known to fit (a channel with
+/// namespaces of its own choosing).
+fn recipient(inbox: &Inbox, conversation: &Conversation, contact: &Contact) -> Vec<Identity> {
     let all = contact
         .identities
         .iter()
         .map(|i| Identity::new(&i.namespace, &i.identifier));
+    if inbox.id == conversation.inbox_id {
+        return all.collect();
+    }
     let fitting: Vec<Identity> = all
         .clone()
         .filter(|i| scope::reaches(inbox.kind, inbox.id, &i.namespace))
