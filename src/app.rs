@@ -150,7 +150,9 @@ impl Application {
             bus.clone(),
             dispatch_wake.clone(),
             settings.routing.enabled,
-        );
+        )
+        .with_phone_region(settings.contacts.phone_region()?);
+        desk.read_stored_phones_in_region().await?;
         let channels = Arc::new(channels);
         let channel_context = ChannelContext {
             desk: desk.clone(),

@@ -48,6 +48,7 @@ pub struct Settings {
     pub outbound: OutboundSettings,
     pub attachments: AttachmentSettings,
     pub providers: ProviderSettings,
+    pub contacts: ContactSettings,
 }
 
 /// Where the messaging providers' APIs are. The defaults are the providers' public addresses;
@@ -68,6 +69,25 @@ pub struct ProviderSettings {
     pub telegram_api_url: String,
     /// The largest media file a channel fetches from a provider for one message.
     pub max_media_bytes: usize,
+}
+
+/// How contacts' details are read.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ContactSettings {
+    /// The region (ISO 3166 code, `DE`) phone numbers without a country code are read in.
+    /// Empty: such numbers are kept as the digits given, because a national number cannot be
+    /// told from an international one without its plus, and a wrong guess joins strangers.
+    pub default_region: String,
+}
+
+impl ContactSettings {
+    pub fn phone_region(
+        &self,
+    ) -> Result<switchboard_connector_core::phone::PhoneRegion, ConfigError> {
+        switchboard_connector_core::phone::PhoneRegion::parse(&self.default_region)
+            .map_err(|e| ConfigError(format!("contacts.default_region: {e}")))
+    }
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -249,6 +269,7 @@ impl Settings {
             .and_then(|settings| {
                 settings.outbound.policy()?;
                 settings.server.proxies()?;
+                settings.contacts.phone_region()?;
                 Ok(settings)
             })
     }

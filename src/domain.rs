@@ -53,6 +53,14 @@ impl Role {
     }
 }
 
+text_enum!(
+    /// Where a customer's next message on an inbox goes. `Inbox` (the default): into the
+    /// contact's open conversation of that inbox. `Contact`: into the contact's open
+    /// conversation in any contact-scoped inbox of the workspace, so one person writing by SMS
+    /// and by WhatsApp is one conversation.
+    ConversationScope { Inbox = "inbox", Contact = "contact" }
+);
+
 text_enum!(ConversationStatus {
     Open = "open",
     Pending = "pending",
@@ -163,6 +171,9 @@ pub struct Inbox {
     pub kind: ChannelKind,
     /// Non-secret settings (callback URL, greeting…). Secrets are sealed apart and never returned.
     pub settings: serde_json::Value,
+    /// Whether this inbox's messages join the contact's conversation across contact-scoped
+    /// inboxes (`contact`) or stay in conversations of their own (`inbox`).
+    pub conversation_scope: ConversationScope,
     pub created_at: Millis,
 }
 
@@ -224,7 +235,12 @@ pub struct Message {
     pub id: Id,
     pub workspace_id: Id,
     pub conversation_id: Id,
+    /// The inbox the message came or went through: in a contact-scoped conversation, not
+    /// always the conversation's own.
     pub inbox_id: Id,
+    /// That inbox's kind (`sms`, `whatsapp`…), so a thread can show each message's channel.
+    #[schema(value_type = String, example = "sms")]
+    pub channel: ChannelKind,
     pub direction: Direction,
     pub sender_kind: SenderKind,
     pub sender_id: Option<Id>,

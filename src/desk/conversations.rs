@@ -2,8 +2,9 @@
 //! the customer's rating.
 
 use super::Desk;
-use crate::domain::{now_millis, Conversation, Id, Message};
-use crate::store::{Actor, Assignment, ConversationPatch, NewReply, StoreError};
+use crate::domain::{now_millis, Conversation, Id, Inbox, Message};
+use crate::store::{Actor, Assignment, ConversationPatch, NewReply, Principal, StoreError};
+use crate::threading::scope;
 
 type Result<T> = std::result::Result<T, StoreError>;
 
@@ -18,6 +19,76 @@ impl Desk {
             self.dispatch_wake().notify_one();
         }
         Ok(message)
+    }
+
+    /// A reply that goes out through `via` (checked with [`Desk::reply_inbox`]).
+    #[tracing::instrument(skip_all, fields(workspace = reply.workspace_id, conversation = reply.conversation_id, author = reply.author.user_id, via))]
+    pub async fn reply_via(&self, reply: NewReply, via: Id) -> Result<Message> {
+        let (message, events) = self.store().post_reply_via(reply, via).await?;
+        self.publish(&events);
+        self.dispatch_wake().notify_one();
+        Ok(message)
+    }
+
+    /// The inbox a reply in `conversation` goes out through: `via` when the agent picked one and
+    /// it may carry the reply (a contact-scoped inbox the agent sees that reaches the contact;
+    /// `StoreError::Invalid` saying why not), else the one the customer last wrote through.
+    pub async fn reply_inbox(
+        &self,
+        who: &Principal,
+        conversation: &Conversation,
+        via: Option<Id>,
+    ) -> Result<Inbox> {
+        let store = self.store();
+        let workspace_id = conversation.workspace_id;
+        let Some(requested) = via else {
+            let last = store
+                .last_incoming_inbox(workspace_id, conversation.id)
+                .await?;
+            let id = scope::reply_inbox(conversation.inbox_id, last);
+            return store
+                .get_inbox(workspace_id, id)
+                .await?
+                .ok_or(StoreError::NotFound("inbox"));
+        };
+        let home = store
+            .get_inbox(workspace_id, conversation.inbox_id)
+            .await?
+            .ok_or(StoreError::NotFound("inbox"))?;
+        let picked = store.get_inbox(workspace_id, requested).await?;
+        let candidate = match &picked {
+            None => None,
+            Some(inbox) => Some(scope::PickedInbox {
+                id: inbox.id,
+                kind: inbox.kind,
+                scope: inbox.conversation_scope,
+                visible: who.can_see_inbox(inbox.id),
+                reaches_contact: self.reaches_contact(conversation.contact_id, inbox).await?,
+            }),
+        };
+        scope::check_via(home.id, home.conversation_scope, requested, candidate)
+            .map_err(|refused| StoreError::Invalid(refused.to_string()))?;
+        picked.ok_or(StoreError::NotFound("inbox"))
+    }
+
+    /// Whether `inbox` can deliver to the contact: an identity of theirs it reaches, or they
+    /// have written through it before.
+    async fn reaches_contact(&self, contact_id: Id, inbox: &Inbox) -> Result<bool> {
+        let contact = self
+            .store()
+            .get_contact(inbox.workspace_id, contact_id)
+            .await?
+            .ok_or(StoreError::NotFound("contact"))?;
+        if contact
+            .identities
+            .iter()
+            .any(|i| scope::reaches(inbox.kind, inbox.id, &i.namespace))
+        {
+            return Ok(true);
+        }
+        self.store()
+            .wrote_through(inbox.workspace_id, contact_id, inbox.id)
+            .await
     }
 
     /// Status, snooze, priority and labels.

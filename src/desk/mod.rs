@@ -13,6 +13,7 @@ mod routing;
 
 use std::sync::Arc;
 
+use switchboard_connector_core::phone::PhoneRegion;
 use tokio::sync::{broadcast, Notify};
 
 use crate::bus::EventBus;
@@ -34,6 +35,8 @@ struct Inner {
     dispatch_wake: Arc<Notify>,
     /// Whether changes of routing settings start a routing pass (routing can be off).
     routing: bool,
+    /// Where ingest reads phone numbers without a country code (`[contacts] default_region`).
+    phone_region: PhoneRegion,
 }
 
 impl Desk {
@@ -56,8 +59,24 @@ impl Desk {
                 bus,
                 dispatch_wake,
                 routing,
+                phone_region: PhoneRegion::NONE,
             }),
         }
+    }
+
+    /// This desk, reading phone numbers without a country code in `region`. Called while the
+    /// desk is being built, before it is shared.
+    pub fn with_phone_region(mut self, region: PhoneRegion) -> Desk {
+        match Arc::get_mut(&mut self.inner) {
+            Some(inner) => inner.phone_region = region,
+            None => tracing::warn!("the desk is already shared; its phone region stays as it is"),
+        }
+        self
+    }
+
+    /// The region phone numbers without a country code are read in.
+    pub fn phone_region(&self) -> PhoneRegion {
+        self.inner.phone_region
     }
 
     /// The store, for reading. Writes that make events go through the desk's operations.

@@ -3,6 +3,7 @@
 
 use async_trait::async_trait;
 use sqlx::QueryBuilder;
+use switchboard_connector_core::phone::{self, PhoneRegion};
 use switchboard_connector_core::{Identity, InboundSender};
 
 use super::events_sql::{append_events, PendingEvent};
@@ -170,6 +171,50 @@ pub(super) async fn resolve_contact(
     Ok((contact_id, created))
 }
 
+async fn phones_in_region(c: &mut Conn, region: PhoneRegion) -> Result<u64> {
+    let stored = sqlx::query_as::<Db, (i64, i64, String)>(
+        "SELECT id, workspace_id, identifier FROM contact_identities \
+         WHERE namespace = 'phone' AND identifier NOT LIKE '+%'",
+    )
+    .fetch_all(&mut *c)
+    .await?;
+    let mut changed = 0;
+    for (id, workspace_id, identifier) in stored {
+        let Ok(number) = phone::normalise(&identifier, region) else {
+            continue;
+        };
+        if number == identifier {
+            continue;
+        }
+        changed += sqlx::query::<Db>(
+            "UPDATE contact_identities SET identifier = $2 WHERE id = $1 AND NOT EXISTS \
+             (SELECT 1 FROM contact_identities o WHERE o.workspace_id = $3 \
+              AND o.namespace = 'phone' AND o.identifier = $2)",
+        )
+        .bind(id)
+        .bind(&number)
+        .bind(workspace_id)
+        .execute(&mut *c)
+        .await?
+        .rows_affected();
+    }
+    let phones = sqlx::query_as::<Db, (i64, String)>(
+        "SELECT id, phone FROM contacts WHERE phone IS NOT NULL AND phone NOT LIKE '+%'",
+    )
+    .fetch_all(&mut *c)
+    .await?;
+    for (id, number) in phones {
+        if let Ok(e164) = phone::normalise(&number, region) {
+            sqlx::query::<Db>("UPDATE contacts SET phone = $2 WHERE id = $1")
+                .bind(id)
+                .bind(e164)
+                .execute(&mut *c)
+                .await?;
+        }
+    }
+    Ok(changed)
+}
+
 /// Whether `contact` has an identity in `primary`'s namespace under another identifier.
 async fn holds_other(c: &mut Conn, contact: Id, primary: &Identity) -> Result<bool> {
     Ok(sqlx::query_scalar::<Db, i64>(
@@ -251,6 +296,28 @@ impl ContactStore for EngineStore {
         contact_by_id(&mut c, workspace_id, contact_id).await
     }
 
+    #[tracing::instrument(skip_all, fields(workspace = workspace_id, namespace = %identity.namespace))]
+    async fn contact_by_identity(
+        &self,
+        workspace_id: Id,
+        identity: &Identity,
+    ) -> Result<Option<Contact>> {
+        let mut c = self.reader().await?;
+        let found = sqlx::query_scalar::<Db, i64>(
+            "SELECT contact_id FROM contact_identities \
+             WHERE workspace_id = $1 AND namespace = $2 AND identifier = $3",
+        )
+        .bind(workspace_id)
+        .bind(&identity.namespace)
+        .bind(&identity.identifier)
+        .fetch_optional(&mut *c)
+        .await?;
+        match found {
+            Some(id) => contact_by_id(&mut c, workspace_id, id).await,
+            None => Ok(None),
+        }
+    }
+
     #[tracing::instrument(skip_all, fields(workspace = workspace_id))]
     async fn list_contacts(
         &self,
@@ -276,6 +343,15 @@ impl ContactStore for EngineStore {
         q.push(" ORDER BY id LIMIT ").push_bind(page.limit);
         let rows = q.build_query_as::<ContactRow>().fetch_all(&mut *c).await?;
         contacts_with_identities(&mut c, rows).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn phones_in_region(&self, region: PhoneRegion) -> Result<u64> {
+        if region == PhoneRegion::NONE {
+            return Ok(0);
+        }
+        self.write(move |c| Box::pin(phones_in_region(c, region)))
+            .await
     }
 
     #[tracing::instrument(skip_all, fields(workspace = workspace_id, contact = contact_id))]

@@ -71,9 +71,14 @@ pub(super) async fn append_events(
     for (offset, p) in pending.into_iter().enumerate() {
         let seq = first + offset as i64;
         let payload = p.payload.to_string();
-        let id: i64 = sqlx::query_scalar::<Db, i64>(
+        // An event about a conversation is seen by whoever sees the conversation's inbox, also
+        // when the message it tells of came through another one (a conversation across
+        // channels): the agents of that other inbox must not hear of it, those of this one must.
+        let (id, inbox_id) = sqlx::query_as::<Db, (i64, Option<i64>)>(
             "INSERT INTO events (workspace_id, seq, kind, inbox_id, conversation_id, payload, \
-             created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+             created_at) VALUES ($1, $2, $3, \
+             COALESCE((SELECT inbox_id FROM conversations WHERE id = $5), $4), $5, $6, $7) \
+             RETURNING id, inbox_id",
         )
         .bind(workspace_id)
         .bind(seq)
@@ -89,7 +94,7 @@ pub(super) async fn append_events(
             workspace_id,
             seq,
             kind: p.kind,
-            inbox_id: p.inbox_id,
+            inbox_id,
             conversation_id: p.conversation_id,
             payload: p.payload,
             created_at: now,

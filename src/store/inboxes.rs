@@ -5,7 +5,7 @@ use async_trait::async_trait;
 use switchboard_connector_core::ChannelKind;
 
 use super::Result;
-use crate::domain::{Id, Inbox, User};
+use crate::domain::{ConversationScope, Id, Inbox, User};
 
 pub struct NewInbox {
     pub workspace_id: Id,
@@ -35,4 +35,12 @@ pub trait InboxStore: Send + Sync {
     /// The inbox at this id in any workspace, with its sealed secret: for a channel's webhook,
     /// which proves itself with that secret before anything is trusted.
     async fn webhook_inbox(&self, inbox_id: Id) -> Result<Option<(Inbox, Option<Vec<u8>>)>>;
+    /// Where the inbox's next customer messages go. Conversations already open stay where they
+    /// are; only the choice for arriving messages changes.
+    async fn set_conversation_scope(
+        &self,
+        workspace_id: Id,
+        inbox_id: Id,
+        scope: ConversationScope,
+    ) -> Result<Inbox>;
 }

@@ -155,4 +155,29 @@ impl InboxStore for EngineStore {
         .await?;
         Ok(Some((Inbox::try_from(row)?, sealed)))
     }
+
+    #[tracing::instrument(skip_all, fields(workspace = workspace_id, inbox = inbox_id, scope = scope.as_str()))]
+    async fn set_conversation_scope(
+        &self,
+        workspace_id: Id,
+        inbox_id: Id,
+        scope: ConversationScope,
+    ) -> Result<Inbox> {
+        self.write(move |c| {
+            Box::pin(async move {
+                sqlx::query::<Db>(
+                    "UPDATE inboxes SET conversation_scope = $3 WHERE workspace_id = $1 AND id = $2",
+                )
+                .bind(workspace_id)
+                .bind(inbox_id)
+                .bind(scope.as_str())
+                .execute(&mut *c)
+                .await?;
+                inbox_by_id(c, workspace_id, inbox_id)
+                    .await?
+                    .ok_or(StoreError::NotFound("inbox"))
+            })
+        })
+        .await
+    }
 }

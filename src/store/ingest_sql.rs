@@ -74,10 +74,11 @@ async fn answered_conversation(
 /// What `threading::join` looks at, looked up under the contact's lock.
 async fn snapshot(
     c: &mut Conn,
-    inbox_id: Id,
+    inbox: &Inbox,
     message: &InboundMessage,
     contact_id: Id,
 ) -> Result<Snapshot> {
+    let inbox_id = inbox.id;
     let answered = answered_conversation(c, inbox_id, message, contact_id).await?;
     // The rule never looks at the open conversation when an answered one is known: skip the
     // query then.
@@ -96,11 +97,44 @@ async fn snapshot(
         .map(found_conversation)
         .transpose()?,
     };
+    let scope = inbox.conversation_scope;
+    let shared = match (scope, answered.or(open)) {
+        (ConversationScope::Contact, None) => {
+            shared_conversation(c, inbox.workspace_id, inbox_id, contact_id).await?
+        }
+        _ => None,
+    };
     Ok(Snapshot {
         answered,
         open,
+        shared,
+        scope,
         automatic: message.automatic,
     })
+}
+
+/// The contact's most recently active conversation that is not resolved in another
+/// contact-scoped inbox of the workspace. Web chat conversations are never shared: a visitor
+/// sees their conversation's whole thread, and must not see what came by other channels.
+async fn shared_conversation(
+    c: &mut Conn,
+    workspace_id: Id,
+    inbox_id: Id,
+    contact_id: Id,
+) -> Result<Option<Found>> {
+    sqlx::query_as::<Db, (i64, String)>(
+        "SELECT c.id, c.status FROM conversations c JOIN inboxes i ON i.id = c.inbox_id \
+         WHERE c.workspace_id = $1 AND c.contact_id = $2 AND c.inbox_id <> $3 \
+         AND c.status <> 'resolved' AND i.conversation_scope = 'contact' \
+         AND i.kind <> 'web_chat' ORDER BY c.last_activity_at DESC, c.id DESC LIMIT 1",
+    )
+    .bind(workspace_id)
+    .bind(contact_id)
+    .bind(inbox_id)
+    .fetch_optional(&mut *c)
+    .await?
+    .map(found_conversation)
+    .transpose()
 }
 
 fn found_conversation((id, status): (i64, String)) -> Result<Found> {
@@ -118,7 +152,7 @@ async fn ingest(c: &mut Conn, request: IngestRequest) -> Result<IngestOutcome> {
         message,
         received_at: now,
     } = request;
-    inbox_by_id(c, workspace_id, inbox_id)
+    let inbox = inbox_by_id(c, workspace_id, inbox_id)
         .await?
         .ok_or(StoreError::NotFound("inbox"))?;
     if let Arrival::Again(id) = redelivery_sql::arrival(c, inbox_id, &message).await? {
@@ -149,7 +183,7 @@ async fn ingest(c: &mut Conn, request: IngestRequest) -> Result<IngestOutcome> {
         });
     }
 
-    let conversation = match threading::join(&snapshot(c, inbox_id, &message, contact_id).await?) {
+    let conversation = match threading::join(&snapshot(c, &inbox, &message, contact_id).await?) {
         Join::Keep(id) => {
             sqlx::query::<Db>("UPDATE conversations SET last_activity_at = $2 WHERE id = $1")
                 .bind(id)
@@ -208,6 +242,9 @@ async fn ingest(c: &mut Conn, request: IngestRequest) -> Result<IngestOutcome> {
 
     let row = NewMessage {
         conversation: &conversation,
+        // The inbox it came through, which in a conversation across channels may not be the
+        // conversation's own: its label, and where its external id is unique.
+        inbox_id,
         direction: Direction::Incoming,
         sender_kind: SenderKind::Contact,
         sender_id: Some(contact_id),

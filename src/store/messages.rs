@@ -43,8 +43,21 @@ pub trait MessageStore: Send + Sync {
         conversation_id: Id,
         page: &Page,
     ) -> Result<Vec<Message>>;
-    /// A reply (with its outbox row, in the same transaction) or a private note.
+    /// A reply (with its outbox row, in the same transaction) or a private note. A reply goes
+    /// out through the inbox the customer last wrote through (in a conversation across
+    /// channels, not always the conversation's own).
     async fn post_reply(&self, reply: NewReply) -> Result<(Message, Vec<Event>)>;
+    /// A reply that goes out through `via`, an inbox of the workspace the caller has checked
+    /// may carry it (`threading::scope::check_via`).
+    async fn post_reply_via(&self, reply: NewReply, via: Id) -> Result<(Message, Vec<Event>)>;
+    /// The inbox the customer last wrote through in this conversation.
+    async fn last_incoming_inbox(
+        &self,
+        workspace_id: Id,
+        conversation_id: Id,
+    ) -> Result<Option<Id>>;
+    /// Whether the contact has written through this inbox (in any conversation).
+    async fn wrote_through(&self, workspace_id: Id, contact_id: Id, inbox_id: Id) -> Result<bool>;
     async fn get_attachment(
         &self,
         workspace_id: Id,

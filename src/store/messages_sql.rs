@@ -6,12 +6,14 @@ use sqlx::{FromRow, QueryBuilder};
 
 use super::conversations_sql::conversation_by_id;
 use super::events_sql::{append_events, PendingEvent};
+use super::inboxes_sql::inbox_by_id;
 use super::rows_sql::{AttachmentRow, MessageRow, MESSAGE_COLS};
 use super::{outbox_sql, Conn, Db, EngineStore};
 use crate::domain::*;
 use crate::store::{
     AttachmentBlob, MessageStore, NewAttachment, NewReply, Page, Result, StoreError,
 };
+use crate::threading::scope;
 
 async fn messages_with_attachments(c: &mut Conn, rows: Vec<MessageRow>) -> Result<Vec<Message>> {
     let mut attachments: Vec<AttachmentRow> = Vec::new();
@@ -61,6 +63,8 @@ pub(super) async fn message_by_id(c: &mut Conn, id: Id) -> Result<Message> {
 /// A message row as every room writes it: an incoming message, a reply or note, an activity line.
 pub(super) struct NewMessage<'a> {
     pub(super) conversation: &'a Conversation,
+    /// The inbox the message came or goes through (see `Message::inbox_id`).
+    pub(super) inbox_id: Id,
     pub(super) direction: Direction,
     pub(super) sender_kind: SenderKind,
     /// The contact or user who wrote it; `None` for the system.
@@ -85,7 +89,7 @@ pub(super) async fn insert_message(c: &mut Conn, message: &NewMessage<'_>) -> Re
     )
     .bind(conversation.workspace_id)
     .bind(conversation.id)
-    .bind(conversation.inbox_id)
+    .bind(message.inbox_id)
     .bind(message.direction.as_str())
     .bind(message.sender_kind.as_str())
     .bind(message.sender_id)
@@ -134,6 +138,7 @@ pub(super) async fn insert_activity(
 ) -> Result<Message> {
     let line = NewMessage {
         conversation,
+        inbox_id: conversation.inbox_id,
         direction: Direction::Activity,
         sender_kind: SenderKind::System,
         sender_id: None,
@@ -150,11 +155,43 @@ pub(super) async fn insert_activity(
     message_by_id(c, id).await
 }
 
-async fn post_reply(c: &mut Conn, reply: NewReply) -> Result<(Message, Vec<Event>)> {
+/// The inbox the customer last wrote through in this conversation.
+async fn last_incoming_inbox(c: &mut Conn, conversation_id: Id) -> Result<Option<Id>> {
+    Ok(sqlx::query_scalar::<Db, i64>(
+        "SELECT inbox_id FROM messages WHERE conversation_id = $1 AND direction = 'incoming' \
+         ORDER BY id DESC LIMIT 1",
+    )
+    .bind(conversation_id)
+    .fetch_optional(&mut *c)
+    .await?)
+}
+
+async fn post_reply(
+    c: &mut Conn,
+    reply: NewReply,
+    via: Option<Id>,
+) -> Result<(Message, Vec<Event>)> {
     let now = now_millis();
     let conversation = conversation_by_id(c, reply.workspace_id, reply.conversation_id)
         .await?
         .ok_or(StoreError::NotFound("conversation"))?;
+    // A note stays in the conversation's inbox; a reply goes where the agent picked (the desk
+    // checked the pick) or where the customer last wrote.
+    let inbox_id = match (reply.private, via) {
+        (true, _) => conversation.inbox_id,
+        (false, Some(via)) => via,
+        (false, None) => scope::reply_inbox(
+            conversation.inbox_id,
+            last_incoming_inbox(c, conversation.id).await?,
+        ),
+    };
+    if inbox_id != conversation.inbox_id
+        && inbox_by_id(c, reply.workspace_id, inbox_id)
+            .await?
+            .is_none()
+    {
+        return Err(StoreError::NotFound("inbox"));
+    }
     let (direction, status) = if reply.private {
         (Direction::Note, DeliveryStatus::Sent)
     } else {
@@ -162,6 +199,7 @@ async fn post_reply(c: &mut Conn, reply: NewReply) -> Result<(Message, Vec<Event
     };
     let row = NewMessage {
         conversation: &conversation,
+        inbox_id,
         direction,
         sender_kind: SenderKind::User,
         sender_id: Some(reply.author.user_id),
@@ -180,7 +218,7 @@ async fn post_reply(c: &mut Conn, reply: NewReply) -> Result<(Message, Vec<Event
     }
     let mut pending = Vec::new();
     if !reply.private {
-        outbox_sql::enqueue(c, &conversation, id, now).await?;
+        outbox_sql::enqueue(c, &conversation, inbox_id, id, now).await?;
         sqlx::query::<Db>(
             "UPDATE conversations SET first_reply_at = COALESCE(first_reply_at, $2), \
              waiting_since = NULL, last_activity_at = $2 WHERE id = $1",
@@ -228,7 +266,46 @@ impl MessageStore for EngineStore {
 
     #[tracing::instrument(skip_all, fields(workspace = reply.workspace_id, conversation = reply.conversation_id))]
     async fn post_reply(&self, reply: NewReply) -> Result<(Message, Vec<Event>)> {
-        self.write(move |c| Box::pin(post_reply(c, reply))).await
+        self.write(move |c| Box::pin(post_reply(c, reply, None)))
+            .await
+    }
+
+    #[tracing::instrument(skip_all, fields(workspace = reply.workspace_id, conversation = reply.conversation_id, via = via))]
+    async fn post_reply_via(&self, reply: NewReply, via: Id) -> Result<(Message, Vec<Event>)> {
+        self.write(move |c| Box::pin(post_reply(c, reply, Some(via))))
+            .await
+    }
+
+    #[tracing::instrument(skip_all, fields(workspace = workspace_id, conversation = conversation_id))]
+    async fn last_incoming_inbox(
+        &self,
+        workspace_id: Id,
+        conversation_id: Id,
+    ) -> Result<Option<Id>> {
+        let mut c = self.reader().await?;
+        if conversation_by_id(&mut c, workspace_id, conversation_id)
+            .await?
+            .is_none()
+        {
+            return Err(StoreError::NotFound("conversation"));
+        }
+        last_incoming_inbox(&mut c, conversation_id).await
+    }
+
+    #[tracing::instrument(skip_all, fields(workspace = workspace_id, contact = contact_id, inbox = inbox_id))]
+    async fn wrote_through(&self, workspace_id: Id, contact_id: Id, inbox_id: Id) -> Result<bool> {
+        let mut c = self.reader().await?;
+        let found = sqlx::query_scalar::<Db, i64>(
+            "SELECT m.id FROM messages m JOIN conversations c ON c.id = m.conversation_id \
+             WHERE m.workspace_id = $1 AND c.contact_id = $2 AND m.inbox_id = $3 \
+             AND m.direction = 'incoming' LIMIT 1",
+        )
+        .bind(workspace_id)
+        .bind(contact_id)
+        .bind(inbox_id)
+        .fetch_optional(&mut *c)
+        .await?;
+        Ok(found.is_some())
     }
 
     #[tracing::instrument(skip_all, fields(workspace = workspace_id, attachment = attachment_id))]

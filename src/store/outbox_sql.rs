@@ -14,11 +14,15 @@ use super::messages_sql::message_by_id;
 use super::{Conn, Db, EngineStore};
 use crate::domain::*;
 use crate::store::{ClaimedDelivery, OutboxStore, Result, StoreError};
+use crate::threading::scope;
 
 /// Queues the delivery of a new outgoing message, in the transaction that stores it.
+/// `inbox_id` is the inbox the delivery goes out through (the conversation's, or in a
+/// conversation across channels the one the reply was sent by).
 pub(super) async fn enqueue(
     c: &mut Conn,
     conversation: &Conversation,
+    inbox_id: Id,
     message_id: Id,
     now: Millis,
 ) -> Result<()> {
@@ -31,7 +35,7 @@ pub(super) async fn enqueue(
     )
     .bind(conversation.workspace_id)
     .bind(message_id)
-    .bind(conversation.inbox_id)
+    .bind(inbox_id)
     .bind(&delivery_id)
     .bind(now)
     .execute(&mut *c)
@@ -109,11 +113,7 @@ async fn delivery_of(
             message_id,
             conversation_id: conversation.id,
             inbox_id,
-            recipient: contact
-                .identities
-                .iter()
-                .map(|i| Identity::new(&i.namespace, &i.identifier))
-                .collect(),
+            recipient: recipient(&inbox, &conversation, &contact),
             recipient_name: contact.name,
             text: message.text,
             html: message.html,
@@ -124,6 +124,30 @@ async fn delivery_of(
         },
         inbox,
     })
+}
+
+/// Who a delivery is addressed to. Through the conversation's own inbox: every identity of the
+/// contact, as always (an API callback tells its integration all it knows). Through another
+/// inbox of a conversation across channels: the identities that inbox can use (its phone
+/// numbers for SMS and WhatsApp…), or every one when none is known to fit (a channel with
+/// namespaces of its own choosing).
+fn recipient(inbox: &Inbox, conversation: &Conversation, contact: &Contact) -> Vec<Identity> {
+    let all = contact
+        .identities
+        .iter()
+        .map(|i| Identity::new(&i.namespace, &i.identifier));
+    if inbox.id == conversation.inbox_id {
+        return all.collect();
+    }
+    let fitting: Vec<Identity> = all
+        .clone()
+        .filter(|i| scope::reaches(inbox.kind, inbox.id, &i.namespace))
+        .collect();
+    if fitting.is_empty() {
+        all.collect()
+    } else {
+        fitting
+    }
 }
 
 /// Moves an outgoing message to `status` and says so in the event log.

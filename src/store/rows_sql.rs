@@ -55,7 +55,8 @@ impl TryFrom<UserRow> for User {
     }
 }
 
-pub(super) const INBOX_COLS: &str = "id, workspace_id, name, kind, settings, created_at";
+pub(super) const INBOX_COLS: &str =
+    "id, workspace_id, name, kind, settings, conversation_scope, created_at";
 
 #[derive(FromRow)]
 pub(super) struct InboxRow {
@@ -64,6 +65,7 @@ pub(super) struct InboxRow {
     pub(super) name: String,
     pub(super) kind: String,
     pub(super) settings: String,
+    pub(super) conversation_scope: String,
     pub(super) created_at: i64,
 }
 
@@ -76,6 +78,8 @@ impl TryFrom<InboxRow> for Inbox {
             workspace_id: r.workspace_id,
             name: r.name,
             settings: json(&r.settings),
+            conversation_scope: ConversationScope::parse(&r.conversation_scope)
+                .ok_or_else(|| corrupt("conversation scope", &r.conversation_scope))?,
             created_at: r.created_at,
         })
     }
@@ -146,9 +150,10 @@ impl TryFrom<ConversationRow> for Conversation {
     }
 }
 
-pub(super) const MESSAGE_COLS: &str =
-    "id, workspace_id, conversation_id, inbox_id, direction, sender_kind, \
-     sender_id, text, html, external_id, status, error, created_at, meta";
+/// Selected `FROM messages` (not aliased): the channel is the kind of the message's own inbox.
+pub(super) const MESSAGE_COLS: &str = "id, workspace_id, conversation_id, inbox_id, \
+     (SELECT kind FROM inboxes WHERE inboxes.id = messages.inbox_id) AS channel, direction, \
+     sender_kind, sender_id, text, html, external_id, status, error, created_at, meta";
 
 #[derive(FromRow)]
 pub(super) struct MessageRow {
@@ -156,6 +161,7 @@ pub(super) struct MessageRow {
     pub(super) workspace_id: i64,
     pub(super) conversation_id: i64,
     pub(super) inbox_id: i64,
+    pub(super) channel: String,
     pub(super) direction: String,
     pub(super) sender_kind: String,
     pub(super) sender_id: Option<i64>,
@@ -181,6 +187,8 @@ impl MessageRow {
             workspace_id: self.workspace_id,
             conversation_id: self.conversation_id,
             inbox_id: self.inbox_id,
+            channel: ChannelKind::parse(&self.channel)
+                .ok_or_else(|| corrupt("inbox kind", &self.channel))?,
             sender_id: self.sender_id,
             text: self.text,
             html: self.html,

@@ -6,6 +6,7 @@
 #![forbid(unsafe_code)]
 
 pub mod backoff;
+pub mod phone;
 pub mod provider;
 
 use std::fmt;
@@ -130,12 +131,26 @@ impl Identity {
         Identity::new("email", address.trim().to_lowercase())
     }
 
+    /// A phone number as a provider sent it (`+49 151…`, `whatsapp:+49151…`, `tel:…`), in
+    /// E.164 so that SMS and WhatsApp from one number find one contact. A number without a
+    /// country code is kept as its digits here; the hub's ingest reads it in its default region
+    /// ([`phone::normalise_or_keep`]). What cannot be read is kept as given, never refused.
     pub fn phone(number: &str) -> Self {
-        let digits: String = number
-            .chars()
-            .filter(|c| c.is_ascii_digit() || *c == '+')
-            .collect();
-        Identity::new("phone", digits)
+        Identity::new(
+            "phone",
+            phone::normalise_or_keep(number, phone::PhoneRegion::NONE),
+        )
+    }
+
+    /// A phone number a provider sends in international form without its plus (WhatsApp
+    /// Cloud's `from` and `wa_id`, Vonage's `msisdn`: `4915112345678`).
+    pub fn international_phone(digits: &str) -> Self {
+        let digits = digits.trim();
+        if digits.starts_with('+') {
+            Identity::phone(digits)
+        } else {
+            Identity::phone(&format!("+{digits}"))
+        }
     }
 }
 
@@ -303,6 +318,18 @@ mod tests {
         assert_eq!(
             Identity::phone("+1 (415) 555-0100"),
             Identity::new("phone", "+14155550100")
+        );
+        assert_eq!(
+            Identity::phone("whatsapp:+49 151 1234-5678"),
+            Identity::new("phone", "+4915112345678")
+        );
+        assert_eq!(
+            Identity::phone("0049 (151) 12345678"),
+            Identity::phone("tel:+4915112345678")
+        );
+        assert_eq!(
+            Identity::international_phone("4915112345678"),
+            Identity::new("phone", "+4915112345678")
         );
     }
 }

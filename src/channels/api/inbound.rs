@@ -5,7 +5,7 @@ use axum::http::StatusCode;
 use axum::Json;
 use serde::Deserialize;
 use switchboard_connector_core::{
-    ChannelKind, Identity, InboundAttachment, InboundMessage, InboundSender,
+    phone, ChannelKind, Identity, InboundAttachment, InboundMessage, InboundSender,
 };
 use utoipa::ToSchema;
 
@@ -106,7 +106,16 @@ pub async fn inbound_message(
     if let Some(email) = &contact.email {
         crate::domain::EmailAddress::parse(email).map_err(ApiError::Unprocessable)?;
     }
-    if identities.is_empty() && contact.email.is_none() && contact.phone.is_none() {
+    // The integration typed it: an unreadable number is its mistake to hear about (422), and a
+    // readable one is stored in the form SMS and WhatsApp numbers take.
+    let phone = match contact.phone.as_deref() {
+        Some(raw) => Some(
+            phone::normalise(raw, ctx.desk.phone_region())
+                .map_err(|e| ApiError::Unprocessable(format!("`contact.phone`: {e}")))?,
+        ),
+        None => None,
+    };
+    if identities.is_empty() && contact.email.is_none() && phone.is_none() {
         return Err(ApiError::Unprocessable(
             "`contact` needs an `identifier`, `email` or `phone`".into(),
         ));
@@ -127,7 +136,7 @@ pub async fn inbound_message(
             identities,
             name: contact.name,
             email: contact.email,
-            phone: contact.phone,
+            phone,
         },
         text: body.text,
         html: body.html,

@@ -276,6 +276,7 @@ mod tests {
             name: "WA".into(),
             kind: switchboard_connector_core::ChannelKind::Whatsapp,
             settings: serde_json::json!({}),
+            conversation_scope: crate::domain::ConversationScope::Inbox,
             created_at: 0,
         }
     }

@@ -6,8 +6,8 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use serde::Deserialize;
-use switchboard_connector_core::Identity;
-use utoipa::ToSchema;
+use switchboard_connector_core::{phone, Identity};
+use utoipa::{IntoParams, ToSchema};
 
 use crate::domain::{Contact, EmailAddress, Id};
 use crate::http::error::{ApiError, ApiResult, ErrorBody};
@@ -16,14 +16,57 @@ use crate::http::AppState;
 use crate::limits::{self, LimitError};
 use crate::store::{NewContact, Principal};
 
+/// `?limit=&cursor=`, or `?phone=` for the contact with that number.
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ContactQuery {
+    /// How many items, 1 to 200 (default 50).
+    pub limit: Option<i64>,
+    /// `next_cursor` from the previous page.
+    pub cursor: Option<String>,
+    /// Only the contact with this phone number, however it is written (`+49 151 …`,
+    /// `0049151…`, or `0151…` in the hub's default region).
+    pub phone: Option<String>,
+}
+
 #[utoipa::path(get, path = "/api/v1/contacts", tag = "contacts", security(("bearer" = [])),
-    params(PageQuery), responses((status = 200, body = Paged<Contact>)))]
+    params(ContactQuery), responses((status = 200, body = Paged<Contact>), (status = 422, body = ErrorBody)))]
 pub async fn list(
     State(state): State<AppState>,
     who: Principal,
-    ApiQuery(query): ApiQuery<PageQuery>,
+    ApiQuery(query): ApiQuery<ContactQuery>,
 ) -> ApiResult<Json<Paged<Contact>>> {
-    let page = query.page()?;
+    let page = PageQuery {
+        limit: query.limit,
+        cursor: query.cursor,
+    }
+    .page()?;
+    if let Some(raw) = query.phone.as_deref() {
+        limits::text("phone", raw, limits::PHONE)?;
+        let number = phone::normalise(raw, state.desk.phone_region())
+            .map_err(|e| ApiError::Unprocessable(format!("`phone`: {e}")))?;
+        let found = state
+            .store
+            .contact_by_identity(who.workspace_id(), &Identity::new("phone", number))
+            .await?;
+        let mut visible = Vec::new();
+        if let Some(contact) = found {
+            // Only a contact the caller may see; one they may not is as if there were none.
+            let seen = match who.visible_inboxes() {
+                None => true,
+                Some(inboxes) => {
+                    state
+                        .store
+                        .contact_seen_in(who.workspace_id(), contact.id, &inboxes)
+                        .await?
+                }
+            };
+            if seen {
+                visible.push(contact);
+            }
+        }
+        return Ok(Json(Paged::new(visible, page.limit, |c| (0, c.id))));
+    }
     let visible = who.visible_inboxes();
     let contacts = state
         .store
@@ -99,8 +142,20 @@ pub async fn create(
         }
         None => None,
     };
-    if let Some(phone) = &body.phone {
-        identities.push(Identity::phone(phone));
+    // What a client typed is read strictly (a clear 422), in the hub's region when it has no
+    // country code, and stored in the form every channel's numbers take.
+    let phone = match body.phone.as_deref() {
+        Some(raw) => {
+            let number = phone::normalise(raw, state.desk.phone_region())
+                .map_err(|e| ApiError::Unprocessable(format!("`phone`: {e}")))?;
+            identities.push(Identity::new("phone", number.clone()));
+            Some(number)
+        }
+        None => None,
+    };
+    for identity in identities.iter_mut().filter(|i| i.namespace == "phone") {
+        identity.identifier = phone::normalise(&identity.identifier, state.desk.phone_region())
+            .map_err(|e| ApiError::Unprocessable(format!("`identities`: {e}")))?;
     }
     if identities
         .iter()
@@ -117,7 +172,7 @@ pub async fn create(
             workspace_id: who.workspace_id(),
             name: body.name,
             email,
-            phone: body.phone,
+            phone,
             attributes: serde_json::Value::Object(body.attributes),
             identities,
         })

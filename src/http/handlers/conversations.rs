@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use switchboard_connector_core::AttachmentSource;
 use utoipa::{IntoParams, ToSchema};
 
-use super::{visible_conversation, visible_inbox};
+use super::visible_conversation;
 use crate::domain::{Conversation, ConversationStatus, Id, Message};
 use crate::edge::attachments::{
     check_attachment_types, file_response, parse_attachments, AttachmentInput,
@@ -249,6 +249,11 @@ pub struct ReplyBody {
     /// the stored text is the template's body with its parameters filled in.
     #[serde(default)]
     pub template: Option<TemplateReply>,
+    /// The inbox the reply goes out through, in a conversation across channels: a
+    /// contact-scoped inbox you see on which the contact has an identity. Without it the reply
+    /// goes where the customer last wrote.
+    #[serde(default)]
+    pub via_inbox_id: Option<Id>,
 }
 
 /// A message template and the values of its body's `{{1}}`, `{{2}}`… placeholders, in order.
@@ -340,9 +345,20 @@ pub async fn reply(
         }
         meta = Some(serde_json::json!({ "template": template }));
     }
+    if body.private && body.via_inbox_id.is_some() {
+        return Err(ApiError::Unprocessable(
+            "a private note goes out through no inbox: drop `via_inbox_id`".into(),
+        ));
+    }
+    let mut via = None;
     if !body.private {
-        // The channel's own rule for replies (WhatsApp's customer-service window).
-        let inbox = visible_inbox(&state, &who, conversation.inbox_id).await?;
+        // The channel's own rule for replies (WhatsApp's customer-service window), asked of
+        // the inbox the reply goes out through.
+        let inbox = state
+            .desk
+            .reply_inbox(&who, &conversation, body.via_inbox_id)
+            .await?;
+        via = body.via_inbox_id.map(|_| inbox.id);
         if body.template.is_some()
             && inbox.kind != switchboard_connector_core::ChannelKind::Whatsapp
         {
@@ -382,19 +398,20 @@ pub async fn reply(
             },
         })
         .collect();
-    let message = state
-        .desk
-        .reply(NewReply {
-            workspace_id: who.workspace_id(),
-            conversation_id: conversation.id,
-            author: actor(&who),
-            text,
-            html: body.html,
-            private: body.private,
-            attachments,
-            meta,
-        })
-        .await?;
+    let reply = NewReply {
+        workspace_id: who.workspace_id(),
+        conversation_id: conversation.id,
+        author: actor(&who),
+        text,
+        html: body.html,
+        private: body.private,
+        attachments,
+        meta,
+    };
+    let message = match via {
+        Some(inbox) => state.desk.reply_via(reply, inbox).await?,
+        None => state.desk.reply(reply).await?,
+    };
     Ok((StatusCode::CREATED, Json(message)))
 }
 

@@ -10,7 +10,7 @@ use utoipa::ToSchema;
 
 use super::{visible_inbox, AddMemberBody};
 use crate::channels::{ChannelError, SetupEnv, SetupInput};
-use crate::domain::{Id, Inbox, User};
+use crate::domain::{ConversationScope, Id, Inbox, User};
 use crate::http::error::{ApiError, ApiResult, ErrorBody};
 use crate::http::extract::{ApiJson, ApiPath};
 use crate::http::AppState;
@@ -56,6 +56,10 @@ pub struct CreateInbox {
     #[serde(default)]
     #[schema(value_type = Option<Object>)]
     pub settings: Option<serde_json::Map<String, serde_json::Value>>,
+    /// `inbox` (the default): conversations of their own. `contact`: a customer's message joins
+    /// their open conversation in any contact-scoped inbox of the workspace. Not for web chat.
+    #[serde(default)]
+    pub conversation_scope: Option<ConversationScope>,
 }
 
 impl CreateInbox {
@@ -146,6 +150,8 @@ pub async fn create(
     }
     let env = setup_env(&state);
     let (kind, setup) = state.channels.set_up(&env, &body.kind, &input)?;
+    let scope = body.conversation_scope.unwrap_or(ConversationScope::Inbox);
+    check_scope(kind, scope)?;
     let inbox = state
         .store
         .set_up_inbox(NewInboxSetup {
@@ -159,6 +165,17 @@ pub async fn create(
             website_token: setup.website_token,
         })
         .await?;
+    // Nobody knows the new inbox's id before this answer, so no message can arrive between
+    // the two writes.
+    let inbox = match scope {
+        ConversationScope::Inbox => inbox,
+        scope => {
+            state
+                .store
+                .set_conversation_scope(who.workspace_id(), inbox.id, scope)
+                .await?
+        }
+    };
     // After the inbox's own commit, not in it: the audit log is the accounts store's.
     record_audit(
         &state,
@@ -188,6 +205,22 @@ pub struct UpdateInbox {
     /// The kind's settings, whole: for web chat see `WebChatSettings` (its website token cannot
     /// be changed); for API inboxes `{"callback_url": …}`.
     pub settings: Option<serde_json::Value>,
+    /// `inbox` or `contact` (see `CreateInbox`). Conversations already open stay where they are.
+    pub conversation_scope: Option<ConversationScope>,
+}
+
+/// A web chat visitor sees the whole thread of their conversation: one that also held what
+/// came by SMS or email would show them messages they never saw before (perhaps not theirs,
+/// where a contact was joined by a typed address), so web chat keeps its conversations.
+fn check_scope(kind: ChannelKind, scope: ConversationScope) -> ApiResult<()> {
+    if kind == ChannelKind::WebChat && scope == ConversationScope::Contact {
+        return Err(ApiError::Unprocessable(
+            "`conversation_scope`: web chat inboxes keep their conversations to themselves \
+             (\"inbox\"): a visitor would see what came by other channels"
+                .into(),
+        ));
+    }
+    Ok(())
 }
 
 #[utoipa::path(patch, path = "/api/v1/inboxes/{inbox_id}", tag = "inboxes", security(("bearer" = [])),
@@ -205,6 +238,25 @@ pub async fn update(
             "renaming inboxes is not supported yet".into(),
         ));
     }
+    let inbox = match body.conversation_scope {
+        Some(scope) if scope != inbox.conversation_scope => {
+            check_scope(inbox.kind, scope)?;
+            let updated = state
+                .store
+                .set_conversation_scope(who.workspace_id(), inbox.id, scope)
+                .await?;
+            record_audit(
+                &state,
+                &who,
+                AuditAction::InboxSettingsChanged,
+                inbox.id,
+                serde_json::json!({"keys": ["conversation_scope"]}),
+            )
+            .await?;
+            updated
+        }
+        _ => inbox,
+    };
     let Some(settings) = body.settings else {
         return Ok(Json(inbox));
     };
