@@ -9,6 +9,7 @@ pub mod email;
 pub mod hooks;
 mod registry;
 mod setup;
+pub mod sms;
 pub mod web_chat;
 
 use axum::routing::MethodRouter;

@@ -12,7 +12,7 @@ use tokio::sync::watch;
 use utoipa::ToSchema;
 
 use super::{
-    api, email, web_chat, Channel, ChannelContext, ChannelError, ChannelTasks, InboxSetup,
+    api, email, sms, web_chat, Channel, ChannelContext, ChannelError, ChannelTasks, InboxSetup,
     SetupEnv, SetupField, SetupInput,
 };
 use crate::domain::Inbox;
@@ -51,6 +51,7 @@ impl ChannelRegistry {
             .with(email::EmailChannel::default())
             .with(web_chat::WebChatChannel)
             .with(api::ApiChannel)
+            .with(sms::SmsChannel)
     }
 
     /// Adds a channel. A channel of a kind already listed replaces that one (a deployment, or a
@@ -367,10 +368,10 @@ mod tests {
 
     #[test]
     fn kinds_named_ahead_of_their_channel_take_an_inbox_without_settings() {
-        let setup = set_up("sms", serde_json::json!({})).unwrap();
+        let setup = set_up("instagram", serde_json::json!({})).unwrap();
         assert!(setup.settings.is_empty() && setup.sealed_secret.is_none());
         assert!(set_up(
-            "sms",
+            "instagram",
             serde_json::json!({"callback_url": "https://x.example"})
         )
         .is_err());
@@ -395,13 +396,13 @@ mod tests {
     }
 
     #[test]
-    fn the_standard_registry_lists_email_web_chat_and_api() {
+    fn the_standard_registry_lists_email_web_chat_api_and_sms() {
         let kinds: Vec<_> = ChannelRegistry::standard()
             .forms()
             .into_iter()
             .map(|f| f.kind)
             .collect();
-        assert_eq!(kinds, ["email", "web_chat", "api"]);
+        assert_eq!(kinds, ["email", "web_chat", "api", "sms"]);
     }
 
     #[test]

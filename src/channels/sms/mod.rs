@@ -1,0 +1,213 @@
+//! The SMS channel: one inbox per sending number, with its provider behind one seam
+//! (`SmsProvider`): Twilio (`twilio.rs`, whose code the WhatsApp channel also uses for Twilio
+//! WhatsApp senders) or Vonage (`vonage.rs`). Inbound messages and delivery statuses arrive on
+//! the inbox's one webhook URL, `/hooks/sms/{inbox_id}`; replies go out through the provider's
+//! API.
+
+pub mod twilio;
+pub mod vonage;
+
+use axum::body::Bytes;
+use axum::extract::{OriginalUri, Path, State};
+use axum::http::{HeaderMap, Method};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{post, MethodRouter};
+use switchboard_connector_core::{ChannelKind, DeliveryError, Identity, Outbound};
+
+use super::hooks::{self, HookError, HookInbox};
+use super::{
+    Channel, ChannelContext, ChannelError, FieldType, InboxSetup, SetupEnv, SetupField, SetupInput,
+};
+use crate::domain::{Id, Inbox};
+use crate::edge::route::{Access, Route, Scope};
+use crate::store::ClaimedDelivery;
+
+pub struct SmsChannel;
+
+/// What a provider webhook brought, before anything of it is trusted.
+pub struct HookRequest {
+    /// The URL the provider called, under the hub's public URL (what Twilio signs).
+    pub url: String,
+    pub headers: HeaderMap,
+    pub body: Bytes,
+}
+
+/// One SMS provider: how an inbox is set up with it, how its webhooks are read and how replies
+/// leave through it. The channel asks the inbox's `provider` setting which one to use.
+#[async_trait::async_trait]
+pub trait SmsProvider: Sync {
+    /// The `provider` value that picks it.
+    fn name(&self) -> &'static str;
+
+    /// The fields of the channel's form this provider reads (besides `provider` and `from`).
+    fn fields(&self) -> &'static [&'static str];
+
+    /// Checks the creator's input and makes the settings and sealed secrets.
+    fn set_up(&self, env: &SetupEnv<'_>, input: &SetupInput) -> Result<InboxSetup, ChannelError>;
+
+    /// Checks, reads and commits one webhook call; answers only after what it carried is stored.
+    async fn webhook(
+        &self,
+        ctx: &ChannelContext,
+        hook: HookInbox<serde_json::Value>,
+        request: HookRequest,
+    ) -> Result<Response, HookError>;
+
+    fn sender(
+        &self,
+        ctx: &ChannelContext,
+        claimed: &ClaimedDelivery,
+    ) -> Result<Box<dyn Outbound>, DeliveryError>;
+}
+
+const PROVIDERS: [&dyn SmsProvider; 2] = [&twilio::Twilio(twilio::Prefix::SMS), &vonage::Vonage];
+
+fn provider(name: &str) -> Option<&'static dyn SmsProvider> {
+    PROVIDERS.into_iter().find(|p| p.name() == name)
+}
+
+/// The provider an inbox was set up with.
+fn provider_of(inbox: &Inbox) -> Option<&'static dyn SmsProvider> {
+    inbox
+        .settings
+        .get("provider")
+        .and_then(|p| p.as_str())
+        .and_then(provider)
+}
+
+#[async_trait::async_trait]
+impl Channel for SmsChannel {
+    fn kind(&self) -> &'static str {
+        "sms"
+    }
+
+    fn label(&self) -> &'static str {
+        "SMS"
+    }
+
+    fn setup_fields(&self) -> Vec<SetupField> {
+        let mut private_key = SetupField::new("private_key", "Private key", FieldType::LongText)
+            .help("Vonage: the application's private key (PEM), from when it was made.");
+        private_key.secret = true;
+        vec![
+            SetupField::new("provider", "Provider", FieldType::Choice)
+                .required()
+                .options(&["twilio", "vonage"]),
+            SetupField::new("from", "Sender", FieldType::Text)
+                .required()
+                .help("The number replies come from, in E.164 (+14155550100); with Twilio, a Messaging Service SID (MG…) also works."),
+            SetupField::new("account_sid", "Account SID", FieldType::Text)
+                .help("Twilio: the account's SID (AC…)."),
+            SetupField::new("auth_token", "Auth token", FieldType::Password)
+                .help("Twilio: the account's auth token; it also signs Twilio's webhooks."),
+            SetupField::new("application_id", "Application ID", FieldType::Text)
+                .help("Vonage: the Messages application's id."),
+            private_key,
+            SetupField::new("signature_secret", "Signature secret", FieldType::Password)
+                .help("Vonage: the account's signature secret, which signs its webhooks."),
+        ]
+    }
+
+    fn set_up(&self, env: &SetupEnv<'_>, input: &SetupInput) -> Result<InboxSetup, ChannelError> {
+        let name = input.text("provider")?.unwrap_or_default();
+        let chosen = provider(&name).ok_or_else(|| {
+            ChannelError::Invalid(format!(
+                "`provider` must be \"twilio\" or \"vonage\", not {name:?}"
+            ))
+        })?;
+        // A field of the other provider is a mistake worth naming, not something to drop.
+        for other in PROVIDERS.into_iter().filter(|p| p.name() != chosen.name()) {
+            if let Some(field) = other
+                .fields()
+                .iter()
+                .find(|f| input.text(f).ok().flatten().is_some())
+            {
+                return Err(ChannelError::Invalid(format!(
+                    "`{field}` is a {} setting; {} inboxes take {}",
+                    other.name(),
+                    chosen.name(),
+                    chosen.fields().join(", ")
+                )));
+            }
+        }
+        chosen.set_up(env, input)
+    }
+
+    fn webhook_url(&self, env: &SetupEnv<'_>, inbox: &Inbox) -> Option<String> {
+        Some(hooks::webhook_url(env, inbox))
+    }
+
+    fn test_recipient(&self, _inbox: &Inbox, to: &str) -> Result<Vec<Identity>, ChannelError> {
+        phone_recipient(to)
+    }
+
+    fn sender(
+        &self,
+        ctx: &ChannelContext,
+        claimed: &ClaimedDelivery,
+    ) -> Result<Box<dyn Outbound>, DeliveryError> {
+        provider_of(&claimed.inbox)
+            .ok_or_else(|| DeliveryError::Permanent("the inbox names no SMS provider".into()))?
+            .sender(ctx, claimed)
+    }
+
+    fn routes(&self) -> Vec<(Route, MethodRouter<ChannelContext>)> {
+        vec![(
+            Route {
+                method: Method::POST,
+                path: "/hooks/sms/{inbox_id}",
+                access: Access::Public,
+                scope: Scope::Inbox,
+            },
+            post(webhook),
+        )]
+    }
+}
+
+/// A test send's recipient: an E.164 number.
+pub fn phone_recipient(to: &str) -> Result<Vec<Identity>, ChannelError> {
+    let to = to.trim();
+    if !switchboard_connector_twilio::is_e164(to) {
+        return Err(ChannelError::Invalid(format!(
+            "{to:?} is not a phone number in E.164 (+14155550100)"
+        )));
+    }
+    Ok(vec![Identity::phone(to)])
+}
+
+/// The URL a provider called, as it called it: the hub's public URL and the request's path and
+/// query (a proxy in front may have rewritten the host the hub sees).
+pub fn called_url(ctx: &ChannelContext, uri: &axum::http::Uri) -> String {
+    let path = uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
+    format!("{}{path}", hooks::public_base(&ctx.setup_env()))
+}
+
+async fn webhook(
+    State(ctx): State<ChannelContext>,
+    Path(inbox_id): Path<Id>,
+    OriginalUri(uri): OriginalUri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let answer = async {
+        let hook =
+            hooks::webhook_inbox::<serde_json::Value>(&ctx, inbox_id, ChannelKind::Sms).await?;
+        let provider = provider_of(&hook.inbox).ok_or(HookError::NotFound)?;
+        let request = HookRequest {
+            url: called_url(&ctx, &uri),
+            headers,
+            body,
+        };
+        provider.webhook(&ctx, hook, request).await
+    };
+    answer.await.unwrap_or_else(IntoResponse::into_response)
+}
+
+/// What ingest refused as bad input is the provider's body being wrong (422, not retried);
+/// anything else is ours (500, retried).
+pub fn ingest_error(e: crate::store::StoreError) -> HookError {
+    match e {
+        crate::store::StoreError::Invalid(why) => HookError::Invalid(why),
+        other => HookError::from(other),
+    }
+}

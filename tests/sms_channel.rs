@@ -1,0 +1,475 @@
+//! The SMS channel against stand-ins for Twilio and Vonage that behave as their documentation
+//! says: inboxes set up through the API, customers' messages arriving on signed webhooks (once,
+//! however often they are re-delivered), forged webhooks refused with nothing stored, agents'
+//! replies sent through the providers' APIs (retried when throttled), and status callbacks
+//! moving replies forward.
+
+mod common;
+#[path = "support/fake_twilio/mod.rs"]
+mod fake_twilio;
+#[path = "support/fake_vonage/mod.rs"]
+mod fake_vonage;
+
+use common::*;
+use fake_twilio::{FakeTwilio, Webhook, ACCOUNT_SID, AUTH_TOKEN};
+use fake_vonage::{FakeVonage, APPLICATION_ID, PRIVATE_KEY, SIGNATURE_SECRET};
+use serde_json::{json, Value};
+
+/// The hub's public address as the providers know it (what Twilio signs); the hub itself
+/// listens on a loopback port behind it, as behind a reverse proxy.
+const PUBLIC_URL: &str = "https://hub.example.com";
+const CUSTOMER: &str = "+14155550100";
+const INBOX_NUMBER: &str = "+14155550199";
+
+struct Sms {
+    app: TestApp,
+    twilio: FakeTwilio,
+    vonage: FakeVonage,
+}
+
+async fn sms_app(engine: Engine) -> Sms {
+    let twilio = FakeTwilio::start().await;
+    let vonage = FakeVonage::start().await;
+    let (twilio_url, vonage_url) = (twilio.url.clone(), vonage.url.clone());
+    let app = spawn_app_with(engine, |s| {
+        s.server.public_url = PUBLIC_URL.into();
+        s.providers.twilio_api_url = twilio_url;
+        s.providers.vonage_api_url = vonage_url;
+    })
+    .await;
+    Sms {
+        app,
+        twilio,
+        vonage,
+    }
+}
+
+impl Sms {
+    async fn create(&self, settings: Value) -> Reply {
+        self.app
+            .post(
+                "/api/v1/inboxes",
+                Some(&self.app.token),
+                json!({"name": "Texts", "kind": "sms", "settings": settings}),
+            )
+            .await
+    }
+
+    async fn twilio_inbox(&self) -> i64 {
+        let created = self
+            .create(json!({"provider": "twilio", "account_sid": ACCOUNT_SID,
+                           "auth_token": AUTH_TOKEN, "from": INBOX_NUMBER}))
+            .await
+            .expect_status(201)
+            .json;
+        created["id"].as_i64().unwrap()
+    }
+
+    async fn vonage_inbox(&self) -> i64 {
+        let created = self
+            .create(
+                json!({"provider": "vonage", "application_id": APPLICATION_ID,
+                           "private_key": PRIVATE_KEY, "signature_secret": SIGNATURE_SECRET,
+                           "from": "447700900000"}),
+            )
+            .await
+            .expect_status(201)
+            .json;
+        created["id"].as_i64().unwrap()
+    }
+
+    /// Where the hub really listens for this inbox's webhooks, and the URL Twilio signs.
+    fn hook(&self, inbox: i64) -> (String, String) {
+        (
+            format!("{}/hooks/sms/{inbox}", self.app.url),
+            format!("{PUBLIC_URL}/hooks/sms/{inbox}"),
+        )
+    }
+
+    async fn twilio_posts(&self, inbox: i64, webhook: &Webhook) -> Reply {
+        let (at, signed) = self.hook(inbox);
+        Reply::from(webhook.post(&self.app.http, &at, &signed).await).await
+    }
+
+    async fn vonage_posts(&self, inbox: i64, body: &Value) -> Reply {
+        let body = serde_json::to_vec(body).unwrap();
+        let token = fake_vonage::webhook_token(SIGNATURE_SECRET, &body);
+        let (at, _) = self.hook(inbox);
+        Reply::from(
+            fake_vonage::post_webhook(&self.app.http, &at, &body, Some(format!("Bearer {token}")))
+                .await,
+        )
+        .await
+    }
+
+    async fn conversations(&self, inbox: i64) -> Vec<Value> {
+        let listed = self
+            .app
+            .get(
+                &format!("/api/v1/conversations?inbox={inbox}"),
+                Some(&self.app.token),
+            )
+            .await
+            .expect_status(200)
+            .json;
+        listed["data"].as_array().unwrap().clone()
+    }
+
+    async fn messages(&self, conversation: i64) -> Vec<Value> {
+        let thread = self
+            .app
+            .get(
+                &format!("/api/v1/conversations/{conversation}/messages"),
+                Some(&self.app.token),
+            )
+            .await
+            .expect_status(200)
+            .json;
+        thread["data"].as_array().unwrap().clone()
+    }
+
+    async fn only_conversation(&self, inbox: i64) -> i64 {
+        let conversations = self.conversations(inbox).await;
+        assert_eq!(conversations.len(), 1, "{conversations:?}");
+        conversations[0]["id"].as_i64().unwrap()
+    }
+
+    async fn reply(&self, conversation: i64, text: &str) -> i64 {
+        let reply = self
+            .app
+            .post(
+                &format!("/api/v1/conversations/{conversation}/messages"),
+                Some(&self.app.token),
+                json!({ "text": text }),
+            )
+            .await
+            .expect_status(201)
+            .json;
+        reply["id"].as_i64().unwrap()
+    }
+
+    /// Waits until the message's status is `want` (callbacks are applied as they come).
+    async fn status_becomes(&self, conversation: i64, message: i64, want: &str) -> Value {
+        let mut seen = Value::Null;
+        for _ in 0..100 {
+            seen = self.app.settled_message(conversation, message).await;
+            if seen["status"] == want {
+                return seen;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        panic!("message {message} never became {want}: {seen}");
+    }
+}
+
+on_both_engines! {
+    async fn a_twilio_inbox_is_set_up_with_its_webhook_url_and_its_token_sealed(engine) {
+        let sms = sms_app(engine).await;
+        let created = sms
+            .create(json!({"provider": "twilio", "account_sid": ACCOUNT_SID,
+                           "auth_token": AUTH_TOKEN, "from": INBOX_NUMBER}))
+            .await
+            .expect_status(201)
+            .json;
+        let inbox = created["id"].as_i64().unwrap();
+        assert_eq!(created["webhook_url"], format!("{PUBLIC_URL}/hooks/sms/{inbox}"));
+        assert_eq!(
+            created["settings"],
+            json!({"provider": "twilio", "account_sid": ACCOUNT_SID, "from": INBOX_NUMBER})
+        );
+        assert!(!created.to_string().contains(AUTH_TOKEN), "the auth token is never shown");
+        let service = sms
+            .create(json!({"provider": "twilio", "account_sid": ACCOUNT_SID, "auth_token": AUTH_TOKEN,
+                           "from": "MG0123456789abcdef0123456789abcdef"}))
+            .await;
+        service.expect_status(201);
+        sms.app.stop().await;
+    }
+
+    async fn a_wrong_sms_setup_says_what_is_wrong_and_leaves_nothing(engine) {
+        let sms = sms_app(engine).await;
+        let good = json!({"provider": "twilio", "account_sid": ACCOUNT_SID,
+                          "auth_token": AUTH_TOKEN, "from": INBOX_NUMBER});
+        let with = |key: &str, value: Value| {
+            let mut settings = good.clone();
+            settings[key] = value;
+            settings
+        };
+        let without = |key: &str| {
+            let mut settings = good.clone();
+            settings.as_object_mut().unwrap().remove(key);
+            settings
+        };
+        for (settings, words) in [
+            (without("provider"), "need `provider`"),
+            (with("provider", json!("carrier-pigeon")), "`provider` must be"),
+            (without("auth_token"), "need `auth_token`"),
+            (with("account_sid", json!("AC123")), "`account_sid` must be"),
+            (with("auth_token", json!("hunter2")), "`auth_token` must be"),
+            (with("from", json!("415-555-0199")), "`from` must be"),
+            (with("signature_secret", json!("0123456789abcdef0123")), "is a vonage setting"),
+            (json!({"provider": "vonage", "application_id": APPLICATION_ID,
+                    "private_key": "not a key", "signature_secret": SIGNATURE_SECRET,
+                    "from": "447700900000"}), "`private_key`"),
+            (json!({"provider": "vonage", "application_id": "app-1", "private_key": PRIVATE_KEY,
+                    "signature_secret": SIGNATURE_SECRET, "from": "447700900000"}), "`application_id`"),
+        ] {
+            let refused = sms.create(settings).await.expect_status(422);
+            assert!(refused.text.contains(words), "{words:?} not in {}", refused.text);
+        }
+        let inboxes = sms.app.get("/api/v1/inboxes", Some(&sms.app.token)).await.json;
+        assert_eq!(inboxes.as_array().unwrap().len(), 0);
+        sms.app.stop().await;
+    }
+
+    async fn an_inbound_sms_is_stored_from_its_phone_and_answered_with_empty_twiml(engine) {
+        let sms = sms_app(engine).await;
+        let inbox = sms.twilio_inbox().await;
+        let sid = "SM11111111111111111111111111111111";
+        let answer = sms.twilio_posts(inbox, &Webhook::inbound_sms(sid, CUSTOMER, "Where is my order?")).await;
+        let answer = answer.expect_status(200);
+        assert_eq!(answer.headers["content-type"], "text/xml");
+        assert!(answer.text.ends_with("<Response/>"), "{}", answer.text);
+
+        let conversation = sms.only_conversation(inbox).await;
+        let messages = sms.messages(conversation).await;
+        assert_eq!(messages.len(), 1);
+        assert_eq!(
+            (messages[0]["text"].clone(), messages[0]["external_id"].clone(), messages[0]["direction"].clone()),
+            (json!("Where is my order?"), json!(sid), json!("incoming"))
+        );
+        let contact = sms.app
+            .get(&format!("/api/v1/conversations/{conversation}"), Some(&sms.app.token))
+            .await
+            .json["contact_id"]
+            .as_i64()
+            .unwrap();
+        let contact = sms.app.get(&format!("/api/v1/contacts/{contact}"), Some(&sms.app.token)).await.json;
+        let identities = contact["identities"].as_array().unwrap();
+        assert!(
+            identities.iter().any(|i| i["namespace"] == "phone" && i["identifier"] == CUSTOMER),
+            "{identities:?}"
+        );
+        sms.app.stop().await;
+    }
+
+    async fn twilios_re_deliveries_make_one_message_even_fifty_at_once(engine) {
+        let sms = sms_app(engine).await;
+        let inbox = sms.twilio_inbox().await;
+        let webhook = Webhook::inbound_sms("SM22222222222222222222222222222222", CUSTOMER, "Hello?");
+        sms.twilio_posts(inbox, &webhook).await.expect_status(200);
+        sms.twilio_posts(inbox, &webhook).await.expect_status(200);
+        let again = Webhook::inbound_sms("SM33333333333333333333333333333333", CUSTOMER, "Anyone?");
+        let (at, signed) = sms.hook(inbox);
+        let posts = (0..50).map(|_| again.post(&sms.app.http, &at, &signed));
+        for answer in futures::future::join_all(posts).await {
+            assert_eq!(answer.status(), 200);
+        }
+        let conversation = sms.only_conversation(inbox).await;
+        let texts: Vec<_> = sms.messages(conversation).await.iter().map(|m| m["text"].clone()).collect();
+        assert_eq!(texts, [json!("Hello?"), json!("Anyone?")]);
+        sms.app.stop().await;
+    }
+
+    async fn an_mms_brings_its_media_fetched_with_the_accounts_credentials(engine) {
+        let sms = sms_app(engine).await;
+        let inbox = sms.twilio_inbox().await;
+        let sid = "MM44444444444444444444444444444444";
+        let photo = b"\xFF\xD8\xFF\xE0 a small jpeg";
+        let url = sms.twilio.hold_media(sid, "ME44444444444444444444444444444444", "image/jpeg", photo);
+        let webhook = Webhook::inbound_sms(sid, CUSTOMER, "The box arrived like this")
+            .with("MediaUrl0", &url)
+            .with("MediaContentType0", "image/jpeg");
+        let webhook = Webhook {
+            params: webhook
+                .params
+                .into_iter()
+                .map(|(k, v)| if k == "NumMedia" { (k, "1".into()) } else { (k, v) })
+                .collect(),
+        };
+        sms.twilio_posts(inbox, &webhook).await.expect_status(200);
+        assert_eq!(sms.twilio.state.lock().unwrap().media_fetches, 1);
+
+        let conversation = sms.only_conversation(inbox).await;
+        let message = sms.messages(conversation).await[0].clone();
+        let attachment = &message["attachments"][0];
+        assert_eq!((attachment["content_type"].clone(), attachment["size"].clone()),
+                   (json!("image/jpeg"), json!(photo.len())));
+        let id = attachment["id"].as_i64().unwrap();
+        let file = sms.app.http
+            .get(format!("{}/api/v1/attachments/{id}", sms.app.url))
+            .bearer_auth(&sms.app.token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(file.bytes().await.unwrap().as_ref(), photo);
+        sms.app.stop().await;
+    }
+
+    async fn a_forged_twilio_webhook_is_refused_and_stores_nothing(engine) {
+        let sms = sms_app(engine).await;
+        let inbox = sms.twilio_inbox().await;
+        let (at, signed) = sms.hook(inbox);
+        let webhook = Webhook::inbound_sms("SM55555555555555555555555555555555", CUSTOMER, "Refund me");
+        let good = webhook.signature(&signed, AUTH_TOKEN);
+        let http = &sms.app.http;
+        let tampered = webhook.body().replace("Refund+me", "Refund+me+twice");
+        assert_ne!(tampered, webhook.body());
+        let wrong_key = webhook.signature(&signed, "ffffffffffffffffffffffffffffffff");
+        let other_url = webhook.signature(&format!("{PUBLIC_URL}/hooks/sms/{}", inbox + 1), AUTH_TOKEN);
+        for (signature, body) in [
+            (Some(good.as_str()), tampered),
+            (Some(wrong_key.as_str()), webhook.body()),
+            (Some(other_url.as_str()), webhook.body()),
+            (None, webhook.body()),
+        ] {
+            let answer = webhook.post_with(http, &at, signature, body).await;
+            assert_eq!(answer.status(), 401);
+        }
+        assert!(sms.conversations(inbox).await.is_empty(), "nothing was stored");
+        sms.app.stop().await;
+    }
+
+    async fn a_reply_reaches_twilio_and_its_status_callbacks_move_it_forward(engine) {
+        let sms = sms_app(engine).await;
+        let inbox = sms.twilio_inbox().await;
+        let sid = "SM66666666666666666666666666666666";
+        sms.twilio_posts(inbox, &Webhook::inbound_sms(sid, CUSTOMER, "Is it shipped?")).await.expect_status(200);
+        let conversation = sms.only_conversation(inbox).await;
+        let reply = sms.reply(conversation, "Yes, it left today.").await;
+        let settled = sms.status_becomes(conversation, reply, "sent").await;
+
+        let sent = sms.twilio.sent();
+        assert_eq!(sent.len(), 1);
+        assert_eq!(sent[0]["To"], CUSTOMER);
+        assert_eq!(sent[0]["From"], INBOX_NUMBER);
+        assert_eq!(sent[0]["Body"], "Yes, it left today.");
+        assert_eq!(sent[0]["StatusCallback"], format!("{PUBLIC_URL}/hooks/sms/{inbox}"));
+        let twilio_sid = settled["external_id"].as_str().unwrap().to_string();
+        assert!(twilio_sid.starts_with("SM"), "{settled}");
+
+        sms.twilio_posts(inbox, &Webhook::status(&twilio_sid, "delivered")).await.expect_status(200);
+        sms.status_becomes(conversation, reply, "delivered").await;
+        sms.twilio_posts(inbox, &Webhook::status(&twilio_sid, "read")).await.expect_status(200);
+        sms.status_becomes(conversation, reply, "read").await;
+        // A late `sent` moves nothing back.
+        sms.twilio_posts(inbox, &Webhook::status(&twilio_sid, "sent")).await.expect_status(200);
+        assert_eq!(sms.app.settled_message(conversation, reply).await["status"], "read");
+        // A forged callback is refused.
+        let forged = Webhook::status(&twilio_sid, "failed");
+        let (at, _) = sms.hook(inbox);
+        let answer = forged.post_with(&sms.app.http, &at, Some("bm90IGEgc2lnbmF0dXJl"), forged.body()).await;
+        assert_eq!(answer.status(), 401);
+        sms.app.stop().await;
+    }
+
+    async fn a_failed_status_says_twilios_error_code(engine) {
+        let sms = sms_app(engine).await;
+        let inbox = sms.twilio_inbox().await;
+        sms.twilio_posts(inbox, &Webhook::inbound_sms("SM77777777777777777777777777777777", CUSTOMER, "hi")).await.expect_status(200);
+        let conversation = sms.only_conversation(inbox).await;
+        let reply = sms.reply(conversation, "Hello!").await;
+        let settled = sms.status_becomes(conversation, reply, "sent").await;
+        let twilio_sid = settled["external_id"].as_str().unwrap();
+        let failed = Webhook::status(twilio_sid, "undelivered").with("ErrorCode", "30003");
+        sms.twilio_posts(inbox, &failed).await.expect_status(200);
+        let failed = sms.status_becomes(conversation, reply, "failed").await;
+        assert!(failed["error"].as_str().unwrap().contains("30003"), "{failed}");
+        sms.app.stop().await;
+    }
+
+    async fn a_throttled_send_waits_for_retry_after_and_is_delivered_once(engine) {
+        let sms = sms_app(engine).await;
+        let inbox = sms.twilio_inbox().await;
+        sms.twilio_posts(inbox, &Webhook::inbound_sms("SM88888888888888888888888888888888", CUSTOMER, "hi")).await.expect_status(200);
+        let conversation = sms.only_conversation(inbox).await;
+        sms.twilio.refuse_next(fake_twilio::Refusal::TooManyRequests { retry_after_secs: 1 });
+        sms.twilio.refuse_next(fake_twilio::Refusal::ServerError);
+        let started = std::time::Instant::now();
+        let reply = sms.reply(conversation, "One moment.").await;
+        sms.status_becomes(conversation, reply, "sent").await;
+        assert!(started.elapsed() >= std::time::Duration::from_secs(1), "Retry-After was honoured");
+        assert_eq!(sms.twilio.state.lock().unwrap().attempts, 3);
+        assert_eq!(sms.twilio.sent().len(), 1, "delivered once");
+        sms.app.stop().await;
+    }
+
+    async fn vonage_messages_come_in_signed_and_replies_go_out_with_the_applications_jwt(engine) {
+        let sms = sms_app(engine).await;
+        let inbox = sms.vonage_inbox().await;
+        let uuid = "aaaaaaaa-bbbb-4ccc-8ddd-000000000001";
+        let inbound = fake_vonage::inbound_sms(uuid, "447700900001", "Hello From Vonage!");
+        sms.vonage_posts(inbox, &inbound).await.expect_status(200);
+        sms.vonage_posts(inbox, &inbound).await.expect_status(200);
+        let conversation = sms.only_conversation(inbox).await;
+        let messages = sms.messages(conversation).await;
+        assert_eq!(messages.len(), 1, "a re-delivery is the same message");
+        assert_eq!(messages[0]["external_id"], uuid);
+
+        let reply = sms.reply(conversation, "Hello from the desk").await;
+        let settled = sms.status_becomes(conversation, reply, "sent").await;
+        let sent = sms.vonage.sent();
+        assert_eq!(sent.len(), 1);
+        assert_eq!(
+            (sent[0]["to"].clone(), sent[0]["from"].clone(), sent[0]["text"].clone()),
+            (json!("447700900001"), json!("447700900000"), json!("Hello from the desk"))
+        );
+        let message_uuid = settled["external_id"].as_str().unwrap().to_string();
+        sms.vonage_posts(inbox, &fake_vonage::status(&message_uuid, "delivered")).await.expect_status(200);
+        sms.status_becomes(conversation, reply, "delivered").await;
+        sms.vonage_posts(inbox, &fake_vonage::status(&message_uuid, "read")).await.expect_status(200);
+        sms.status_becomes(conversation, reply, "read").await;
+        sms.vonage_posts(inbox, &fake_vonage::status(&message_uuid, "submitted")).await.expect_status(200);
+        assert_eq!(sms.app.settled_message(conversation, reply).await["status"], "read");
+        sms.app.stop().await;
+    }
+
+    async fn a_vonage_webhook_without_a_good_jwt_or_with_another_body_is_refused(engine) {
+        let sms = sms_app(engine).await;
+        let inbox = sms.vonage_inbox().await;
+        let (at, _) = sms.hook(inbox);
+        let body = serde_json::to_vec(&fake_vonage::inbound_sms("u-1", "447700900001", "hi")).unwrap();
+        let signed = fake_vonage::webhook_token(SIGNATURE_SECRET, &body);
+        let wrong_secret = fake_vonage::webhook_token("another-secret-entirely-0123456789", &body);
+        let tampered = serde_json::to_vec(&fake_vonage::inbound_sms("u-1", "447700900001", "hi!")).unwrap();
+        for (body, authorization) in [
+            (tampered, Some(format!("Bearer {signed}"))),
+            (body.clone(), Some(format!("Bearer {wrong_secret}"))),
+            (body.clone(), Some(signed.clone())),
+            (body.clone(), None),
+        ] {
+            let answer = fake_vonage::post_webhook(&sms.app.http, &at, &body, authorization).await;
+            assert_eq!(answer.status(), 401);
+        }
+        assert!(sms.conversations(inbox).await.is_empty(), "nothing was stored");
+        sms.app.stop().await;
+    }
+
+    async fn a_throttled_vonage_send_is_retried_and_sent_once(engine) {
+        let sms = sms_app(engine).await;
+        let inbox = sms.vonage_inbox().await;
+        let inbound = fake_vonage::inbound_sms("aaaaaaaa-bbbb-4ccc-8ddd-000000000002", "447700900001", "hi");
+        sms.vonage_posts(inbox, &inbound).await.expect_status(200);
+        let conversation = sms.only_conversation(inbox).await;
+        sms.vonage.refuse_next(fake_vonage::Refusal::TooManyRequests { retry_after_secs: 1 });
+        sms.vonage.refuse_next(fake_vonage::Refusal::ServerError);
+        let reply = sms.reply(conversation, "Hold on").await;
+        sms.status_becomes(conversation, reply, "sent").await;
+        assert_eq!(sms.vonage.state.lock().unwrap().attempts, 3);
+        assert_eq!(sms.vonage.sent().len(), 1);
+        sms.app.stop().await;
+    }
+
+    async fn one_phone_number_is_one_contact_across_twilio_and_vonage(engine) {
+        let sms = sms_app(engine).await;
+        let twilio = sms.twilio_inbox().await;
+        let vonage = sms.vonage_inbox().await;
+        sms.twilio_posts(twilio, &Webhook::inbound_sms("SM99999999999999999999999999999999", "+447700900001", "via Twilio")).await.expect_status(200);
+        sms.vonage_posts(vonage, &fake_vonage::inbound_sms("aaaaaaaa-bbbb-4ccc-8ddd-000000000003", "447700900001", "via Vonage")).await.expect_status(200);
+        let contact = |c: Value| c["contact_id"].clone();
+        let first = contact(sms.conversations(twilio).await[0].clone());
+        let second = contact(sms.conversations(vonage).await[0].clone());
+        assert_eq!(first, second);
+        sms.app.stop().await;
+    }
+}
