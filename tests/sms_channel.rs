@@ -473,3 +473,152 @@ on_both_engines! {
         sms.app.stop().await;
     }
 }
+
+/// How the WhatsApp channel wires Twilio WhatsApp senders: the SMS channel's Twilio code, with
+/// the `whatsapp:` address prefix and the `whatsapp` kind. A stand-in for that channel, so this
+/// test pins the API it relies on.
+mod twilio_whatsapp {
+    use axum::body::Bytes;
+    use axum::extract::{OriginalUri, Path, State};
+    use axum::http::{HeaderMap, Method};
+    use axum::response::Response;
+    use axum::routing::{post, MethodRouter};
+    use switchboard::channels::sms::twilio::{self, Prefix};
+    use switchboard::channels::{
+        Channel, ChannelContext, ChannelError, FieldType, InboxSetup, SetupEnv, SetupField,
+        SetupInput,
+    };
+    use switchboard::edge::route::{Access, Route, Scope};
+    use switchboard::store::ClaimedDelivery;
+    use switchboard_connector_core::{ChannelKind, DeliveryError, Outbound};
+
+    pub struct TwilioWhatsapp;
+
+    async fn webhook(
+        State(ctx): State<ChannelContext>,
+        Path(inbox_id): Path<i64>,
+        OriginalUri(uri): OriginalUri,
+        headers: HeaderMap,
+        body: Bytes,
+    ) -> Response {
+        twilio::webhook(
+            &ctx,
+            inbox_id,
+            ChannelKind::Whatsapp,
+            Prefix::WHATSAPP,
+            &uri,
+            headers,
+            body,
+        )
+        .await
+    }
+
+    #[async_trait::async_trait]
+    impl Channel for TwilioWhatsapp {
+        fn kind(&self) -> &'static str {
+            "whatsapp"
+        }
+        fn label(&self) -> &'static str {
+            "WhatsApp"
+        }
+        fn setup_fields(&self) -> Vec<SetupField> {
+            ["provider", "account_sid", "auth_token", "from"]
+                .map(|name| SetupField::new(name, name, FieldType::Text))
+                .into()
+        }
+        fn set_up(
+            &self,
+            env: &SetupEnv<'_>,
+            input: &SetupInput,
+        ) -> Result<InboxSetup, ChannelError> {
+            twilio::set_up(env, input, Prefix::WHATSAPP)
+        }
+        fn sender(
+            &self,
+            ctx: &ChannelContext,
+            claimed: &ClaimedDelivery,
+        ) -> Result<Box<dyn Outbound>, DeliveryError> {
+            twilio::sender(ctx, claimed, Prefix::WHATSAPP)
+        }
+        fn routes(&self) -> Vec<(Route, MethodRouter<ChannelContext>)> {
+            vec![(
+                Route {
+                    method: Method::POST,
+                    path: "/hooks/whatsapp/{inbox_id}",
+                    access: Access::Public,
+                    scope: Scope::Inbox,
+                },
+                post(webhook),
+            )]
+        }
+    }
+}
+
+mod whatsapp {
+    use super::*;
+
+    on_both_engines! {
+        async fn twilio_whatsapp_senders_use_the_same_code_with_their_prefix(engine) {
+            switchboard::telemetry::install_crypto_provider();
+            let twilio = FakeTwilio::start().await;
+            let db = TestDatabase::new(engine).await;
+            let mut settings = test_settings(&db);
+            settings.server.public_url = PUBLIC_URL.into();
+            settings.providers.twilio_api_url = twilio.url.clone();
+            let channels = switchboard::channels::ChannelRegistry::standard().with(twilio_whatsapp::TwilioWhatsapp);
+            let hub = switchboard::Application::build_with(settings, channels).await.unwrap();
+            let workspace_id = hub.state().store.list_workspaces().await.unwrap()[0].id;
+            let mut app = TestApp {
+                url: format!("http://{}", hub.addr()),
+                http: reqwest::Client::new(),
+                app: Some(hub),
+                workspace_id,
+                token: String::new(),
+                db,
+            };
+            app.token = app.user_with_role("owner@example.com", "Olive Owner", "owner").await.1;
+
+            let created = app
+                .post("/api/v1/inboxes", Some(&app.token), json!({"name": "WhatsApp", "kind": "whatsapp",
+                    "settings": {"provider": "twilio", "account_sid": ACCOUNT_SID, "auth_token": AUTH_TOKEN,
+                                 "from": format!("whatsapp:{INBOX_NUMBER}")}}))
+                .await
+                .expect_status(201)
+                .json;
+            let inbox = created["id"].as_i64().unwrap();
+            let inbound = Webhook::new(&[
+                ("MessageSid", "SMaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"),
+                ("SmsStatus", "received"),
+                ("From", "whatsapp:+14155550100"),
+                ("To", &format!("whatsapp:{INBOX_NUMBER}")),
+                ("Body", "Hola"),
+                ("NumMedia", "0"),
+                ("ProfileName", "Mina"),
+                ("AccountSid", ACCOUNT_SID),
+            ]);
+            let at = format!("{}/hooks/whatsapp/{inbox}", app.url);
+            let signed = format!("{PUBLIC_URL}/hooks/whatsapp/{inbox}");
+            assert_eq!(inbound.post(&app.http, &at, &signed).await.status(), 200);
+            // An SMS-style address is not a WhatsApp one.
+            let sms_style = Webhook::inbound_sms("SMbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb", CUSTOMER, "hi");
+            assert_eq!(sms_style.post(&app.http, &at, &signed).await.status(), 422);
+
+            let listed = app.get(&format!("/api/v1/conversations?inbox={inbox}"), Some(&app.token)).await.json;
+            let conversation = listed["data"][0]["id"].as_i64().unwrap();
+            let reply = app
+                .post(&format!("/api/v1/conversations/{conversation}/messages"), Some(&app.token), json!({"text": "¡Hola, Mina!"}))
+                .await
+                .expect_status(201)
+                .json["id"]
+                .as_i64()
+                .unwrap();
+            assert_eq!(app.settled_message(conversation, reply).await["status"], "sent");
+            let sent = twilio.sent();
+            assert_eq!(sent.len(), 1);
+            assert_eq!((sent[0]["To"].as_str(), sent[0]["From"].as_str()),
+                       ("whatsapp:+14155550100", "whatsapp:+14155550199"));
+            assert_eq!(sent[0]["StatusCallback"], signed);
+            app.stop().await;
+        }
+    }
+}
