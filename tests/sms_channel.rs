@@ -622,3 +622,123 @@ mod whatsapp {
         }
     }
 }
+
+/// Twilio keeps re-delivering a webhook until it hears 200, and sometimes delivers one twice
+/// anyway. The real binary is SIGKILLed while it does and started again on the same database:
+/// afterwards every message is stored exactly once.
+async fn twilio_re_deliveries_through_a_kill_minus_nine_store_each_message_once(engine: Engine) {
+    const MESSAGES: usize = 100;
+    let db = TestDatabase::new(engine).await;
+    let http = reqwest::Client::new();
+    let env = [("SWITCHBOARD__SERVER__PUBLIC_URL", PUBLIC_URL)];
+    let (mut server, url) = start_server(db.dir.path(), &db.url, &env).await;
+    let token = login(&http, &url).await;
+    let inbox = http
+        .post(format!("{url}/api/v1/inboxes"))
+        .bearer_auth(&token)
+        .json(
+            &json!({"name": "Texts", "kind": "sms", "settings": {"provider": "twilio",
+            "account_sid": ACCOUNT_SID, "auth_token": AUTH_TOKEN, "from": INBOX_NUMBER}}),
+        )
+        .send()
+        .await
+        .unwrap()
+        .json::<Value>()
+        .await
+        .unwrap()["id"]
+        .as_i64()
+        .unwrap();
+    let signed = format!("{PUBLIC_URL}/hooks/sms/{inbox}");
+    let (hub_tx, hub_rx) = tokio::sync::watch::channel(url.clone());
+    let (acked_tx, mut acked_rx) = tokio::sync::mpsc::unbounded_channel();
+    let mut deliveries = Vec::new();
+    for i in 0..MESSAGES {
+        let (http, signed, mut hub, acked) = (
+            http.clone(),
+            signed.clone(),
+            hub_rx.clone(),
+            acked_tx.clone(),
+        );
+        deliveries.push(tokio::spawn(async move {
+            let sid = format!("SM{i:032x}");
+            let from = format!("+1415555{:04}", i % 5);
+            let webhook = Webhook::inbound_sms(&sid, &from, &format!("message {i}"));
+            let signature = webhook.signature(&signed, AUTH_TOKEN);
+            let mut heard_ok = 0;
+            // Once accepted, Twilio may still deliver it once more (a lost answer).
+            while heard_ok < 2 {
+                let at = format!("{}/hooks/sms/{inbox}", hub.borrow_and_update().clone());
+                let answer = webhook.try_post_with(&http, &at, Some(&signature), webhook.body());
+                match tokio::time::timeout(std::time::Duration::from_secs(5), answer).await {
+                    Ok(Ok(answer)) if answer.status() == 200 => {
+                        heard_ok += 1;
+                        let _ = acked.send(sid.clone());
+                    }
+                    _ => tokio::time::sleep(std::time::Duration::from_millis(50)).await,
+                }
+            }
+        }));
+    }
+    drop(acked_tx);
+    let mut acked = 0;
+    while acked_rx.recv().await.is_some() {
+        acked += 1;
+        if acked == MESSAGES / 3 {
+            server.start_kill().unwrap(); // SIGKILL, with deliveries in flight
+            break;
+        }
+    }
+    server.wait().await.unwrap();
+    let (_server, url) = start_server(db.dir.path(), &db.url, &env).await;
+    hub_tx.send(url.clone()).unwrap();
+    for delivery in deliveries {
+        tokio::time::timeout(std::time::Duration::from_secs(60), delivery)
+            .await
+            .expect("every webhook is accepted in the end")
+            .unwrap();
+    }
+
+    let token = login(&http, &url).await;
+    let conversations = get_json(
+        &http,
+        &format!("{url}/api/v1/conversations?inbox={inbox}&limit=200"),
+        &token,
+    )
+    .await;
+    let mut stored = Vec::new();
+    for conversation in conversations["data"].as_array().unwrap() {
+        let page = get_json(
+            &http,
+            &format!(
+                "{url}/api/v1/conversations/{}/messages?limit=200",
+                conversation["id"]
+            ),
+            &token,
+        )
+        .await;
+        assert!(page["next_cursor"].is_null(), "one page holds them");
+        stored.extend(
+            page["data"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|m| m["external_id"].as_str().unwrap().to_string()),
+        );
+    }
+    stored.sort();
+    let expected: Vec<_> = (0..MESSAGES).map(|i| format!("SM{i:032x}")).collect();
+    assert_eq!(
+        stored, expected,
+        "every message once, none lost, none doubled"
+    );
+}
+
+mod durability {
+    use super::*;
+
+    on_both_engines! {
+        async fn twilio_re_deliveries_through_kill_9_store_each_message_once(engine) {
+            twilio_re_deliveries_through_a_kill_minus_nine_store_each_message_once(engine).await;
+        }
+    }
+}

@@ -296,6 +296,19 @@ impl Webhook {
         signature: Option<&str>,
         body: String,
     ) -> reqwest::Response {
+        self.try_post_with(http, hub_url, signature, body)
+            .await
+            .unwrap()
+    }
+
+    /// The same, for a hub that may be down (Twilio retries then).
+    pub async fn try_post_with(
+        &self,
+        http: &reqwest::Client,
+        hub_url: &str,
+        signature: Option<&str>,
+        body: String,
+    ) -> reqwest::Result<reqwest::Response> {
         let mut request = http
             .post(hub_url)
             .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
@@ -303,6 +316,6 @@ impl Webhook {
         if let Some(signature) = signature {
             request = request.header("X-Twilio-Signature", signature);
         }
-        request.send().await.unwrap()
+        request.send().await
     }
 }
