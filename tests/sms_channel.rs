@@ -28,6 +28,10 @@ struct Sms {
 }
 
 async fn sms_app(engine: Engine) -> Sms {
+    sms_app_with(engine, |_| {}).await
+}
+
+async fn sms_app_with(engine: Engine, tweak: impl FnOnce(&mut switchboard::Settings)) -> Sms {
     let twilio = FakeTwilio::start().await;
     let vonage = FakeVonage::start().await;
     let (twilio_url, vonage_url) = (twilio.url.clone(), vonage.url.clone());
@@ -35,6 +39,7 @@ async fn sms_app(engine: Engine) -> Sms {
         s.server.public_url = PUBLIC_URL.into();
         s.providers.twilio_api_url = twilio_url;
         s.providers.vonage_api_url = vonage_url;
+        tweak(s);
     })
     .await;
     Sms {
@@ -303,6 +308,29 @@ on_both_engines! {
             .await
             .unwrap();
         assert_eq!(file.bytes().await.unwrap().as_ref(), photo);
+        sms.app.stop().await;
+    }
+
+    async fn a_media_file_too_large_to_keep_does_not_cost_the_customer_the_message(engine) {
+        let sms = sms_app_with(engine, |s| s.providers.max_media_bytes = 1024).await;
+        let inbox = sms.twilio_inbox().await;
+        let sid = "MMcccccccccccccccccccccccccccccccc";
+        let url = sms.twilio.hold_media(sid, "MEcccccccccccccccccccccccccccccccc", "video/mp4", &[7; 4096]);
+        let mut webhook = Webhook::inbound_sms(sid, CUSTOMER, "");
+        for (k, v) in webhook.params.iter_mut() {
+            if k == "NumMedia" {
+                *v = "1".into();
+            }
+        }
+        let webhook = webhook.with("MediaUrl0", &url).with("MediaContentType0", "video/mp4");
+        sms.twilio_posts(inbox, &webhook).await.expect_status(200);
+        let conversation = sms.only_conversation(inbox).await;
+        let message = sms.messages(conversation).await[0].clone();
+        assert_eq!(message["attachments"], json!([]));
+        assert_eq!(message["text"], "(1 media file(s) could not be kept)");
+        let skipped = &message["meta"]["media_not_kept"][0];
+        assert_eq!(skipped["url"], url);
+        assert!(skipped["reason"].as_str().unwrap().contains("1024 bytes"), "{skipped}");
         sms.app.stop().await;
     }
 

@@ -203,6 +203,58 @@ async fn webhook(
     answer.await.unwrap_or_else(IntoResponse::into_response)
 }
 
+/// The customer's phone identity from a provider's sender address; an address with no digits
+/// in it (an alphanumeric sender) names nobody the hub can answer.
+pub fn customer_phone(from: &str) -> Result<Identity, HookError> {
+    crate::limits::text("from", from, crate::limits::PHONE)
+        .map_err(|e| HookError::Invalid(e.to_string()))?;
+    let identity = Identity::phone(from);
+    if !identity.identifier.chars().any(|c| c.is_ascii_digit()) {
+        return Err(HookError::Invalid(format!(
+            "{from:?} is not a phone number"
+        )));
+    }
+    Ok(identity)
+}
+
+/// Media files a message brought, with those that could not be kept (too large, at a refused
+/// address) set apart: the customer's message is stored without them and says so, rather
+/// than refused and lost. A failure on our side or the provider's (500) is returned, so the
+/// provider delivers again.
+#[derive(Default)]
+pub struct MediaKept {
+    pub attachments: Vec<switchboard_connector_core::InboundAttachment>,
+    pub not_kept: Vec<serde_json::Value>,
+}
+
+impl MediaKept {
+    pub fn add(
+        &mut self,
+        fetched: Result<switchboard_connector_core::InboundAttachment, HookError>,
+        url: &str,
+    ) -> Result<(), HookError> {
+        match fetched {
+            Ok(attachment) => self.attachments.push(attachment),
+            Err(e @ (HookError::Internal(_) | HookError::NotFound)) => return Err(e),
+            Err(why) => {
+                tracing::warn!(error = %why, "a media file was not kept");
+                self.not_kept
+                    .push(serde_json::json!({ "url": url, "reason": why.to_string() }));
+            }
+        }
+        Ok(())
+    }
+
+    /// The message text, saying what was left out when there is nothing else to show.
+    pub fn text(&self, text: String) -> String {
+        if text.trim().is_empty() && self.attachments.is_empty() && !self.not_kept.is_empty() {
+            format!("({} media file(s) could not be kept)", self.not_kept.len())
+        } else {
+            text
+        }
+    }
+}
+
 /// What ingest refused as bad input is the provider's body being wrong (422, not retried);
 /// anything else is ours (500, retried).
 pub fn ingest_error(e: crate::store::StoreError) -> HookError {

@@ -10,15 +10,14 @@ use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use switchboard_connector_core::provider::StatusUpdate;
 use switchboard_connector_core::{
-    ChannelKind, DeliveryError, Identity, InboundAttachment, InboundMessage, InboundSender,
-    Outbound,
+    ChannelKind, DeliveryError, InboundAttachment, InboundMessage, InboundSender, Outbound,
 };
 use switchboard_connector_twilio::webhook::{self as twilio_hook, Event, EMPTY_TWIML};
 use switchboard_connector_twilio::{signature, InboundSms, Sender, TwilioOutbound};
 
 pub use switchboard_connector_twilio::AddressPrefix as Prefix;
 
-use super::{called_url, ingest_error, HookRequest, SmsProvider};
+use super::{called_url, customer_phone, ingest_error, HookRequest, MediaKept, SmsProvider};
 use crate::channels::hooks::{self, HookError, HookInbox};
 use crate::channels::{ChannelContext, ChannelError, InboxSetup, SetupEnv, SetupInput};
 use crate::domain::Id;
@@ -159,25 +158,29 @@ async fn inbound_message(
         limits::text(field, value, max).map_err(|e| HookError::Invalid(e.to_string()))
     };
     bounded("MessageSid", &sms.message_sid, limits::EXTERNAL_ID)?;
-    bounded("From", &sms.from, limits::PHONE)?;
+    let phone = customer_phone(&sms.from)?;
     let name = sms
         .profile_name
         .map(|n| n.chars().take(limits::NAME).collect::<String>());
-    let mut attachments = Vec::with_capacity(sms.media.len());
-    for (n, media) in sms.media.iter().enumerate() {
-        attachments.push(fetch_media(ctx, hook, n, media).await?);
+    let mut media = MediaKept::default();
+    for (n, file) in sms.media.iter().enumerate() {
+        media.add(fetch_media(ctx, hook, n, file).await, &file.url)?;
+    }
+    let mut meta = serde_json::json!({ "to": sms.to });
+    if !media.not_kept.is_empty() {
+        meta["media_not_kept"] = media.not_kept.clone().into();
     }
     Ok(InboundMessage {
         external_id: sms.message_sid,
         sender: InboundSender {
-            identities: vec![Identity::phone(&sms.from)],
+            identities: vec![phone],
             name,
             phone: Some(sms.from),
             ..Default::default()
         },
-        text: sms.body,
-        attachments,
-        meta: Some(serde_json::json!({ "to": sms.to })),
+        text: media.text(sms.body),
+        attachments: media.attachments,
+        meta: Some(meta),
         ..Default::default()
     })
 }

@@ -6,13 +6,11 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use switchboard_connector_core::provider::StatusUpdate;
-use switchboard_connector_core::{
-    DeliveryError, Identity, InboundMessage, InboundSender, Outbound,
-};
+use switchboard_connector_core::{DeliveryError, InboundMessage, InboundSender, Outbound};
 use switchboard_connector_vonage::webhook::{self as vonage_hook, Event};
 use switchboard_connector_vonage::{ApplicationKey, VonageOutbound};
 
-use super::{ingest_error, HookRequest, SmsProvider};
+use super::{customer_phone, ingest_error, HookRequest, MediaKept, SmsProvider};
 use crate::channels::hooks::{self, HookError, HookInbox};
 use crate::channels::{ChannelContext, ChannelError, InboxSetup, SetupEnv, SetupInput};
 use crate::limits;
@@ -121,26 +119,30 @@ impl SmsProvider for Vonage {
                 let invalid = |e: limits::LimitError| HookError::Invalid(e.to_string());
                 limits::text("message_uuid", &sms.message_uuid, limits::EXTERNAL_ID)
                     .map_err(invalid)?;
-                limits::text("from", &sms.from, limits::PHONE).map_err(invalid)?;
-                let mut attachments = Vec::new();
+                let phone = customer_phone(&sms.from)?;
+                let mut media = MediaKept::default();
                 if let Some((kind, url)) = &sms.media {
                     // Vonage's media links are signed URLs of their own: no credentials go.
-                    let request = ctx
-                        .http
-                        .get(url)
-                        .map_err(|e| HookError::Invalid(format!("a media URL is refused: {e}")))?;
-                    attachments.push(hooks::fetch_media(ctx, request, kind.clone(), None).await?);
+                    let fetched = match ctx.http.get(url) {
+                        Ok(request) => hooks::fetch_media(ctx, request, kind.clone(), None).await,
+                        Err(e) => Err(HookError::Invalid(format!("a media URL is refused: {e}"))),
+                    };
+                    media.add(fetched, url)?;
+                }
+                let mut meta = serde_json::json!({ "to": sms.to, "channel": sms.channel });
+                if !media.not_kept.is_empty() {
+                    meta["media_not_kept"] = media.not_kept.clone().into();
                 }
                 let message = InboundMessage {
                     external_id: sms.message_uuid,
                     sender: InboundSender {
-                        identities: vec![Identity::phone(&sms.from)],
+                        identities: vec![phone],
                         phone: Some(sms.from),
                         ..Default::default()
                     },
-                    text: sms.text,
-                    attachments,
-                    meta: Some(serde_json::json!({ "to": sms.to, "channel": sms.channel })),
+                    text: media.text(sms.text),
+                    attachments: media.attachments,
+                    meta: Some(meta),
                     ..Default::default()
                 };
                 ctx.desk
