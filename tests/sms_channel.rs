@@ -191,6 +191,35 @@ on_both_engines! {
         sms.app.stop().await;
     }
 
+    async fn only_the_sender_of_an_sms_inbox_can_change(engine) {
+        let sms = sms_app(engine).await;
+        let inbox = sms.twilio_inbox().await;
+        let path = format!("/api/v1/inboxes/{inbox}");
+        let patch = |settings: Value| {
+            sms.app.send(reqwest::Method::PATCH, &path, Some(&sms.app.token), json!({ "settings": settings }))
+        };
+        let changed = patch(json!({"from": "+14155550123"})).await.expect_status(200).json;
+        assert_eq!(
+            changed["settings"],
+            json!({"provider": "twilio", "account_sid": ACCOUNT_SID, "from": "+14155550123"})
+        );
+        for (settings, words) in [
+            (json!({"from": "call me"}), "`from` must be"),
+            (json!({"provider": "vonage"}), "`provider` cannot change"),
+            (json!({"account_sid": "AC00000000000000000000000000000000"}), "`account_sid` cannot change"),
+            (json!({"auth_token": AUTH_TOKEN}), "cannot change `auth_token`"),
+        ] {
+            let refused = patch(settings).await.expect_status(422);
+            assert!(refused.text.contains(words), "{words:?} not in {}", refused.text);
+        }
+        sms.twilio_posts(inbox, &Webhook::inbound_sms("SMdddddddddddddddddddddddddddddddd", CUSTOMER, "hi")).await.expect_status(200);
+        let conversation = sms.only_conversation(inbox).await;
+        let reply = sms.reply(conversation, "From the new number").await;
+        sms.status_becomes(conversation, reply, "sent").await;
+        assert_eq!(sms.twilio.sent()[0]["From"], "+14155550123");
+        sms.app.stop().await;
+    }
+
     async fn a_wrong_sms_setup_says_what_is_wrong_and_leaves_nothing(engine) {
         let sms = sms_app(engine).await;
         let good = json!({"provider": "twilio", "account_sid": ACCOUNT_SID,

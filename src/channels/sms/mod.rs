@@ -45,6 +45,9 @@ pub trait SmsProvider: Sync {
     /// Checks the creator's input and makes the settings and sealed secrets.
     fn set_up(&self, env: &SetupEnv<'_>, input: &SetupInput) -> Result<InboxSetup, ChannelError>;
 
+    /// Checks a sender (`from`) as this provider takes it.
+    fn check_from(&self, from: &str) -> Result<(), ChannelError>;
+
     /// Checks, reads and commits one webhook call; answers only after what it carried is stored.
     async fn webhook(
         &self,
@@ -131,6 +134,51 @@ impl Channel for SmsChannel {
             }
         }
         chosen.set_up(env, input)
+    }
+
+    /// Only the sender can change: the provider and its account go with the sealed secrets, so
+    /// moving to another is a new inbox (whose webhook URL the provider must be given anyway).
+    fn change_settings(
+        &self,
+        _env: &SetupEnv<'_>,
+        inbox: &Inbox,
+        settings: serde_json::Value,
+    ) -> Result<serde_json::Value, ChannelError> {
+        let chosen = provider_of(inbox)
+            .ok_or_else(|| ChannelError::Internal("the inbox names no SMS provider".into()))?;
+        let serde_json::Value::Object(given) = settings else {
+            return Err(ChannelError::Invalid(
+                "SMS settings must be an object".into(),
+            ));
+        };
+        let mut changed = inbox.settings.as_object().cloned().unwrap_or_default();
+        for (key, value) in given {
+            match key.as_str() {
+                "from" => {
+                    let from = value.as_str().unwrap_or_default().trim().to_string();
+                    chosen.check_from(&from)?;
+                    changed.insert(key, from.into());
+                }
+                "provider" | "account_sid" | "application_id"
+                    if inbox.settings.get(&key) == Some(&value) => {}
+                "provider" | "account_sid" | "application_id" => {
+                    return Err(ChannelError::Invalid(format!(
+                        "`{key}` cannot change: set up a new inbox for another {}",
+                        if key == "provider" {
+                            "provider"
+                        } else {
+                            "account"
+                        }
+                    )))
+                }
+                other => {
+                    return Err(ChannelError::Invalid(format!(
+                        "SMS inboxes cannot change `{other}` here (secrets are set at setup)"
+                    )))
+                }
+            }
+        }
+        Ok(serde_json::Value::Object(changed))
     }
 
     fn webhook_url(&self, env: &SetupEnv<'_>, inbox: &Inbox) -> Option<String> {

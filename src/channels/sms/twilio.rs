@@ -64,11 +64,7 @@ pub fn set_up(
     }
     let from = need("from")?;
     let from = prefix.strip(&from).unwrap_or(&from).to_string();
-    if Sender::parse(&from).is_none() {
-        return Err(ChannelError::Invalid(format!(
-            "`from` must be a number in E.164 (+14155550100) or a Messaging Service SID (MG…), not {from:?}"
-        )));
-    }
+    check_from(&from)?;
     let mut setup = InboxSetup::default();
     setup.add_settings(serde_json::json!({
         "provider": "twilio",
@@ -77,6 +73,16 @@ pub fn set_up(
     }))?;
     hooks::seal_json(&mut setup, env, &TwilioSecrets { auth_token })?;
     Ok(setup)
+}
+
+/// A Twilio sender: a number in E.164 or a Messaging Service SID (without the address prefix).
+pub fn check_from(from: &str) -> Result<(), ChannelError> {
+    match Sender::parse(from) {
+        Some(_) => Ok(()),
+        None => Err(ChannelError::Invalid(format!(
+            "`from` must be a number in E.164 (+14155550100) or a Messaging Service SID (MG…), not {from:?}"
+        ))),
+    }
 }
 
 /// The whole webhook for a Twilio inbox of `kind`: a route handler's body.
@@ -296,6 +302,10 @@ impl SmsProvider for Twilio {
 
     fn set_up(&self, env: &SetupEnv<'_>, input: &SetupInput) -> Result<InboxSetup, ChannelError> {
         set_up(env, input, self.0)
+    }
+
+    fn check_from(&self, from: &str) -> Result<(), ChannelError> {
+        check_from(self.0.strip(from).unwrap_or(from))
     }
 
     async fn webhook(

@@ -72,11 +72,7 @@ impl SmsProvider for Vonage {
             )));
         }
         let from = need("from")?;
-        if !switchboard_connector_vonage::is_sender(&from) {
-            return Err(ChannelError::Invalid(format!(
-                "`from` must be a number in E.164 (+447700900000) or a sender id of up to 11 letters and digits, not {from:?}"
-            )));
-        }
+        self.check_from(&from)?;
         let mut setup = InboxSetup::default();
         setup.add_settings(serde_json::json!({
             "provider": "vonage",
@@ -92,6 +88,15 @@ impl SmsProvider for Vonage {
             },
         )?;
         Ok(setup)
+    }
+
+    fn check_from(&self, from: &str) -> Result<(), ChannelError> {
+        if switchboard_connector_vonage::is_sender(from) {
+            return Ok(());
+        }
+        Err(ChannelError::Invalid(format!(
+            "`from` must be a number in E.164 (+447700900000) or a sender id of up to 11 letters and digits, not {from:?}"
+        )))
     }
 
     #[tracing::instrument(skip_all, fields(inbox = hook.inbox.id))]
