@@ -311,3 +311,46 @@ pub fn ingest_error(e: crate::store::StoreError) -> HookError {
         other => HookError::from(other),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_test_send_goes_to_an_e164_number_only() {
+        assert_eq!(
+            phone_recipient(" +14155550100 ").unwrap(),
+            vec![Identity::phone("+14155550100")]
+        );
+        for bad in ["4155550100", "+1 415 555 0100", "whatsapp:+14155550100", ""] {
+            assert!(phone_recipient(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn a_sender_without_digits_names_nobody() {
+        assert_eq!(
+            customer_phone("+447700900001").unwrap(),
+            Identity::phone("+447700900001")
+        );
+        assert!(matches!(customer_phone("ACME"), Err(HookError::Invalid(_))));
+        assert!(customer_phone(&"1".repeat(100)).is_err());
+    }
+
+    #[test]
+    fn media_that_cannot_be_kept_is_noted_but_our_failures_are_retried() {
+        let mut media = MediaKept::default();
+        media
+            .add(Err(HookError::Invalid("too large".into())), "https://m/1")
+            .unwrap();
+        assert!(media
+            .add(Err(HookError::Internal("down".into())), "https://m/2")
+            .is_err());
+        assert_eq!(media.not_kept.len(), 1);
+        assert_eq!(
+            media.text(String::new()),
+            "(1 media file(s) could not be kept)"
+        );
+        assert_eq!(media.text("look".into()), "look");
+    }
+}
