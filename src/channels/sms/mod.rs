@@ -230,7 +230,18 @@ pub fn called_url(ctx: &ChannelContext, uri: &axum::http::Uri) -> String {
     format!("{}{path}", hooks::public_base(&ctx.setup_env()))
 }
 
-async fn webhook(
+/// The SMS inbox's webhook: Twilio's and Vonage's inbound messages and delivery statuses.
+#[utoipa::path(post, path = "/hooks/sms/{inbox_id}", tag = "webhooks",
+    params(("inbox_id" = i64, Path)),
+    request_body(content = String, content_type = "application/x-www-form-urlencoded",
+        description = "Twilio's form, signed with `X-Twilio-Signature`; or Vonage's JSON, signed with an `Authorization: Bearer` JWT"),
+    responses(
+        (status = 200, description = "Stored (Twilio gets empty TwiML)"),
+        (status = 401, description = "The provider's signature is missing or wrong: nothing was stored"),
+        (status = 404, description = "No SMS inbox under this id"),
+        (status = 422, description = "Not a message or status the provider sends: nothing was stored"),
+        (status = 500, description = "Not stored: the provider delivers it again")))]
+pub async fn webhook(
     State(ctx): State<ChannelContext>,
     Path(inbox_id): Path<Id>,
     OriginalUri(uri): OriginalUri,
