@@ -237,8 +237,11 @@ pub fn called_url(ctx: &ChannelContext, uri: &axum::http::Uri) -> String {
         description = "Twilio's form, signed with `X-Twilio-Signature`; or Vonage's JSON, signed with an `Authorization: Bearer` JWT"),
     responses(
         (status = 200, description = "Stored (Twilio gets empty TwiML)"),
+        (status = 400, description = "The inbox id is not a number"),
         (status = 401, description = "The provider's signature is missing or wrong: nothing was stored"),
         (status = 404, description = "No SMS inbox under this id"),
+        (status = 413, description = "The body is larger than the hub takes"),
+        (status = 415, description = "Not answered here: a body is read as its provider writes it, whatever its type"),
         (status = 422, description = "Not a message or status the provider sends: nothing was stored"),
         (status = 500, description = "Not stored: the provider delivers it again")))]
 pub async fn webhook(
