@@ -435,6 +435,19 @@ on_both_engines! {
         sms.app.stop().await;
     }
 
+    async fn a_number_twilio_refuses_fails_the_reply_at_once_with_twilios_words(engine) {
+        let sms = sms_app(engine).await;
+        let inbox = sms.twilio_inbox().await;
+        // A short code writes in; Twilio will not text it back.
+        sms.twilio_posts(inbox, &Webhook::inbound_sms("SMeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee", "+1234", "STOP")).await.expect_status(200);
+        let conversation = sms.only_conversation(inbox).await;
+        let reply = sms.reply(conversation, "Sorry to see you go").await;
+        let failed = sms.status_becomes(conversation, reply, "failed").await;
+        assert!(failed["error"].as_str().unwrap().contains("21211"), "{failed}");
+        assert_eq!(sms.twilio.state.lock().unwrap().attempts, 1, "a refusal is not retried");
+        sms.app.stop().await;
+    }
+
     async fn a_throttled_send_waits_for_retry_after_and_is_delivered_once(engine) {
         let sms = sms_app(engine).await;
         let inbox = sms.twilio_inbox().await;
