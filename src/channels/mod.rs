@@ -10,6 +10,7 @@ pub mod hooks;
 pub mod messenger;
 mod registry;
 mod setup;
+pub mod sms;
 pub mod web_chat;
 pub mod whatsapp;
 

@@ -12,8 +12,8 @@ use tokio::sync::watch;
 use utoipa::ToSchema;
 
 use super::{
-    api, email, messenger, web_chat, whatsapp, Channel, ChannelContext, ChannelError, ChannelTasks,
-    InboxSetup, SetupEnv, SetupField, SetupInput,
+    api, email, messenger, sms, web_chat, whatsapp, Channel, ChannelContext, ChannelError,
+    ChannelTasks, InboxSetup, SetupEnv, SetupField, SetupInput,
 };
 use crate::domain::Inbox;
 use crate::edge::route::Route;
@@ -51,6 +51,7 @@ impl ChannelRegistry {
             .with(email::EmailChannel::default())
             .with(web_chat::WebChatChannel)
             .with(api::ApiChannel)
+            .with(sms::SmsChannel)
             .with(whatsapp::WhatsappChannel)
             .with(messenger::MetaMessaging::messenger())
             .with(messenger::MetaMessaging::instagram())
@@ -383,10 +384,10 @@ mod tests {
 
     #[test]
     fn kinds_named_ahead_of_their_channel_take_an_inbox_without_settings() {
-        let setup = set_up("sms", serde_json::json!({})).unwrap();
+        let setup = set_up("telegram", serde_json::json!({})).unwrap();
         assert!(setup.settings.is_empty() && setup.sealed_secret.is_none());
         assert!(set_up(
-            "sms",
+            "telegram",
             serde_json::json!({"callback_url": "https://x.example"})
         )
         .is_err());
@@ -419,7 +420,7 @@ mod tests {
             .collect();
         assert_eq!(
             kinds,
-            ["email", "web_chat", "api", "whatsapp", "messenger", "instagram"]
+            ["email", "web_chat", "api", "sms", "whatsapp", "messenger", "instagram"]
         );
     }
 
