@@ -55,8 +55,11 @@ on_both_engines! {
         let (app, _) = app_with_echo(engine).await;
         let channels = app.get("/api/v1/channels", Some(&app.token)).await.expect_status(200).json;
         let kinds: Vec<_> = channels.as_array().unwrap().iter().map(|c| c["kind"].clone()).collect();
-        assert_eq!(kinds, [json!("email"), json!("web_chat"), json!("api"), json!("echo")]);
-        let echo = &channels[3];
+        assert_eq!(
+            kinds,
+            [json!("email"), json!("web_chat"), json!("api"), json!("telegram"), json!("echo")]
+        );
+        let echo = channels.as_array().unwrap().iter().find(|c| c["kind"] == "echo").unwrap();
         assert_eq!(echo["label"], "Echo");
         assert_eq!(
             echo["fields"],

@@ -9,6 +9,7 @@ pub mod email;
 pub mod hooks;
 mod registry;
 mod setup;
+pub mod telegram;
 pub mod web_chat;
 
 use axum::routing::MethodRouter;

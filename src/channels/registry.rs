@@ -51,6 +51,7 @@ impl ChannelRegistry {
             .with(email::EmailChannel::default())
             .with(web_chat::WebChatChannel)
             .with(api::ApiChannel)
+            .with(super::telegram::TelegramChannel)
     }
 
     /// Adds a channel. A channel of a kind already listed replaces that one (a deployment, or a
@@ -395,13 +396,13 @@ mod tests {
     }
 
     #[test]
-    fn the_standard_registry_lists_email_web_chat_and_api() {
+    fn the_standard_registry_lists_its_channels_in_order() {
         let kinds: Vec<_> = ChannelRegistry::standard()
             .forms()
             .into_iter()
             .map(|f| f.kind)
             .collect();
-        assert_eq!(kinds, ["email", "web_chat", "api"]);
+        assert_eq!(kinds, ["email", "web_chat", "api", "telegram"]);
     }
 
     #[test]
