@@ -283,6 +283,37 @@ on_both_engines! {
         app.stop().await;
     }
 
+    async fn a_photo_telegram_cannot_hand_over_yet_is_refused_with_500_and_stored_on_redelivery(engine) {
+        let fake = FakeTelegram::start().await;
+        let app = hub_for(engine, &fake).await;
+        let (inbox, secret) = webhook_inbox(&app, &fake).await;
+        let update = fake.customer_sends_photo(56, "receipt", b"\xFF\xD8jpeg");
+        fake.fail_downloads(1);
+        deliver(&app, inbox, Some(&secret), &update).await.expect_status(500);
+        assert!(messages_of(&app, inbox).await.is_empty(), "not stored without its photo");
+        deliver(&app, inbox, Some(&secret), &update).await.expect_status(200);
+        let stored = messages_of(&app, inbox).await;
+        assert_eq!(stored.len(), 1);
+        assert_eq!(stored[0]["attachments"].as_array().unwrap().len(), 1);
+        app.stop().await;
+    }
+
+    async fn a_polled_update_whose_photo_fails_is_not_confirmed_until_it_is_stored(engine) {
+        let fake = FakeTelegram::start().await;
+        let app = hub_for(engine, &fake).await;
+        let inbox = polling_inbox(&app).await;
+        fake.fail_downloads(2);
+        fake.customer_sends_photo(57, "the label", b"\xFF\xD8jpeg");
+        fake.customer_says(57, "Ana", "did you get it?");
+        let texts = until_incoming(&app, inbox, 2).await;
+        assert_eq!(texts, ["the label", "did you get it?"], "kept, in order");
+        let stored = messages_of(&app, inbox).await;
+        assert_eq!(stored[0]["attachments"].as_array().unwrap().len(), 1);
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        assert_eq!(messages_of(&app, inbox).await.len(), 2, "none doubled");
+        app.stop().await;
+    }
+
     async fn an_edit_is_stored_as_a_message_of_its_own_marked_edited(engine) {
         let fake = FakeTelegram::start().await;
         let app = hub_for(engine, &fake).await;

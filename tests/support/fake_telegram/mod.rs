@@ -57,6 +57,8 @@ struct Bot {
     /// The offsets getUpdates was called with, in order.
     offsets: Vec<Option<i64>>,
     wrong_tokens: usize,
+    /// File downloads still to answer 500 (a passing fault at Telegram's file servers).
+    failing_downloads: usize,
 }
 
 struct Shared {
@@ -228,6 +230,11 @@ impl FakeTelegram {
     /// The most getUpdates calls that were ever open at once (Telegram allows one).
     pub fn most_polls_open(&self) -> usize {
         self.bot().most_polls_open
+    }
+
+    /// The next `n` file downloads fail with 500.
+    pub fn fail_downloads(&self, n: usize) {
+        self.bot().failing_downloads = n;
     }
 
     pub fn wrong_tokens(&self) -> usize {
@@ -421,7 +428,11 @@ async fn download(
     if bot_path != format!("bot{TOKEN}") {
         return error(StatusCode::UNAUTHORIZED, "Unauthorized", None);
     }
-    let bot = shared.bot.lock().unwrap();
+    let mut bot = shared.bot.lock().unwrap();
+    if bot.failing_downloads > 0 {
+        bot.failing_downloads -= 1;
+        return (StatusCode::INTERNAL_SERVER_ERROR, "try again").into_response();
+    }
     match bot.files.values().find(|(p, _)| *p == path) {
         Some((_, bytes)) => (
             [("content-type", "application/octet-stream")],
