@@ -5,7 +5,7 @@
 
 mod polling;
 mod updates;
-mod webhook;
+pub mod webhook;
 
 use std::time::Duration;
 
@@ -216,5 +216,58 @@ impl Channel for TelegramChannel {
             },
             post(webhook::receive_update),
         )]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn inbox(settings: serde_json::Value) -> Inbox {
+        Inbox {
+            id: 1,
+            workspace_id: 1,
+            name: "Bot".into(),
+            kind: switchboard_connector_core::ChannelKind::Telegram,
+            settings,
+            created_at: 0,
+        }
+    }
+
+    #[test]
+    fn a_test_send_goes_to_a_numeric_chat_id() {
+        let inbox = inbox(serde_json::json!({}));
+        let to = TelegramChannel.test_recipient(&inbox, " -100123 ").unwrap();
+        assert_eq!(to, [Identity::new("telegram", "-100123")]);
+        assert!(TelegramChannel.test_recipient(&inbox, "@someone").is_err());
+    }
+
+    #[test]
+    fn settings_may_change_the_mode_but_not_the_bot() {
+        let settings = crate::config::Settings::load(None).unwrap();
+        let secrets =
+            crate::crypto::SecretBox::from_base64("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=")
+                .unwrap();
+        let env = SetupEnv {
+            settings: &settings,
+            secrets: &secrets,
+        };
+        let inbox = inbox(
+            serde_json::json!({"provider": "telegram", "mode": "webhook", "bot_id": "123456"}),
+        );
+        let changed = TelegramChannel
+            .change_settings(&env, &inbox, serde_json::json!({"mode": "polling"}))
+            .unwrap();
+        assert_eq!(
+            changed,
+            serde_json::json!({"provider": "telegram", "mode": "polling", "bot_id": "123456"})
+        );
+        for bad in [
+            serde_json::json!({"mode": "polling", "bot_id": "999"}),
+            serde_json::json!({"mode": "carrier"}),
+            serde_json::json!({"mode": "polling", "bot_token": "x"}),
+        ] {
+            assert!(TelegramChannel.change_settings(&env, &inbox, bad).is_err());
+        }
     }
 }

@@ -15,8 +15,18 @@ use crate::channels::hooks::{self, HookError};
 use crate::channels::ChannelContext;
 use crate::domain::Id;
 
+/// Telegram's webhook for a Telegram inbox (set by the hub with `setWebhook`).
+#[utoipa::path(post, path = "/hooks/telegram/{inbox_id}", tag = "inboxes",
+    params(("inbox_id" = i64, Path),
+           ("X-Telegram-Bot-Api-Secret-Token" = String, Header,
+            description = "The secret token the hub gave setWebhook")),
+    request_body(content = Object, description = "A Telegram Bot API Update"),
+    responses(
+        (status = 200, description = "Stored (or already stored, or nothing to store)"),
+        (status = 401, description = "The secret token is missing or wrong: nothing stored", body = crate::edge::error::ErrorBody),
+        (status = 500, description = "Not stored; Telegram delivers it again", body = crate::edge::error::ErrorBody)))]
 #[tracing::instrument(skip_all, fields(inbox = inbox_id))]
-pub(crate) async fn receive_update(
+pub async fn receive_update(
     State(ctx): State<ChannelContext>,
     Path(inbox_id): Path<Id>,
     headers: HeaderMap,
