@@ -13,9 +13,17 @@ use common::*;
 use fake_telegram::{FakeTelegram, TOKEN};
 use serde_json::{json, Value};
 
+/// Where Telegram is told to send webhooks (it takes only HTTPS); the tests deliver them to the
+/// hub's own address instead.
+const PUBLIC_URL: &str = "https://hub.example";
+
 async fn hub_for(engine: Engine, fake: &FakeTelegram) -> TestApp {
     let url = fake.url();
-    spawn_app_with(engine, move |s| s.providers.telegram_api_url = url).await
+    spawn_app_with(engine, move |s| {
+        s.providers.telegram_api_url = url;
+        s.server.public_url = PUBLIC_URL.into();
+    })
+    .await
 }
 
 async fn create_inbox(app: &TestApp, settings: Value) -> Reply {
@@ -132,12 +140,12 @@ on_both_engines! {
             json!({"provider": "telegram", "mode": "webhook", "bot_id": "123456"})
         );
         let path = format!("/hooks/telegram/{inbox}");
-        assert!(created["webhook_url"].as_str().unwrap().ends_with(&path), "{created}");
+        assert_eq!(created["webhook_url"], format!("{PUBLIC_URL}{path}"));
         assert!(!created.to_string().contains("ABC-DEF"), "the token is never shown");
 
         fake.until("setWebhook", |f| f.webhook().is_some()).await;
         let webhook = fake.webhook().unwrap();
-        assert!(webhook.url.ends_with(&path), "{}", webhook.url);
+        assert_eq!(webhook.url, format!("{PUBLIC_URL}{path}"));
         assert!(webhook.secret_token.len() >= 32, "a generated secret token");
         assert!(webhook.secret_token.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-'));
         assert_eq!(webhook.allowed_updates, json!(["message", "edited_message"]));
@@ -166,6 +174,22 @@ on_both_engines! {
         assert!(refused.text.contains("carried by `telegram`"), "{}", refused.text);
         let inboxes = app.get("/api/v1/inboxes", Some(&app.token)).await.json;
         assert_eq!(inboxes.as_array().unwrap().len(), 0);
+        app.stop().await;
+    }
+
+    async fn a_webhook_inbox_needs_a_public_https_address_but_a_polling_one_does_not(engine) {
+        let fake = FakeTelegram::start().await;
+        let url = fake.url();
+        let app = spawn_app_with(engine, move |s| s.providers.telegram_api_url = url).await;
+        let refused = create_inbox(&app, json!({"bot_token": TOKEN, "mode": "webhook"}))
+            .await
+            .expect_status(422);
+        assert!(refused.text.contains("server.public_url"), "{}", refused.text);
+        let polling = create_inbox(&app, json!({"bot_token": TOKEN, "mode": "polling"}))
+            .await
+            .expect_status(201)
+            .json;
+        assert!(polling["webhook_url"].is_null(), "{polling}");
         app.stop().await;
     }
 
@@ -368,7 +392,12 @@ on_both_engines! {
         until_incoming(&app, inbox, 2).await;
 
         let url = fake.url();
-        let app = app.restart(move |s| s.providers.telegram_api_url = url).await;
+        let app = app
+            .restart(move |s| {
+                s.providers.telegram_api_url = url;
+                s.server.public_url = PUBLIC_URL.into();
+            })
+            .await;
         fake.customer_says(88, "Fay", "three");
         let texts = until_incoming(&app, inbox, 3).await;
         assert_eq!(texts, ["one", "two", "three"]);

@@ -80,6 +80,20 @@ fn parse_mode(value: Option<String>) -> Result<Mode, ChannelError> {
     }
 }
 
+/// Telegram delivers webhooks only to HTTPS addresses: without a public HTTPS URL the webhook
+/// could never be set, and the inbox would stay silent.
+fn check_webhook_reachable(env: &SetupEnv<'_>) -> Result<(), ChannelError> {
+    if hooks::public_base(env).starts_with("https://") {
+        Ok(())
+    } else {
+        Err(ChannelError::Invalid(
+            "Telegram sends webhooks only to HTTPS: set the hub's `server.public_url` to an \
+             https:// address Telegram can reach, or use `mode` `polling`"
+                .into(),
+        ))
+    }
+}
+
 fn check_provider(value: Option<String>) -> Result<(), ChannelError> {
     match value.as_deref() {
         None | Some("telegram") => Ok(()),
@@ -114,6 +128,9 @@ impl Channel for TelegramChannel {
     fn set_up(&self, env: &SetupEnv<'_>, input: &SetupInput) -> Result<InboxSetup, ChannelError> {
         check_provider(input.text("provider")?)?;
         let mode = parse_mode(input.text("mode")?)?;
+        if mode == Mode::Webhook {
+            check_webhook_reachable(env)?;
+        }
         let given = input.text("bot_token")?.unwrap_or_default();
         crate::limits::text("bot_token", &given, crate::limits::IDENTIFIER)?;
         let token = BotToken::parse(&given).map_err(|e| ChannelError::Invalid(e.to_string()))?;
@@ -135,7 +152,7 @@ impl Channel for TelegramChannel {
     /// is sealed with the inbox.
     fn change_settings(
         &self,
-        _env: &SetupEnv<'_>,
+        env: &SetupEnv<'_>,
         inbox: &Inbox,
         settings: serde_json::Value,
     ) -> Result<serde_json::Value, ChannelError> {
@@ -149,6 +166,9 @@ impl Channel for TelegramChannel {
         let wanted: TelegramSettings = serde_json::from_value(wanted)
             .map_err(|e| ChannelError::Invalid(format!("invalid Telegram inbox settings: {e}")))?;
         check_provider(Some(wanted.provider.clone()))?;
+        if wanted.mode == Mode::Webhook {
+            check_webhook_reachable(env)?;
+        }
         if inbox.settings.get("bot_id").and_then(|v| v.as_str()) != Some(wanted.bot_id.as_str()) {
             return Err(ChannelError::Invalid(
                 "a Telegram inbox keeps its bot: make a new inbox for another one".into(),
@@ -244,7 +264,8 @@ mod tests {
 
     #[test]
     fn settings_may_change_the_mode_but_not_the_bot() {
-        let settings = crate::config::Settings::load(None).unwrap();
+        let mut settings = crate::config::Settings::load(None).unwrap();
+        settings.server.public_url = "https://hub.example".into();
         let secrets =
             crate::crypto::SecretBox::from_base64("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=")
                 .unwrap();
