@@ -338,6 +338,24 @@ on_both_engines! {
         app.stop().await;
     }
 
+    async fn a_document_is_stored_unless_its_type_is_refused_when_it_is_named_instead(engine) {
+        let fake = FakeTelegram::start().await;
+        let app = hub_for(engine, &fake).await;
+        let (inbox, secret) = webhook_inbox(&app, &fake).await;
+        let pdf = fake.customer_sends_document(60, "../invoice.pdf", "application/pdf", b"%PDF-1.4");
+        deliver(&app, inbox, Some(&secret), &pdf).await.expect_status(200);
+        let exe = fake.customer_sends_document(60, "setup.exe", "application/x-msdownload", b"MZ");
+        deliver(&app, inbox, Some(&secret), &exe).await.expect_status(200);
+        let stored = messages_of(&app, inbox).await;
+        assert_eq!(stored.len(), 2);
+        let kept = &stored[0]["attachments"][0];
+        assert_eq!(kept["content_type"], "application/pdf");
+        assert!(!kept["filename"].as_str().unwrap().contains('/'), "{kept}");
+        assert!(stored[1]["attachments"].as_array().unwrap().is_empty());
+        assert!(stored[1]["text"].as_str().unwrap().contains("setup.exe"), "{}", stored[1]);
+        app.stop().await;
+    }
+
     async fn an_edit_is_stored_as_a_message_of_its_own_marked_edited(engine) {
         let fake = FakeTelegram::start().await;
         let app = hub_for(engine, &fake).await;

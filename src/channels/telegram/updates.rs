@@ -5,6 +5,7 @@ use switchboard_connector_core::InboundAttachment;
 use switchboard_connector_telegram::api::Update;
 use switchboard_connector_telegram::{read_update, BotApi, BotApiError, FileRef};
 
+use crate::attachment_meta::{check_filename, content_type_allowed};
 use crate::channels::hooks::{self, HookError};
 use crate::channels::ChannelContext;
 use crate::domain::Inbox;
@@ -28,21 +29,26 @@ pub(crate) async fn ingest_update(
     };
     let mut message = read.message;
     let mut missing = Vec::new();
+    let allowed = &ctx.settings.attachments.content_types;
     for file in &read.files {
         match fetch_file(ctx, api, file).await? {
+            // Customers' files are held to the operator's allow-list like uploaded ones.
+            Some(attachment) if !content_type_allowed(&attachment.content_type, allowed) => missing
+                .push(format!(
+                    "[{}: a {} file, not accepted here]",
+                    attachment.filename, attachment.content_type
+                )),
             Some(attachment) => message.attachments.push(attachment),
-            None => missing.push(file.filename.clone()),
+            None => missing.push(format!("[{}: too large to keep]", file.filename)),
         }
     }
-    // A file Telegram will not hand over (over its 20 MB bot limit) or too large for the hub
-    // is named in the text rather than losing the whole message.
-    for name in missing {
+    // A file Telegram will not hand over (over its 20 MB bot limit), too large for the hub or
+    // of a refused type is named in the text rather than losing the whole message.
+    for note in missing {
         if !message.text.is_empty() {
             message.text.push('\n');
         }
-        message
-            .text
-            .push_str(&format!("[{name}: too large to keep]"));
+        message.text.push_str(&note);
     }
     ctx.desk
         .ingest(inbox.workspace_id, inbox.id, message)
@@ -81,14 +87,11 @@ async fn fetch_file(
         .http
         .get(&api.file_url(&path))
         .map_err(|e| HookError::Internal(format!("the file address is not allowed: {e}")))?;
-    match hooks::fetch_media(
-        ctx,
-        request,
-        file.filename.clone(),
-        file.content_type.clone(),
-    )
-    .await
-    {
+    // Telegram passes the sender's file name on as given: keep its last part, if it is a
+    // name at all (no controls).
+    let base = file.filename.rsplit(['/', '\\']).next().unwrap_or_default();
+    let filename = check_filename(base).unwrap_or_else(|_| "file".into());
+    match hooks::fetch_media(ctx, request, filename, file.content_type.clone()).await {
         Ok(attachment) => Ok(Some(attachment)),
         Err(HookError::Invalid(_)) => Ok(None),
         Err(e) => Err(e),

@@ -170,6 +170,27 @@ impl FakeTelegram {
         )
     }
 
+    /// A customer sends a document as it is on their device.
+    pub fn customer_sends_document(
+        &self,
+        chat_id: i64,
+        file_name: &str,
+        mime_type: &str,
+        bytes: &[u8],
+    ) -> Value {
+        let mut bot = self.bot();
+        let id = format!("doc-{}", bot.files.len());
+        bot.files
+            .insert(id.clone(), (format!("documents/{id}"), bytes.to_vec()));
+        drop(bot);
+        self.queue(
+            chat_id,
+            "Ana",
+            json!({"document": {"file_id": id, "file_unique_id": format!("u{id}"),
+            "file_name": file_name, "mime_type": mime_type, "file_size": bytes.len()}}),
+        )
+    }
+
     fn queue(&self, chat_id: i64, first_name: &str, content: Value) -> Value {
         let mut bot = self.bot();
         bot.next_update_id += 1;
