@@ -401,6 +401,26 @@ on_both_engines! {
         app.stop().await;
     }
 
+    async fn an_inbox_moved_from_polling_to_webhook_stops_polling_and_sets_its_webhook(engine) {
+        let fake = FakeTelegram::start().await;
+        let app = hub_for(engine, &fake).await;
+        let inbox = polling_inbox(&app).await;
+        fake.customer_says(90, "Gil", "polled");
+        until_incoming(&app, inbox, 1).await;
+
+        app.send(reqwest::Method::PATCH, &format!("/api/v1/inboxes/{inbox}"), Some(&app.token),
+                 json!({"settings": {"mode": "webhook"}}))
+            .await
+            .expect_status(200);
+        let path = format!("/hooks/telegram/{inbox}");
+        fake.until("the webhook", |f| f.webhook().is_some_and(|w| w.url.ends_with(&path))).await;
+        let secret = fake.webhook().unwrap().secret_token;
+        let update = fake.customer_says(90, "Gil", "by webhook");
+        deliver(&app, inbox, Some(&secret), &update).await.expect_status(200);
+        assert_eq!(until_incoming(&app, inbox, 2).await, ["polled", "by webhook"]);
+        app.stop().await;
+    }
+
     async fn a_polling_inbox_resumes_after_the_hub_restarts_without_doubles(engine) {
         let fake = FakeTelegram::start().await;
         let app = hub_for(engine, &fake).await;
