@@ -267,6 +267,34 @@ on_both_engines! {
         app.stop().await;
     }
 
+    async fn a_reply_with_a_photo_goes_out_by_send_photo_with_its_text_as_caption(engine) {
+        use base64::Engine as _;
+        let fake = FakeTelegram::start().await;
+        let app = hub_for(engine, &fake).await;
+        let (inbox, secret) = webhook_inbox(&app, &fake).await;
+        deliver(&app, inbox, Some(&secret), &fake.customer_says(3, "Ida", "which one?")).await.expect_status(200);
+        let conversation = conversation_of(&app, inbox).await;
+        let png: Vec<u8> = b"\x89PNG\r\n\x1a\n".iter().copied().chain(0..64u8).collect();
+        let reply = app
+            .post(&format!("/api/v1/conversations/{conversation}/messages"), Some(&app.token),
+                  json!({"text": "This one", "attachments": [{"filename": "model.png",
+                         "content_type": "image/png",
+                         "data": base64::engine::general_purpose::STANDARD.encode(&png)}]}))
+            .await
+            .expect_status(201)
+            .json;
+        let settled = app.settled_message(conversation, reply["id"].as_i64().unwrap()).await;
+        assert_eq!(settled["status"], "sent", "{settled}");
+        let sent = fake.sent();
+        assert_eq!(sent.len(), 1, "one call: the file with its caption");
+        assert_eq!((sent[0].chat_id.as_str(), sent[0].text.as_str()), ("3", "This one"));
+        let file = sent[0].file.as_ref().expect("a file was sent");
+        assert_eq!(file.method, "sendPhoto");
+        assert_eq!((file.filename.as_str(), file.content_type.as_str()), ("model.png", "image/png"));
+        assert_eq!(file.data, png);
+        app.stop().await;
+    }
+
     async fn a_reply_held_by_flood_control_goes_out_after_retry_after(engine) {
         let fake = FakeTelegram::start().await;
         let app = hub_for(engine, &fake).await;

@@ -142,6 +142,33 @@ impl BotApi {
         self.call("sendMessage", &body, CALL_TIMEOUT).await
     }
 
+    /// Sends one file, as a photo (JPEG or PNG up to 10 MB, shown inline) or as a document,
+    /// with the reply's text as its caption.
+    pub async fn send_file(
+        &self,
+        chat_id: &str,
+        file: &OutgoingFile,
+        caption: Option<&str>,
+    ) -> Result<SentMessage, BotApiError> {
+        let (method, field) = if file.is_photo() {
+            ("sendPhoto", "photo")
+        } else {
+            ("sendDocument", "document")
+        };
+        let part = reqwest::multipart::Part::bytes(file.data.clone())
+            .file_name(file.filename.clone())
+            .mime_str(&file.content_type)
+            .map_err(|e| BotApiError::Malformed(format!("{method}: {e}")))?;
+        let mut form = reqwest::multipart::Form::new()
+            .text("chat_id", chat_id.to_string())
+            .part(field, part);
+        if let Some(caption) = caption.filter(|c| !c.trim().is_empty()) {
+            form = form.text("caption", caption.to_string());
+        }
+        let request = self.request(method)?.timeout(CALL_TIMEOUT).multipart(form);
+        answer(method, request).await
+    }
+
     pub async fn get_file(&self, file_id: &str) -> Result<File, BotApiError> {
         let body = json!({ "file_id": file_id });
         self.call("getFile", &body, CALL_TIMEOUT).await
@@ -153,49 +180,72 @@ impl BotApi {
         body: &impl Serialize,
         timeout: Duration,
     ) -> Result<T, BotApiError> {
+        let request = self.request(method)?.timeout(timeout).json(body);
+        answer(method, request).await
+    }
+
+    fn request(&self, method: &str) -> Result<reqwest::RequestBuilder, BotApiError> {
         let url = format!("{}/bot{}/{method}", self.base, self.token.expose());
-        let response = self
-            .http
+        self.http
             .post(&url)
-            .map_err(|e| BotApiError::NotAllowed(e.to_string()))?
-            .timeout(timeout)
-            .json(body)
-            .send()
-            .await
-            .map_err(|e| unreachable(method, e))?;
-        let status = response.status().as_u16();
-        let text = response.text().await.map_err(|e| unreachable(method, e))?;
-        let envelope: Envelope<T> = match serde_json::from_str(&text) {
-            Ok(envelope) => envelope,
-            // A proxy's error page in front of the Bot API (502 from nginx, say).
-            Err(_) if status >= 400 => {
-                return Err(BotApiError::Refused {
-                    status,
-                    description: text.chars().take(200).collect(),
-                    retry_after: None,
-                })
-            }
-            Err(e) => return Err(BotApiError::Malformed(format!("{method}: {e}"))),
-        };
-        match envelope {
-            Envelope {
-                ok: true,
-                result: Some(result),
-                ..
-            } => Ok(result),
-            Envelope {
-                ok: true,
-                result: None,
-                ..
-            } => Err(BotApiError::Malformed(format!("{method}: no result"))),
-            failed => Err(BotApiError::Refused {
-                status: failed.error_code.filter(|_| status < 400).unwrap_or(status),
-                description: failed
-                    .description
-                    .unwrap_or_else(|| "no description".into()),
-                retry_after: failed.parameters.and_then(|p| p.retry_after),
-            }),
+            .map_err(|e| BotApiError::NotAllowed(e.to_string()))
+    }
+}
+
+/// A file of an agent's reply.
+#[derive(Clone, Debug)]
+pub struct OutgoingFile {
+    pub filename: String,
+    pub content_type: String,
+    pub data: Vec<u8>,
+}
+
+impl OutgoingFile {
+    /// What `sendPhoto` takes; anything else goes as a document.
+    fn is_photo(&self) -> bool {
+        matches!(self.content_type.as_str(), "image/jpeg" | "image/png")
+            && self.data.len() <= 10 * 1024 * 1024
+    }
+}
+
+/// Sends a Bot API request and reads its envelope.
+async fn answer<T: DeserializeOwned>(
+    method: &str,
+    request: reqwest::RequestBuilder,
+) -> Result<T, BotApiError> {
+    let response = request.send().await.map_err(|e| unreachable(method, e))?;
+    let status = response.status().as_u16();
+    let text = response.text().await.map_err(|e| unreachable(method, e))?;
+    let envelope: Envelope<T> = match serde_json::from_str(&text) {
+        Ok(envelope) => envelope,
+        // A proxy's error page in front of the Bot API (502 from nginx, say).
+        Err(_) if status >= 400 => {
+            return Err(BotApiError::Refused {
+                status,
+                description: text.chars().take(200).collect(),
+                retry_after: None,
+            })
         }
+        Err(e) => return Err(BotApiError::Malformed(format!("{method}: {e}"))),
+    };
+    match envelope {
+        Envelope {
+            ok: true,
+            result: Some(result),
+            ..
+        } => Ok(result),
+        Envelope {
+            ok: true,
+            result: None,
+            ..
+        } => Err(BotApiError::Malformed(format!("{method}: no result"))),
+        failed => Err(BotApiError::Refused {
+            status: failed.error_code.filter(|_| status < 400).unwrap_or(status),
+            description: failed
+                .description
+                .unwrap_or_else(|| "no description".into()),
+            retry_after: failed.parameters.and_then(|p| p.retry_after),
+        }),
     }
 }
 

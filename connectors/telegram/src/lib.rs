@@ -13,7 +13,7 @@ pub mod inbound;
 pub mod outbound;
 pub mod token;
 
-pub use client::{BotApi, BotApiError};
+pub use client::{BotApi, BotApiError, OutgoingFile};
 pub use inbound::{read_update, FileRef, TelegramInbound};
 pub use outbound::TelegramOutbound;
 pub use token::{BotToken, TokenError};

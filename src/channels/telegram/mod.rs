@@ -12,8 +12,10 @@ use std::time::Duration;
 use axum::http::Method;
 use axum::routing::{post, MethodRouter};
 use serde::{Deserialize, Serialize};
-use switchboard_connector_core::{DeliveryError, Identity, Outbound};
-use switchboard_connector_telegram::{BotApi, BotToken, TelegramOutbound};
+use switchboard_connector_core::{
+    DeliveryError, DeliveryReceipt, Identity, Outbound, OutboundDelivery,
+};
+use switchboard_connector_telegram::{BotApi, BotToken, OutgoingFile, TelegramOutbound};
 use tokio::sync::watch;
 
 use super::{
@@ -23,6 +25,38 @@ use super::{
 use crate::domain::Inbox;
 use crate::edge::route::{Access, Route, Scope};
 use crate::store::ClaimedDelivery;
+
+/// A reply with its files: read from the store when it goes out (the sender is made without
+/// I/O), then handed to the connector.
+struct TelegramReply {
+    ctx: ChannelContext,
+    api: BotApi,
+}
+
+#[async_trait::async_trait]
+impl Outbound for TelegramReply {
+    async fn deliver(&self, delivery: &OutboundDelivery) -> Result<DeliveryReceipt, DeliveryError> {
+        let files = self
+            .ctx
+            .desk
+            .store()
+            .email()
+            .attachment_data(delivery.message_id)
+            .await
+            .map_err(|e| DeliveryError::Transient(format!("cannot read the reply's files: {e}")))?
+            .into_iter()
+            .map(|f| OutgoingFile {
+                filename: f.filename,
+                content_type: f.content_type,
+                data: f.data,
+            })
+            .collect();
+        TelegramOutbound::new(self.api.clone())
+            .with_files(files)
+            .deliver(delivery)
+            .await
+    }
+}
 
 /// How often the channel looks for Telegram inboxes created, changed or removed since.
 const SUPERVISE_EVERY: Duration = Duration::from_secs(2);
@@ -208,7 +242,10 @@ impl Channel for TelegramChannel {
         let secrets: TelegramSecrets = hooks::open_json(ctx, sealed)
             .map_err(|e| DeliveryError::Permanent(format!("the inbox's secrets: {e}")))?;
         let api = bot_api(ctx, &secrets).map_err(|e| DeliveryError::Permanent(e.to_string()))?;
-        Ok(Box::new(TelegramOutbound::new(api)))
+        Ok(Box::new(TelegramReply {
+            ctx: ctx.clone(),
+            api,
+        }))
     }
 
     /// One supervisor that follows the Telegram inboxes: it registers each webhook inbox's

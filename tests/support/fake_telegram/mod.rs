@@ -28,8 +28,19 @@ pub const TOKEN: &str = "123456:ABC-DEF1234ghIkl-zyx57W2v1u123ew11";
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Sent {
     pub chat_id: String,
+    /// The message's text, or a file's caption.
     pub text: String,
     pub message_id: i64,
+    /// `sendPhoto` / `sendDocument`: the method, and the file as uploaded.
+    pub file: Option<SentFile>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SentFile {
+    pub method: String,
+    pub filename: String,
+    pub content_type: String,
+    pub data: Vec<u8>,
 }
 
 #[derive(Clone, Debug)]
@@ -291,13 +302,23 @@ type FakeState = (Arc<Shared>, watch::Receiver<bool>);
 async fn method(
     State((shared, stopping)): State<FakeState>,
     Path((bot_path, method)): Path<(String, String)>,
-    body: Option<Json<Value>>,
+    headers: axum::http::HeaderMap,
+    body: axum::body::Bytes,
 ) -> Response {
     if bot_path != format!("bot{TOKEN}") {
         shared.bot.lock().unwrap().wrong_tokens += 1;
         return error(StatusCode::UNAUTHORIZED, "Unauthorized", None);
     }
-    let params = body.map(|Json(b)| b).unwrap_or(json!({}));
+    let content_type = headers
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    let (params, upload) = match content_type.split_once("boundary=") {
+        Some((_, boundary)) if content_type.starts_with("multipart/form-data") => {
+            multipart(&body, boundary.trim_matches('"'))
+        }
+        _ => (serde_json::from_slice(&body).unwrap_or(json!({})), None),
+    };
     match method.as_str() {
         "getUpdates" => get_updates(&shared, stopping, &params).await,
         "setWebhook" => {
@@ -319,7 +340,26 @@ async fn method(
             bot.webhook_deletes += 1;
             ok(json!(true))
         }
-        "sendMessage" => {
+        "sendMessage" | "sendPhoto" | "sendDocument" => {
+            let field = match method.as_str() {
+                "sendPhoto" => Some("photo"),
+                "sendDocument" => Some("document"),
+                _ => None,
+            };
+            let file = match (field, upload) {
+                (None, _) => None,
+                (Some(field), Some((name, file))) if name == field => Some(SentFile {
+                    method: method.clone(),
+                    ..file
+                }),
+                (Some(field), _) => {
+                    return error(
+                        StatusCode::BAD_REQUEST,
+                        &format!("Bad Request: there is no {field} in the request"),
+                        None,
+                    )
+                }
+            };
             let mut bot = shared.bot.lock().unwrap();
             bot.send_attempts += 1;
             if let Some(wait) = bot.throttle.pop_front() {
@@ -340,18 +380,25 @@ async fn method(
                     )
                 }
             };
-            let Some(text) = params["text"].as_str().filter(|t| !t.is_empty()) else {
+            let words = if file.is_some() {
+                &params["caption"]
+            } else {
+                &params["text"]
+            };
+            let text = words.as_str().unwrap_or_default();
+            if file.is_none() && text.is_empty() {
                 return error(
                     StatusCode::BAD_REQUEST,
                     "Bad Request: message text is empty",
                     None,
                 );
-            };
+            }
             bot.next_message_id += 1;
             let sent = Sent {
                 chat_id: chat_id.clone(),
                 text: text.into(),
                 message_id: bot.next_message_id,
+                file,
             };
             bot.sent.push(sent.clone());
             let id: i64 = chat_id.parse().unwrap_or_default();
@@ -373,6 +420,67 @@ async fn method(
         }
         _ => error(StatusCode::NOT_FOUND, "Not Found", None),
     }
+}
+
+/// A multipart/form-data body: its text fields as JSON, and its one file part (field name and
+/// file) if it has one.
+fn multipart(body: &[u8], boundary: &str) -> (Value, Option<(String, SentFile)>) {
+    let mut fields = serde_json::Map::new();
+    let mut upload = None;
+    let delimiter = format!("--{boundary}");
+    let text = body;
+    let mut parts = Vec::new();
+    let mut rest = text;
+    while let Some(at) = find(rest, delimiter.as_bytes()) {
+        parts.push(&rest[..at]);
+        rest = &rest[at + delimiter.len()..];
+    }
+    for part in parts.into_iter().skip(1) {
+        let part = part.strip_prefix(b"\r\n").unwrap_or(part);
+        let part = part.strip_suffix(b"\r\n").unwrap_or(part);
+        let Some(split) = find(part, b"\r\n\r\n") else {
+            continue;
+        };
+        let head = String::from_utf8_lossy(&part[..split]).to_string();
+        let data = part[split + 4..].to_vec();
+        let attr = |key: &str| {
+            head.split(';')
+                .find_map(|p| p.trim().strip_prefix(&format!("{key}=\"")))
+                .and_then(|v| v.split('"').next())
+                .map(str::to_string)
+        };
+        let Some(name) = attr("name") else { continue };
+        match attr("filename") {
+            Some(filename) => {
+                let content_type = head
+                    .lines()
+                    .find_map(|l| {
+                        l.strip_prefix("Content-Type: ")
+                            .or_else(|| l.strip_prefix("content-type: "))
+                    })
+                    .unwrap_or("application/octet-stream")
+                    .trim()
+                    .to_string();
+                upload = Some((
+                    name,
+                    SentFile {
+                        method: String::new(),
+                        filename,
+                        content_type,
+                        data,
+                    },
+                ));
+            }
+            None => {
+                fields.insert(name, Value::String(String::from_utf8_lossy(&data).into()));
+            }
+        }
+    }
+    (Value::Object(fields), upload)
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
 }
 
 async fn get_updates(
