@@ -11,6 +11,7 @@ pub mod messenger;
 mod registry;
 mod setup;
 pub mod sms;
+pub mod telegram;
 pub mod web_chat;
 pub mod whatsapp;
 

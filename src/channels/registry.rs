@@ -55,6 +55,7 @@ impl ChannelRegistry {
             .with(whatsapp::WhatsappChannel)
             .with(messenger::MetaMessaging::messenger())
             .with(messenger::MetaMessaging::instagram())
+            .with(super::telegram::TelegramChannel)
     }
 
     /// Adds a channel. A channel of a kind already listed replaces that one (a deployment, or a
@@ -97,8 +98,8 @@ impl ChannelRegistry {
     }
 
     /// Checks a new inbox's setup against its channel's form and lets the channel make its
-    /// settings. Kinds the hub names but has no channel for yet (sms, whatsapp…) take an inbox
-    /// without settings, as they always have, so they can be set up ahead of their connector.
+    /// settings. A kind this hub runs no channel for is refused: an inbox nothing could ever
+    /// deliver from or to would only collect customers' messages to lose them.
     #[tracing::instrument(skip_all, fields(kind = kind))]
     pub fn set_up(
         &self,
@@ -108,8 +109,10 @@ impl ChannelRegistry {
     ) -> Result<(ChannelKind, InboxSetup), ChannelError> {
         let parsed =
             ChannelKind::parse(kind).ok_or_else(|| ChannelError::UnknownKind(kind.to_string()))?;
-        let channel = self.channel(parsed);
-        let fields = channel.map(|c| c.setup_fields()).unwrap_or_default();
+        let channel = self
+            .channel(parsed)
+            .ok_or_else(|| ChannelError::UnknownKind(kind.to_string()))?;
+        let fields = channel.setup_fields();
         for key in input.keys() {
             if !fields.iter().any(|f| f.key() == key) {
                 return Err(self.not_a_field_of(parsed, key));
@@ -123,9 +126,6 @@ impl ChannelRegistry {
                 )));
             }
         }
-        let Some(channel) = channel else {
-            return Ok((parsed, InboxSetup::default()));
-        };
         let setup = channel.set_up(env, input)?;
         // The form says which fields are secret; none of them may reach the shown settings.
         if let Some(leak) = fields
@@ -383,14 +383,21 @@ mod tests {
     }
 
     #[test]
-    fn kinds_named_ahead_of_their_channel_take_an_inbox_without_settings() {
-        let setup = set_up("telegram", serde_json::json!({})).unwrap();
-        assert!(setup.settings.is_empty() && setup.sealed_secret.is_none());
-        assert!(set_up(
-            "telegram",
-            serde_json::json!({"callback_url": "https://x.example"})
-        )
-        .is_err());
+    fn a_kind_the_hub_runs_no_channel_for_takes_no_inbox() {
+        let settings = crate::config::Settings::load(None).unwrap();
+        let secrets =
+            crate::crypto::SecretBox::from_base64("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=")
+                .unwrap();
+        let env = SetupEnv {
+            settings: &settings,
+            secrets: &secrets,
+        };
+        let without_sms = ChannelRegistry::empty().with(api::ApiChannel);
+        let refused = without_sms.set_up(&env, "sms", &SetupInput::default());
+        assert!(
+            matches!(refused, Err(ChannelError::UnknownKind(ref k)) if k == "sms"),
+            "{refused:?}"
+        );
     }
 
     #[test]
@@ -420,7 +427,9 @@ mod tests {
             .collect();
         assert_eq!(
             kinds,
-            ["email", "web_chat", "api", "sms", "whatsapp", "messenger", "instagram"]
+            [
+                "email", "web_chat", "api", "sms", "whatsapp", "messenger", "instagram", "telegram"
+            ]
         );
     }
 

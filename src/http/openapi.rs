@@ -31,6 +31,7 @@ use super::handlers::*;
         crate::channels::messenger::webhook::instagram_handshake,
         crate::channels::messenger::webhook::instagram_events,
         crate::channels::sms::webhook,
+        crate::channels::telegram::webhook::receive_update,
         crate::channels::whatsapp::webhook::handshake,
         crate::channels::whatsapp::webhook::notification,
         crate::channels::whatsapp::window::list_templates,

@@ -32,8 +32,8 @@ pub async fn list(State(state): State<AppState>, who: Principal) -> ApiResult<Js
 #[serde(deny_unknown_fields)]
 pub struct CreateInbox {
     pub name: String,
-    /// A kind `GET /api/v1/channels` lists (`api`, `email`, `web_chat`…), or one the hub names
-    /// ahead of its channel (`sms`, `whatsapp`, `messenger`, `instagram`, `telegram`).
+    /// A kind `GET /api/v1/channels` lists: `email`, `web_chat`, `api`, `sms`, `whatsapp`,
+    /// `messenger`, `instagram`, `telegram`.
     pub kind: String,
     /// SMS, WhatsApp, Messenger, Instagram and Telegram inboxes: who carries the messages
     /// (`twilio`, `vonage`, `meta`, `telegram`), as the channel's form lists them.
