@@ -544,86 +544,8 @@ on_both_engines! {
     }
 }
 
-/// How the WhatsApp channel wires Twilio WhatsApp senders: the SMS channel's Twilio code, with
-/// the `whatsapp:` address prefix and the `whatsapp` kind. A stand-in for that channel, so this
-/// test pins the API it relies on.
-mod twilio_whatsapp {
-    use axum::body::Bytes;
-    use axum::extract::{OriginalUri, Path, State};
-    use axum::http::{HeaderMap, Method};
-    use axum::response::Response;
-    use axum::routing::{post, MethodRouter};
-    use switchboard::channels::sms::twilio::{self, Prefix};
-    use switchboard::channels::{
-        Channel, ChannelContext, ChannelError, FieldType, InboxSetup, SetupEnv, SetupField,
-        SetupInput,
-    };
-    use switchboard::edge::route::{Access, Route, Scope};
-    use switchboard::store::ClaimedDelivery;
-    use switchboard_connector_core::{ChannelKind, DeliveryError, Outbound};
-
-    pub struct TwilioWhatsapp;
-
-    async fn webhook(
-        State(ctx): State<ChannelContext>,
-        Path(inbox_id): Path<i64>,
-        OriginalUri(uri): OriginalUri,
-        headers: HeaderMap,
-        body: Bytes,
-    ) -> Response {
-        twilio::webhook(
-            &ctx,
-            inbox_id,
-            ChannelKind::Whatsapp,
-            Prefix::WHATSAPP,
-            &uri,
-            headers,
-            body,
-        )
-        .await
-    }
-
-    #[async_trait::async_trait]
-    impl Channel for TwilioWhatsapp {
-        fn kind(&self) -> &'static str {
-            "whatsapp"
-        }
-        fn label(&self) -> &'static str {
-            "WhatsApp"
-        }
-        fn setup_fields(&self) -> Vec<SetupField> {
-            ["provider", "account_sid", "auth_token", "from"]
-                .map(|name| SetupField::new(name, name, FieldType::Text))
-                .into()
-        }
-        fn set_up(
-            &self,
-            env: &SetupEnv<'_>,
-            input: &SetupInput,
-        ) -> Result<InboxSetup, ChannelError> {
-            twilio::set_up(env, input, Prefix::WHATSAPP)
-        }
-        fn sender(
-            &self,
-            ctx: &ChannelContext,
-            claimed: &ClaimedDelivery,
-        ) -> Result<Box<dyn Outbound>, DeliveryError> {
-            twilio::sender(ctx, claimed, Prefix::WHATSAPP)
-        }
-        fn routes(&self) -> Vec<(Route, MethodRouter<ChannelContext>)> {
-            vec![(
-                Route {
-                    method: Method::POST,
-                    path: "/hooks/whatsapp/{inbox_id}",
-                    access: Access::Public,
-                    scope: Scope::Inbox,
-                },
-                post(webhook),
-            )]
-        }
-    }
-}
-
+/// The WhatsApp channel's Twilio senders: the SMS channel's Twilio code, with the `whatsapp:`
+/// address prefix and the `whatsapp` kind, behind the real WhatsApp channel.
 mod whatsapp {
     use super::*;
 
@@ -635,7 +557,7 @@ mod whatsapp {
             let mut settings = test_settings(&db);
             settings.server.public_url = PUBLIC_URL.into();
             settings.providers.twilio_api_url = twilio.url.clone();
-            let channels = switchboard::channels::ChannelRegistry::standard().with(twilio_whatsapp::TwilioWhatsapp);
+            let channels = switchboard::channels::ChannelRegistry::standard();
             let hub = switchboard::Application::build_with(settings, channels).await.unwrap();
             let workspace_id = hub.state().store.list_workspaces().await.unwrap()[0].id;
             let mut app = TestApp {
@@ -668,6 +590,12 @@ mod whatsapp {
             ]);
             let at = format!("{}/hooks/whatsapp/{inbox}", app.url);
             let signed = format!("{PUBLIC_URL}/hooks/whatsapp/{inbox}");
+            assert_eq!(created["webhook_url"], signed);
+            // Twilio signs its webhooks; Meta's handshake means nothing to a Twilio inbox.
+            let forged = Webhook::inbound_sms("SMcccccccccccccccccccccccccccccccc", CUSTOMER, "hi");
+            assert_eq!(forged.post(&app.http, &at, &format!("{PUBLIC_URL}/elsewhere")).await.status(), 401);
+            let handshake = app.http.get(format!("{at}?hub.mode=subscribe&hub.verify_token=x&hub.challenge=1")).send().await.unwrap();
+            assert_eq!(handshake.status(), 403);
             assert_eq!(inbound.post(&app.http, &at, &signed).await.status(), 200);
             // An SMS-style address is not a WhatsApp one.
             let sms_style = Webhook::inbound_sms("SMbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb", CUSTOMER, "hi");

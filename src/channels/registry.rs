@@ -428,7 +428,14 @@ mod tests {
         assert_eq!(
             kinds,
             [
-                "email", "web_chat", "api", "sms", "whatsapp", "messenger", "instagram", "telegram"
+                "email",
+                "web_chat",
+                "api",
+                "sms",
+                "whatsapp",
+                "messenger",
+                "instagram",
+                "telegram"
             ]
         );
     }

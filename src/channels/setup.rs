@@ -24,6 +24,9 @@ pub struct SetupField {
     /// For `choice` fields: the values to pick from.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub options: Vec<&'static str>,
+    /// Only for inboxes of this `provider` (the console hides the field for the others).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub provider: Option<&'static str>,
 }
 
 impl SetupField {
@@ -36,6 +39,7 @@ impl SetupField {
             secret: field_type == FieldType::Password,
             help: None,
             options: Vec::new(),
+            provider: None,
         }
     }
 
@@ -51,6 +55,12 @@ impl SetupField {
 
     pub fn options(mut self, options: &[&'static str]) -> Self {
         self.options = options.to_vec();
+        self
+    }
+
+    /// Asked only of inboxes whose `provider` is `provider`.
+    pub fn for_provider(mut self, provider: &'static str) -> Self {
+        self.provider = Some(provider);
         self
     }
 

@@ -90,7 +90,8 @@ impl Channel for SmsChannel {
 
     fn setup_fields(&self) -> Vec<SetupField> {
         let mut private_key = SetupField::new("private_key", "Private key", FieldType::LongText)
-            .help("Vonage: the application's private key (PEM), from when it was made.");
+            .help("Vonage: the application's private key (PEM), from when it was made.")
+            .for_provider("vonage");
         private_key.secret = true;
         vec![
             SetupField::new("provider", "Provider", FieldType::Choice)
@@ -100,14 +101,18 @@ impl Channel for SmsChannel {
                 .required()
                 .help("The number replies come from, in E.164 (+14155550100); with Twilio, a Messaging Service SID (MG…) also works."),
             SetupField::new("account_sid", "Account SID", FieldType::Text)
-                .help("Twilio: the account's SID (AC…)."),
+                .help("Twilio: the account's SID (AC…).")
+                .for_provider("twilio"),
             SetupField::new("auth_token", "Auth token", FieldType::Password)
-                .help("Twilio: the account's auth token; it also signs Twilio's webhooks."),
+                .help("Twilio: the account's auth token; it also signs Twilio's webhooks.")
+                .for_provider("twilio"),
             SetupField::new("application_id", "Application ID", FieldType::Text)
-                .help("Vonage: the Messages application's id."),
+                .help("Vonage: the Messages application's id.")
+                .for_provider("vonage"),
             private_key,
             SetupField::new("signature_secret", "Signature secret", FieldType::Password)
-                .help("Vonage: the account's signature secret, which signs its webhooks."),
+                .help("Vonage: the account's signature secret, which signs its webhooks.")
+                .for_provider("vonage"),
         ]
     }
 

@@ -25,6 +25,8 @@ use crate::store::ClaimedDelivery;
 
 pub use window::{window_open, WINDOW_MS};
 
+use crate::channels::sms::twilio::{self, Prefix};
+
 /// Who carries an inbox's messages.
 const PROVIDERS: [&str; 2] = ["meta", "twilio"];
 
@@ -58,13 +60,6 @@ impl WhatsappSettings {
     fn check(&self) -> Result<(), ChannelError> {
         match self.provider.as_str() {
             "meta" => {}
-            "twilio" => {
-                return Err(ChannelError::Invalid(
-                    "WhatsApp through Twilio is not available yet: choose `meta` (the WhatsApp \
-                     Cloud API) for now"
-                        .into(),
-                ))
-            }
             other => {
                 return Err(ChannelError::Invalid(format!(
                     "`provider` must be one of {PROVIDERS:?}, not {other:?}"
@@ -84,6 +79,11 @@ impl WhatsappSettings {
         }
         Ok(())
     }
+}
+
+/// Whether the inbox's WhatsApp goes through Twilio rather than Meta's Cloud API.
+pub(crate) fn is_twilio(inbox: &Inbox) -> bool {
+    inbox.settings.get("provider").and_then(|p| p.as_str()) == Some("twilio")
 }
 
 /// The Graph API as the hub's settings place it.
@@ -120,32 +120,45 @@ impl Channel for WhatsappChannel {
             SetupField::new("provider", "Provider", FieldType::Choice)
                 .required()
                 .options(&PROVIDERS)
-                .help("`meta` for the WhatsApp Cloud API."),
+                .help("`meta` for the WhatsApp Cloud API; `twilio` for a Twilio WhatsApp sender."),
             SetupField::new("phone_number_id", "Phone number ID", FieldType::Text)
-                .help("Meta: WhatsApp Manager → API Setup → Phone number ID."),
+                .help("Meta: WhatsApp Manager → API Setup → Phone number ID.")
+                .for_provider("meta"),
             SetupField::new(
                 "business_account_id",
                 "WhatsApp Business Account ID",
                 FieldType::Text,
             )
-            .help("Meta: the account whose approved message templates agents may send."),
+            .help("Meta: the account whose approved message templates agents may send.")
+            .for_provider("meta"),
             SetupField::new("access_token", "Access token", FieldType::Password)
-                .help("Meta: a system user's permanent token with whatsapp_business_messaging."),
+                .help("Meta: a system user's permanent token with whatsapp_business_messaging.")
+                .for_provider("meta"),
             SetupField::new("app_secret", "App secret", FieldType::Password)
-                .help("Meta: App settings → Basic; checks the webhook's X-Hub-Signature-256."),
+                .help("Meta: App settings → Basic; checks the webhook's X-Hub-Signature-256.")
+                .for_provider("meta"),
+            SetupField::new("account_sid", "Account SID", FieldType::Text)
+                .help("Twilio: the account's SID (AC…).")
+                .for_provider("twilio"),
+            SetupField::new("auth_token", "Auth token", FieldType::Password)
+                .help("Twilio: the account's auth token; it also signs Twilio's webhooks.")
+                .for_provider("twilio"),
+            SetupField::new("from", "Sender", FieldType::Text)
+                .help("Twilio: the WhatsApp sender's number in E.164 (+14155550100).")
+                .for_provider("twilio"),
         ]
     }
 
     fn set_up(&self, env: &SetupEnv<'_>, input: &SetupInput) -> Result<InboxSetup, ChannelError> {
         let provider = input.text("provider")?.unwrap_or_default();
+        if provider == "twilio" {
+            // Twilio carries WhatsApp as it carries SMS, with `whatsapp:` addresses: one code.
+            return twilio::set_up(env, input, Prefix::WHATSAPP);
+        }
         if provider != "meta" {
-            // The provider is checked first: a Twilio setup is told "not yet", not "fields".
-            WhatsappSettings {
-                provider,
-                phone_number_id: String::new(),
-                business_account_id: String::new(),
-            }
-            .check()?;
+            return Err(ChannelError::Invalid(format!(
+                "`provider` must be one of {PROVIDERS:?}, not {provider:?}"
+            )));
         }
         let settings = WhatsappSettings {
             provider: "meta".into(),
@@ -172,6 +185,11 @@ impl Channel for WhatsappChannel {
         _inbox: &Inbox,
         settings: serde_json::Value,
     ) -> Result<serde_json::Value, ChannelError> {
+        if is_twilio(_inbox) {
+            return Err(ChannelError::Invalid(
+                "a Twilio WhatsApp inbox's settings are set when it is made".into(),
+            ));
+        }
         let changed: WhatsappSettings = serde_json::from_value(settings).map_err(|e| {
             ChannelError::Invalid(format!(
                 "WhatsApp settings are `provider`, `phone_number_id` and `business_account_id` \
@@ -193,6 +211,9 @@ impl Channel for WhatsappChannel {
         conversation: &Conversation,
         meta: Option<&serde_json::Value>,
     ) -> Result<(), ChannelError> {
+        if is_twilio(inbox) {
+            return window::check_twilio_reply(ctx, conversation, meta).await;
+        }
         window::check_reply(ctx, inbox, conversation, meta).await
     }
 
@@ -202,6 +223,9 @@ impl Channel for WhatsappChannel {
         inbox: &Inbox,
         meta: Option<&serde_json::Value>,
     ) -> Result<Option<String>, ChannelError> {
+        if is_twilio(inbox) {
+            return Ok(None);
+        }
         window::template_text(ctx, inbox, meta).await
     }
 
@@ -224,6 +248,9 @@ impl Channel for WhatsappChannel {
         ctx: &ChannelContext,
         claimed: &ClaimedDelivery,
     ) -> Result<Box<dyn Outbound>, DeliveryError> {
+        if is_twilio(&claimed.inbox) {
+            return twilio::sender(ctx, claimed, Prefix::WHATSAPP);
+        }
         let settings = WhatsappSettings::of(&claimed.inbox).map_err(DeliveryError::Permanent)?;
         let sealed = claimed
             .sealed_secret

@@ -4,7 +4,7 @@
 //! our replies forward. 200 only once everything the call carried is committed.
 
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::{OriginalUri, Path, Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
@@ -14,6 +14,7 @@ use switchboard_connector_meta::{verify_handshake, verify_signature, Handshake};
 
 use super::{graph, WhatsappSecrets, WhatsappSettings};
 use crate::channels::hooks::{self, HookError, HookInbox};
+use crate::channels::sms::twilio::{self, Prefix};
 use crate::channels::ChannelContext;
 use crate::domain::Id;
 
@@ -32,6 +33,10 @@ pub async fn handshake(
     Path(inbox_id): Path<Id>,
     Query(asked): Query<Handshake>,
 ) -> Result<Response, HookError> {
+    if through_twilio(&ctx, inbox_id).await? {
+        // Twilio has no subscription handshake: nobody but Meta asks this.
+        return Err(HookError::Forbidden);
+    }
     let HookInbox { secrets, .. } =
         hooks::webhook_inbox::<WhatsappSecrets>(&ctx, inbox_id, ChannelKind::Whatsapp).await?;
     match verify_handshake(&asked, &secrets.verify_token) {
@@ -57,9 +62,16 @@ pub async fn handshake(
 pub async fn notification(
     State(ctx): State<ChannelContext>,
     Path(inbox_id): Path<Id>,
+    OriginalUri(uri): OriginalUri,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, HookError> {
+    if through_twilio(&ctx, inbox_id).await? {
+        let kind = ChannelKind::Whatsapp;
+        return Ok(
+            twilio::webhook(&ctx, inbox_id, kind, Prefix::WHATSAPP, &uri, headers, body).await,
+        );
+    }
     let HookInbox { inbox, secrets } =
         hooks::webhook_inbox::<WhatsappSecrets>(&ctx, inbox_id, ChannelKind::Whatsapp).await?;
     let signature = headers
@@ -93,6 +105,17 @@ pub async fn notification(
         ctx.desk.provider_status(inbox.id, update).await?;
     }
     Ok((StatusCode::OK, axum::Json(json!({"ok": true}))).into_response())
+}
+
+/// Whether the inbox the URL names is a WhatsApp inbox on Twilio (whose webhook is Twilio's
+/// form, signed its way).
+async fn through_twilio(ctx: &ChannelContext, inbox_id: Id) -> Result<bool, HookError> {
+    Ok(ctx
+        .desk
+        .store()
+        .webhook_inbox(inbox_id)
+        .await?
+        .is_some_and(|(inbox, _)| inbox.kind == ChannelKind::Whatsapp && super::is_twilio(&inbox)))
 }
 
 /// The message with its media file attached; a file that cannot be kept for good (too large,

@@ -172,6 +172,34 @@ pub(super) async fn check_reply(
     )))
 }
 
+/// The same window for a Twilio WhatsApp sender (Twilio holds its senders to WhatsApp's rule
+/// too). Templates go through Twilio's Content API, which the hub does not speak yet: outside
+/// the window the agent is told so rather than the reply failing later with Twilio's 63016.
+pub(super) async fn check_twilio_reply(
+    ctx: &ChannelContext,
+    conversation: &Conversation,
+    meta: Option<&serde_json::Value>,
+) -> Result<(), ChannelError> {
+    if template_of(meta)?.is_some() {
+        return Err(ChannelError::Invalid(
+            "templates are sent from Meta's Cloud API inboxes; through Twilio, use Twilio's \
+             Content API"
+                .into(),
+        ));
+    }
+    if window_open(
+        last_customer_message_at(ctx, conversation).await?,
+        now_millis(),
+    ) {
+        return Ok(());
+    }
+    Err(ChannelError::Invalid(
+        "the customer last wrote more than 24 hours ago (or never here), so WhatsApp takes only \
+         an approved template now; Twilio sends those through its Content API, outside the hub"
+            .into(),
+    ))
+}
+
 /// A template reply stores the body the customer reads.
 pub(super) async fn template_text(
     ctx: &ChannelContext,
