@@ -131,6 +131,18 @@ impl Api {
         .with_context(|| format!("creating a {kind} inbox"))
     }
 
+    /// Creates an inbox from a whole create body (a provider channel's settings) and returns it.
+    pub async fn create_inbox_from(&self, body: &Value) -> Result<Value> {
+        send(
+            self.http
+                .post(format!("{}/api/v1/inboxes", self.base))
+                .bearer_auth(&self.token)
+                .json(body),
+        )
+        .await
+        .with_context(|| format!("creating the inbox {body}"))
+    }
+
     /// Ingests one customer message through the API channel.
     pub async fn post_message(
         &self,

@@ -14,6 +14,7 @@ mod paced;
 mod process;
 mod reconnect;
 mod routing;
+mod webhooks;
 mod widget_size;
 
 /// Every scenario, in the order a full run takes them.
@@ -22,6 +23,7 @@ pub const ALL: &[&str] = &[
     "fanout",
     "ingest-sqlite",
     "ingest-postgres",
+    "webhook-ingest",
     "routing",
     "inbox-scale",
     "reconnect",
@@ -130,6 +132,7 @@ pub async fn run(name: &str, ctx: &Ctx) -> Result<Vec<Row>> {
         "fanout" => fanout::run(ctx).await,
         "ingest-sqlite" => ingest::run_sqlite(ctx).await,
         "ingest-postgres" => ingest::run_postgres(ctx).await,
+        "webhook-ingest" => webhooks::run(ctx).await,
         "routing" => routing::run(ctx).await,
         "inbox-scale" => inbox_scale::run(ctx).await,
         "reconnect" => reconnect::run(ctx).await,
