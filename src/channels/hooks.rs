@@ -10,11 +10,11 @@ use axum::response::{IntoResponse, Response};
 use hmac::{Hmac, Mac};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
-use switchboard_connector_core::{AttachmentSource, ChannelKind, InboundAttachment};
+use switchboard_connector_core::{AttachmentSource, ChannelKind, DeliveryError, InboundAttachment};
 
 use super::{ChannelContext, ChannelError, InboxSetup, SetupEnv};
 use crate::domain::{Id, Inbox};
-use crate::store::StoreError;
+use crate::store::{ClaimedDelivery, StoreError};
 
 /// Why a webhook call was refused. Signature failures say no more than that: the caller may be
 /// an attacker probing which inboxes exist and what they check.
@@ -105,6 +105,22 @@ pub fn seal_json(
 pub fn open_json<S: DeserializeOwned>(ctx: &ChannelContext, sealed: &[u8]) -> anyhow::Result<S> {
     let plain = ctx.secrets.open(sealed)?;
     Ok(serde_json::from_slice(&plain)?)
+}
+
+/// A claimed delivery's inbox secrets, opened for its sender; `what` names them in the error
+/// when the inbox has none ("an auth token"). Failing here fails the message for good: no
+/// retry can conjure a missing key.
+pub fn delivery_secrets<S: DeserializeOwned>(
+    ctx: &ChannelContext,
+    claimed: &ClaimedDelivery,
+    what: &str,
+) -> Result<S, DeliveryError> {
+    let sealed = claimed
+        .sealed_secret
+        .as_deref()
+        .ok_or_else(|| DeliveryError::Permanent(format!("the inbox has no {what}")))?;
+    open_json(ctx, sealed)
+        .map_err(|e| DeliveryError::Permanent(format!("the inbox's secrets: {e}")))
 }
 
 /// Where a provider sends this inbox's webhooks: `/hooks/{kind}/{inbox_id}` under the hub's

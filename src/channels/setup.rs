@@ -116,6 +116,23 @@ impl SetupInput {
         }
     }
 
+    /// A text value the setup cannot do without, trimmed and held to `max` bytes; `missing`
+    /// says what to do when it is absent or empty.
+    pub fn required_text(
+        &self,
+        key: &str,
+        max: usize,
+        missing: impl FnOnce() -> String,
+    ) -> Result<String, ChannelError> {
+        let value = self
+            .text(key)?
+            .map(|v| v.trim().to_string())
+            .filter(|v| !v.is_empty())
+            .ok_or_else(|| ChannelError::Invalid(missing()))?;
+        crate::limits::text(key, &value, max)?;
+        Ok(value)
+    }
+
     /// A text value under `key`, treating "" as absent (forms send empty fields).
     pub fn text(&self, key: &str) -> Result<Option<String>, ChannelError> {
         Ok(self.get::<String>(key)?.filter(|s| !s.is_empty()))

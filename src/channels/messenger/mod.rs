@@ -94,13 +94,7 @@ fn graph_id(field: &str, value: &str) -> Result<(), ChannelError> {
 }
 
 fn required_text(input: &SetupInput, key: &str, max: usize) -> Result<String, ChannelError> {
-    let value = input
-        .text(key)?
-        .map(|v| v.trim().to_string())
-        .filter(|v| !v.is_empty())
-        .ok_or_else(|| ChannelError::Invalid(format!("`{key}` is required")))?;
-    limits::text(key, &value, max)?;
-    Ok(value)
+    input.required_text(key, max, || format!("`{key}` is required"))
 }
 
 impl MetaMessaging {
@@ -258,12 +252,7 @@ impl Channel for MetaMessaging {
         claimed: &ClaimedDelivery,
     ) -> Result<Box<dyn Outbound>, DeliveryError> {
         let settings = settings_of(&claimed.inbox).map_err(DeliveryError::Permanent)?;
-        let sealed = claimed
-            .sealed_secret
-            .as_deref()
-            .ok_or_else(|| DeliveryError::Permanent("the inbox has no page token".into()))?;
-        let secrets: MetaSecrets = hooks::open_json(ctx, sealed)
-            .map_err(|e| DeliveryError::Permanent(format!("the inbox's secrets: {e}")))?;
+        let secrets: MetaSecrets = hooks::delivery_secrets(ctx, claimed, "page token")?;
         Ok(Box::new(outbound::MetaOutbound::new(
             ctx,
             self.channel_kind(),

@@ -270,12 +270,7 @@ pub fn sender(
             .map(str::to_string)
             .ok_or_else(|| DeliveryError::Permanent(format!("the inbox has no `{key}`")))
     };
-    let sealed = claimed
-        .sealed_secret
-        .as_deref()
-        .ok_or_else(|| DeliveryError::Permanent("the inbox has no auth token".into()))?;
-    let secrets: TwilioSecrets = hooks::open_json(ctx, sealed)
-        .map_err(|e| DeliveryError::Permanent(format!("the inbox's secrets: {e}")))?;
+    let secrets: TwilioSecrets = hooks::delivery_secrets(ctx, claimed, "auth token")?;
     let from = setting("from")?;
     let sender = Sender::parse(&from)
         .ok_or_else(|| DeliveryError::Permanent(format!("`from` {from:?} cannot send")))?;

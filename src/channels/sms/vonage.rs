@@ -179,12 +179,7 @@ impl SmsProvider for Vonage {
                 .map(str::to_string)
                 .ok_or_else(|| DeliveryError::Permanent(format!("the inbox has no `{key}`")))
         };
-        let sealed = claimed
-            .sealed_secret
-            .as_deref()
-            .ok_or_else(|| DeliveryError::Permanent("the inbox has no private key".into()))?;
-        let secrets: VonageSecrets = hooks::open_json(ctx, sealed)
-            .map_err(|e| DeliveryError::Permanent(format!("the inbox's secrets: {e}")))?;
+        let secrets: VonageSecrets = hooks::delivery_secrets(ctx, claimed, "private key")?;
         let key = ApplicationKey::from_pem(&secrets.private_key)
             .map_err(|e| DeliveryError::Permanent(format!("the inbox's private key: {e}")))?;
         Ok(Box::new(VonageOutbound {

@@ -235,12 +235,7 @@ impl Channel for TelegramChannel {
         ctx: &ChannelContext,
         claimed: &ClaimedDelivery,
     ) -> Result<Box<dyn Outbound>, DeliveryError> {
-        let sealed = claimed
-            .sealed_secret
-            .as_deref()
-            .ok_or_else(|| DeliveryError::Permanent("the inbox has no bot token".into()))?;
-        let secrets: TelegramSecrets = hooks::open_json(ctx, sealed)
-            .map_err(|e| DeliveryError::Permanent(format!("the inbox's secrets: {e}")))?;
+        let secrets: TelegramSecrets = hooks::delivery_secrets(ctx, claimed, "bot token")?;
         let api = bot_api(ctx, &secrets).map_err(|e| DeliveryError::Permanent(e.to_string()))?;
         Ok(Box::new(TelegramReply {
             ctx: ctx.clone(),

@@ -97,12 +97,9 @@ fn graph(ctx: &ChannelContext) -> Graph {
 }
 
 fn required_text(input: &SetupInput, key: &str, max: usize) -> Result<String, ChannelError> {
-    let value = input.text(key)?.map(|v| v.trim().to_string());
-    let value = value
-        .filter(|v| !v.is_empty())
-        .ok_or_else(|| ChannelError::Invalid(format!("WhatsApp inboxes on Meta need `{key}`")))?;
-    limits::text(key, &value, max)?;
-    Ok(value)
+    input.required_text(key, max, || {
+        format!("WhatsApp inboxes on Meta need `{key}`")
+    })
 }
 
 #[async_trait::async_trait]
@@ -252,12 +249,7 @@ impl Channel for WhatsappChannel {
             return twilio::sender(ctx, claimed, Prefix::WHATSAPP);
         }
         let settings = WhatsappSettings::of(&claimed.inbox).map_err(DeliveryError::Permanent)?;
-        let sealed = claimed
-            .sealed_secret
-            .as_deref()
-            .ok_or_else(|| DeliveryError::Permanent("the inbox has no access token".into()))?;
-        let secrets: WhatsappSecrets = hooks::open_json(ctx, sealed)
-            .map_err(|e| DeliveryError::Permanent(format!("the inbox's secrets: {e}")))?;
+        let secrets: WhatsappSecrets = hooks::delivery_secrets(ctx, claimed, "access token")?;
         Ok(Box::new(WhatsappSender::new(
             graph(ctx),
             secrets.access_token,
