@@ -55,11 +55,16 @@ impl IntoResponse for HookError {
                 StatusCode::INTERNAL_SERVER_ERROR
             }
         };
-        let message = match &self {
-            HookError::Internal(_) => "internal error".to_string(),
-            other => other.to_string(),
+        let (code, message) = match &self {
+            HookError::NotFound => ("not_found", self.to_string()),
+            HookError::Unauthorized => ("unauthorized", self.to_string()),
+            HookError::Forbidden => ("forbidden", self.to_string()),
+            HookError::Invalid(_) => ("unprocessable", self.to_string()),
+            HookError::Internal(_) => ("internal", "internal error".to_string()),
         };
-        (status, axum::Json(serde_json::json!({ "error": message }))).into_response()
+        // The house's error shape (`ErrorBody` in the OpenAPI document), like every other route.
+        let body = serde_json::json!({ "error": { "code": code, "message": message } });
+        (status, axum::Json(body)).into_response()
     }
 }
 

@@ -8,7 +8,7 @@ pub mod twilio;
 pub mod vonage;
 
 use axum::body::Bytes;
-use axum::extract::{OriginalUri, Path, State};
+use axum::extract::{OriginalUri, State};
 use axum::http::{HeaderMap, Method};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{post, MethodRouter};
@@ -19,6 +19,7 @@ use super::{
     Channel, ChannelContext, ChannelError, FieldType, InboxSetup, SetupEnv, SetupField, SetupInput,
 };
 use crate::domain::{Id, Inbox};
+use crate::edge::extract::ApiPath;
 use crate::edge::route::{Access, Route, Scope};
 use crate::store::ClaimedDelivery;
 
@@ -251,7 +252,7 @@ pub fn called_url(ctx: &ChannelContext, uri: &axum::http::Uri) -> String {
         (status = 500, description = "Not stored: the provider delivers it again")))]
 pub async fn webhook(
     State(ctx): State<ChannelContext>,
-    Path(inbox_id): Path<Id>,
+    ApiPath(inbox_id): ApiPath<Id>,
     OriginalUri(uri): OriginalUri,
     headers: HeaderMap,
     body: Bytes,

@@ -3,7 +3,7 @@
 //! else, and the repeat is the same message.
 
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::Json;
 use switchboard_connector_core::ChannelKind;
@@ -14,6 +14,7 @@ use super::{bot_api, updates, TelegramSecrets};
 use crate::channels::hooks::{self, HookError};
 use crate::channels::ChannelContext;
 use crate::domain::Id;
+use crate::edge::extract::ApiPath;
 
 /// Telegram's webhook for a Telegram inbox (set by the hub with `setWebhook`).
 #[utoipa::path(post, path = "/hooks/telegram/{inbox_id}", tag = "inboxes",
@@ -28,7 +29,7 @@ use crate::domain::Id;
 #[tracing::instrument(skip_all, fields(inbox = inbox_id))]
 pub async fn receive_update(
     State(ctx): State<ChannelContext>,
-    Path(inbox_id): Path<Id>,
+    ApiPath(inbox_id): ApiPath<Id>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Json<serde_json::Value>, HookError> {

@@ -4,7 +4,7 @@
 //! our replies forward. 200 only once everything the call carried is committed.
 
 use axum::body::Bytes;
-use axum::extract::{OriginalUri, Path, Query, State};
+use axum::extract::{OriginalUri, Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
@@ -17,6 +17,7 @@ use crate::channels::hooks::{self, HookError, HookInbox};
 use crate::channels::sms::twilio::{self, Prefix};
 use crate::channels::ChannelContext;
 use crate::domain::Id;
+use crate::edge::extract::ApiPath;
 
 /// Longest challenge echoed (Meta's are short numbers).
 const MAX_CHALLENGE: usize = 256;
@@ -30,7 +31,7 @@ const MAX_CHALLENGE: usize = 256;
 #[tracing::instrument(skip_all, fields(inbox = inbox_id))]
 pub async fn handshake(
     State(ctx): State<ChannelContext>,
-    Path(inbox_id): Path<Id>,
+    ApiPath(inbox_id): ApiPath<Id>,
     Query(asked): Query<Handshake>,
 ) -> Result<Response, HookError> {
     if through_twilio(&ctx, inbox_id).await? {
@@ -61,7 +62,7 @@ pub async fn handshake(
 #[tracing::instrument(skip_all, fields(inbox = inbox_id))]
 pub async fn notification(
     State(ctx): State<ChannelContext>,
-    Path(inbox_id): Path<Id>,
+    ApiPath(inbox_id): ApiPath<Id>,
     OriginalUri(uri): OriginalUri,
     headers: HeaderMap,
     body: Bytes,
