@@ -1,13 +1,12 @@
 //! What every provider webhook does the same way: find the inbox the URL names (of the right
-//! kind), open its sealed secrets, check the provider's signature against the raw body, fetch
-//! media the provider holds (with the inbox's credentials, size-capped, through the guarded
+//! kind), open its sealed secrets, compare secrets in constant time, fetch media the provider
+//! holds (with the inbox's credentials, size-capped, through the guarded
 //! client), and answer. A webhook answers 200 only after what it carried is committed
 //! (`Desk::ingest`, `Desk::provider_status`), so a provider that saw anything else re-delivers,
 //! and ingest's (inbox, external id) key makes the re-delivery the same message.
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use hmac::{Hmac, Mac};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use switchboard_connector_core::{AttachmentSource, ChannelKind, DeliveryError, InboundAttachment};
@@ -107,7 +106,7 @@ pub fn seal_json(
 }
 
 /// Opens what `seal_json` sealed.
-pub fn open_json<S: DeserializeOwned>(ctx: &ChannelContext, sealed: &[u8]) -> anyhow::Result<S> {
+fn open_json<S: DeserializeOwned>(ctx: &ChannelContext, sealed: &[u8]) -> anyhow::Result<S> {
     let plain = ctx.secrets.open(sealed)?;
     Ok(serde_json::from_slice(&plain)?)
 }
@@ -142,19 +141,6 @@ pub fn public_base(env: &SetupEnv<'_>) -> String {
     } else {
         server.public_url.trim_end_matches('/').to_string()
     }
-}
-
-/// Whether `given_hex` is the HMAC-SHA256 of `body` under `key`, compared in constant time
-/// (Meta's `X-Hub-Signature-256: sha256=<hex>`; Telegram and Vonage use their own schemes).
-pub fn hmac_sha256_hex_matches(key: &[u8], body: &[u8], given_hex: &str) -> bool {
-    let Ok(given) = hex::decode(given_hex.trim()) else {
-        return false;
-    };
-    let Ok(mut mac) = Hmac::<sha2::Sha256>::new_from_slice(key) else {
-        return false;
-    };
-    mac.update(body);
-    mac.verify_slice(&given).is_ok()
 }
 
 /// Two secrets compared in constant time (verify tokens, secret-token headers).
@@ -218,18 +204,6 @@ pub async fn fetch_media(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn a_meta_signature_matches_its_body_and_key_only() {
-        // HMAC-SHA256("It's a Secret to Everybody", "Hello, World!") as GitHub documents it
-        // for its own X-Hub-Signature-256, the same scheme Meta uses.
-        let key = b"It's a Secret to Everybody";
-        let sig = "757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17";
-        assert!(hmac_sha256_hex_matches(key, b"Hello, World!", sig));
-        assert!(!hmac_sha256_hex_matches(key, b"Hello, World?", sig));
-        assert!(!hmac_sha256_hex_matches(b"other", b"Hello, World!", sig));
-        assert!(!hmac_sha256_hex_matches(key, b"Hello, World!", "not hex"));
-    }
 
     #[test]
     fn an_empty_expected_secret_never_matches() {

@@ -5,7 +5,7 @@ use axum::http::StatusCode;
 use axum::Json;
 use serde::Deserialize;
 use switchboard_connector_core::{
-    phone, ChannelKind, Identity, InboundAttachment, InboundMessage, InboundSender,
+    phone, Identity, InboundAttachment, InboundMessage, InboundSender,
 };
 use utoipa::ToSchema;
 
@@ -76,21 +76,7 @@ pub async fn inbound_message(
     ApiPath(inbox_id): ApiPath<Id>,
     ApiJson(body): ApiJson<InboundMessageBody>,
 ) -> ApiResult<(StatusCode, Json<Message>)> {
-    let inbox = ctx
-        .desk
-        .store()
-        .get_inbox(who.workspace_id(), inbox_id)
-        .await?
-        .ok_or(ApiError::NotFound("inbox"))?;
-    if !who.can_see_inbox(inbox.id) {
-        return Err(ApiError::forbidden("you are not a member of this inbox"));
-    }
-    if inbox.kind != ChannelKind::Api {
-        return Err(ApiError::Unprocessable(format!(
-            "this endpoint takes messages for API inboxes; inbox {} is {}",
-            inbox.id, inbox.kind
-        )));
-    }
+    let inbox = super::api_inbox(&ctx, &who, inbox_id, "messages").await?;
     check_inbound(&body)?;
     let contact = body.contact;
     let mut identities = Vec::new();

@@ -138,6 +138,24 @@ fn callback_url(inbox: &Inbox) -> Option<&str> {
         .filter(|u| !u.is_empty())
 }
 
+/// The API inbox an integration names in an endpoint's path: one the caller may see (404, 403)
+/// and of the API kind (422 saying which endpoint takes `what`).
+async fn api_inbox(
+    ctx: &ChannelContext,
+    who: &crate::store::Principal,
+    inbox_id: crate::domain::Id,
+    what: &str,
+) -> crate::edge::error::ApiResult<Inbox> {
+    let inbox = crate::edge::visible::inbox(ctx.desk.store().as_ref(), who, inbox_id).await?;
+    if inbox.kind != switchboard_connector_core::ChannelKind::Api {
+        return Err(crate::edge::error::ApiError::Unprocessable(format!(
+            "this endpoint takes {what} for API inboxes; inbox {} is {}",
+            inbox.id, inbox.kind
+        )));
+    }
+    Ok(inbox)
+}
+
 /// A callback URL must be http(s) and must not name an internal address outright (unless the
 /// operator allows it). Names are checked again when each callback resolves: DNS can change.
 fn check_callback_url(env: &SetupEnv<'_>, url: &str) -> Result<(), ChannelError> {

@@ -7,7 +7,6 @@ use axum::http::StatusCode;
 use axum::Json;
 use serde::{Deserialize, Serialize};
 use switchboard_connector_core::provider::{ProviderStatus, StatusUpdate};
-use switchboard_connector_core::ChannelKind;
 use utoipa::ToSchema;
 
 use crate::channels::ChannelContext;
@@ -66,21 +65,7 @@ pub async fn report_status(
     ApiPath(inbox_id): ApiPath<Id>,
     ApiJson(body): ApiJson<StatusBody>,
 ) -> ApiResult<(StatusCode, Json<StatusTaken>)> {
-    let inbox = ctx
-        .desk
-        .store()
-        .get_inbox(who.workspace_id(), inbox_id)
-        .await?
-        .ok_or(ApiError::NotFound("inbox"))?;
-    if !who.can_see_inbox(inbox.id) {
-        return Err(ApiError::forbidden("you are not a member of this inbox"));
-    }
-    if inbox.kind != ChannelKind::Api {
-        return Err(ApiError::Unprocessable(format!(
-            "this endpoint takes statuses for API inboxes; inbox {} is {}",
-            inbox.id, inbox.kind
-        )));
-    }
+    let inbox = super::api_inbox(&ctx, &who, inbox_id, "statuses").await?;
     let external_id = body.external_id.trim();
     limits::text("external_id", external_id, limits::EXTERNAL_ID)?;
     if external_id.is_empty() {

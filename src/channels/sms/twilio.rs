@@ -4,23 +4,21 @@
 //! `whatsapp`), [`sender`] for its replies. Settings kept: `provider`, `account_sid`, `from`;
 //! sealed: the auth token, which also signs Twilio's webhooks.
 
-use axum::body::Bytes;
-use axum::http::{header, HeaderMap, StatusCode, Uri};
+use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use switchboard_connector_core::provider::StatusUpdate;
 use switchboard_connector_core::{
-    ChannelKind, DeliveryError, InboundAttachment, InboundMessage, InboundSender, Outbound,
+    DeliveryError, InboundAttachment, InboundMessage, InboundSender, Outbound,
 };
 use switchboard_connector_twilio::webhook::{self as twilio_hook, Event, EMPTY_TWIML};
 use switchboard_connector_twilio::{signature, InboundSms, Sender, TwilioOutbound};
 
 pub use switchboard_connector_twilio::AddressPrefix as Prefix;
 
-use super::{called_url, customer_phone, ingest_error, HookRequest, MediaKept, SmsProvider};
+use super::{customer_phone, ingest_error, HookRequest, MediaKept, SmsProvider};
 use crate::channels::hooks::{self, HookError, HookInbox};
 use crate::channels::{ChannelContext, ChannelError, InboxSetup, SetupEnv, SetupInput};
-use crate::domain::Id;
 use crate::limits;
 use crate::store::ClaimedDelivery;
 
@@ -83,28 +81,6 @@ pub fn check_from(from: &str) -> Result<(), ChannelError> {
             "`from` must be a number in E.164 (+14155550100) or a Messaging Service SID (MG…), not {from:?}"
         ))),
     }
-}
-
-/// The whole webhook for a Twilio inbox of `kind`: a route handler's body.
-pub async fn webhook(
-    ctx: &ChannelContext,
-    inbox_id: Id,
-    kind: ChannelKind,
-    prefix: Prefix,
-    uri: &Uri,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let answer = async {
-        let hook = hooks::webhook_inbox::<TwilioSecrets>(ctx, inbox_id, kind).await?;
-        let request = HookRequest {
-            url: called_url(ctx, uri),
-            headers,
-            body,
-        };
-        handle(ctx, hook, prefix, request).await
-    };
-    answer.await.unwrap_or_else(IntoResponse::into_response)
 }
 
 /// Checks Twilio's signature over the called URL and the form, then stores what it carried: a

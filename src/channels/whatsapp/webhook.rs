@@ -14,7 +14,8 @@ use switchboard_connector_meta::{verify_handshake, verify_signature, Handshake};
 
 use super::{graph, WhatsappSecrets, WhatsappSettings};
 use crate::channels::hooks::{self, HookError, HookInbox};
-use crate::channels::sms::twilio::{self, Prefix};
+use crate::channels::sms::twilio::{self, Prefix, TwilioSecrets};
+use crate::channels::sms::{called_url, HookRequest};
 use crate::channels::ChannelContext;
 use crate::domain::Id;
 use crate::edge::extract::ApiPath;
@@ -34,12 +35,11 @@ pub async fn handshake(
     ApiPath(inbox_id): ApiPath<Id>,
     Query(asked): Query<Handshake>,
 ) -> Result<Response, HookError> {
-    if through_twilio(&ctx, inbox_id).await? {
+    let HookInbox { secrets, .. } = match carrier(&ctx, inbox_id).await? {
+        Carrier::Meta(hook) => hook,
         // Twilio has no subscription handshake: nobody but Meta asks this.
-        return Err(HookError::Forbidden);
-    }
-    let HookInbox { secrets, .. } =
-        hooks::webhook_inbox::<WhatsappSecrets>(&ctx, inbox_id, ChannelKind::Whatsapp).await?;
+        Carrier::Twilio(_) => return Err(HookError::Forbidden),
+    };
     match verify_handshake(&asked, &secrets.verify_token) {
         Some(challenge) if challenge.len() <= MAX_CHALLENGE => Ok((
             StatusCode::OK,
@@ -67,14 +67,17 @@ pub async fn notification(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, HookError> {
-    if through_twilio(&ctx, inbox_id).await? {
-        let kind = ChannelKind::Whatsapp;
-        return Ok(
-            twilio::webhook(&ctx, inbox_id, kind, Prefix::WHATSAPP, &uri, headers, body).await,
-        );
-    }
-    let HookInbox { inbox, secrets } =
-        hooks::webhook_inbox::<WhatsappSecrets>(&ctx, inbox_id, ChannelKind::Whatsapp).await?;
+    let HookInbox { inbox, secrets } = match carrier(&ctx, inbox_id).await? {
+        Carrier::Meta(hook) => hook,
+        Carrier::Twilio(hook) => {
+            let request = HookRequest {
+                url: called_url(&ctx, &uri),
+                headers,
+                body,
+            };
+            return twilio::handle(&ctx, hook, Prefix::WHATSAPP, request).await;
+        }
+    };
     let signature = headers
         .get("x-hub-signature-256")
         .and_then(|v| v.to_str().ok());
@@ -108,15 +111,25 @@ pub async fn notification(
     Ok((StatusCode::OK, axum::Json(json!({"ok": true}))).into_response())
 }
 
-/// Whether the inbox the URL names is a WhatsApp inbox on Twilio (whose webhook is Twilio's
-/// form, signed its way).
-async fn through_twilio(ctx: &ChannelContext, inbox_id: Id) -> Result<bool, HookError> {
-    Ok(ctx
-        .desk
-        .store()
-        .webhook_inbox(inbox_id)
-        .await?
-        .is_some_and(|(inbox, _)| inbox.kind == ChannelKind::Whatsapp && super::is_twilio(&inbox)))
+/// Who carries the WhatsApp inbox the URL names (Meta's Cloud API or Twilio, whose webhooks
+/// are each signed their own way), with its secrets opened: the inbox is read once.
+enum Carrier {
+    Meta(HookInbox<WhatsappSecrets>),
+    Twilio(HookInbox<TwilioSecrets>),
+}
+
+async fn carrier(ctx: &ChannelContext, inbox_id: Id) -> Result<Carrier, HookError> {
+    let HookInbox { inbox, secrets } =
+        hooks::webhook_inbox::<serde_json::Value>(ctx, inbox_id, ChannelKind::Whatsapp).await?;
+    let unreadable =
+        |e: serde_json::Error| HookError::Internal(format!("inbox {inbox_id}'s secrets: {e}"));
+    Ok(if super::is_twilio(&inbox) {
+        let secrets = serde_json::from_value(secrets).map_err(unreadable)?;
+        Carrier::Twilio(HookInbox { inbox, secrets })
+    } else {
+        let secrets = serde_json::from_value(secrets).map_err(unreadable)?;
+        Carrier::Meta(HookInbox { inbox, secrets })
+    })
 }
 
 /// The message with its media file attached; a file that cannot be kept for good (too large,

@@ -13,7 +13,7 @@ use utoipa::ToSchema;
 use super::{graph, WhatsappSecrets, WhatsappSettings};
 use crate::channels::{hooks, ChannelContext, ChannelError};
 use crate::domain::{now_millis, Conversation, Direction, Id, Inbox, Millis};
-use crate::edge::error::{ApiError, ApiResult, ErrorBody};
+use crate::edge::error::{ApiResult, ErrorBody};
 use crate::edge::extract::ApiPath;
 use crate::limits;
 use crate::store::{Page, Principal};
@@ -237,15 +237,7 @@ pub async fn list_templates(
     who: Principal,
     ApiPath(inbox_id): ApiPath<Id>,
 ) -> ApiResult<Json<Vec<TemplateView>>> {
-    let inbox = ctx
-        .desk
-        .store()
-        .get_inbox(who.workspace_id(), inbox_id)
-        .await?
-        .ok_or(ApiError::NotFound("inbox"))?;
-    if !who.can_see_inbox(inbox.id) {
-        return Err(ApiError::forbidden("you are not a member of this inbox"));
-    }
+    let inbox = crate::edge::visible::inbox(ctx.desk.store().as_ref(), &who, inbox_id).await?;
     if inbox.kind != ChannelKind::Whatsapp {
         return Ok(Json(Vec::new()));
     }

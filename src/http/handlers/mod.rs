@@ -24,15 +24,7 @@ use super::AppState;
 /// The inbox at this id, if the caller may see it: 404 outside their workspace, 403 inside it
 /// without membership.
 pub async fn visible_inbox(state: &AppState, who: &Principal, inbox_id: Id) -> ApiResult<Inbox> {
-    let inbox = state
-        .store
-        .get_inbox(who.workspace_id(), inbox_id)
-        .await?
-        .ok_or(ApiError::NotFound("inbox"))?;
-    if !who.can_see_inbox(inbox.id) {
-        return Err(ApiError::forbidden("you are not a member of this inbox"));
-    }
-    Ok(inbox)
+    crate::edge::visible::inbox(state.store.as_ref(), who, inbox_id).await
 }
 
 /// The conversation at this id, if the caller may see its inbox.
