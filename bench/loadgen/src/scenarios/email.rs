@@ -104,7 +104,7 @@ async fn bare_fetch(port: u16, expected: usize) -> Result<(usize, u64)> {
     Ok((mails, bytes))
 }
 
-async fn stored_mails(db: &Path) -> Result<i64> {
+pub(super) async fn stored_mails(db: &Path) -> Result<i64> {
     use sqlx::{Connection, SqliteConnection};
     let url = format!("sqlite://{}?mode=ro", db.display());
     let mut c = SqliteConnection::connect(&url).await?;

@@ -7,6 +7,7 @@ use crate::server::Paths;
 
 mod email;
 mod fanout;
+mod forwarded;
 mod idle;
 mod inbox_scale;
 mod ingest;
@@ -31,6 +32,7 @@ pub const ALL: &[&str] = &[
     "widget-size",
     "email-sync",
     "mime-parse",
+    "forwarded-mail",
 ];
 
 /// How big a run is: `--quick` for CI (minutes), full for the README (under 30 minutes).
@@ -81,6 +83,11 @@ impl Mode {
     /// Mails in the IMAP mailbox the email-sync scenario reads.
     pub fn mailbox_size(self) -> usize {
         self.pick(2_000, 50_000)
+    }
+
+    /// Mails sent to the forwarded-mail listener (and to smtp-sink, the limit).
+    pub fn forwarded_mails(self) -> usize {
+        self.pick(1_000, 10_000)
     }
 
     /// Seconds each side parses the MIME mix for.
@@ -140,6 +147,7 @@ pub async fn run(name: &str, ctx: &Ctx) -> Result<Vec<Row>> {
         "widget-size" => widget_size::run(ctx).await,
         "email-sync" => email::sync(ctx).await,
         "mime-parse" => email::parse(ctx).await,
+        "forwarded-mail" => forwarded::run(ctx).await,
         other => bail!("unknown scenario {other:?}; known: {}", ALL.join(", ")),
     }
 }
