@@ -151,6 +151,8 @@ pub struct User {
     pub created_at: Millis,
     /// A disabled user cannot sign in and has no working session or token.
     pub disabled: bool,
+    /// Invited and not yet arrived: no password until they follow their invitation link.
+    pub invited: bool,
 }
 
 #[derive(Clone, Debug, Serialize, ToSchema)]
@@ -175,6 +177,48 @@ pub struct Inbox {
     /// inboxes (`contact`) or stay in conversations of their own (`inbox`).
     pub conversation_scope: ConversationScope,
     pub created_at: Millis,
+}
+
+/// What part of an inbox's work a health record is about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum InboxPart {
+    /// Reading the mailbox (IMAP): the server cannot be reached, or refuses the login.
+    Mailbox,
+    /// Sending through the channel: the provider, the SMTP server or the callback URL refused
+    /// or could not be reached.
+    Delivery,
+}
+
+impl InboxPart {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            InboxPart::Mailbox => "mailbox",
+            InboxPart::Delivery => "delivery",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<InboxPart> {
+        match s {
+            "mailbox" => Some(InboxPart::Mailbox),
+            "delivery" => Some(InboxPart::Delivery),
+            _ => None,
+        }
+    }
+}
+
+/// Something in an inbox's work that is failing now, as the server or provider said it: shown
+/// in the console until the next attempt that works.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct InboxProblem {
+    pub inbox_id: Id,
+    pub part: InboxPart,
+    /// The error, in the words of the server or provider (capped).
+    pub problem: String,
+    /// When the part started failing (the first failure since it last worked).
+    pub since: Millis,
+    /// The newest failed attempt.
+    pub last_seen: Millis,
 }
 
 #[derive(Clone, Debug, Serialize, ToSchema)]
@@ -251,7 +295,9 @@ pub struct Message {
     pub error: Option<String>,
     pub attachments: Vec<Attachment>,
     pub created_at: Millis,
-    /// What the channel carried beyond the words (email: from, to, cc, flags).
+    /// What the channel carried beyond the words (email: from, to, cc, flags). An activity line
+    /// has its parts in `activity` (`kind`: status, assigned, unassigned, routed, rerouted; the
+    /// names and codes it was made of), so a console can say it in its agent's language.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub meta: Option<serde_json::Value>,
 }
@@ -279,6 +325,9 @@ pub enum EventKind {
     /// An inbox's routing policy or an agent's routing settings changed.
     #[serde(rename = "routing.updated")]
     RoutingUpdated,
+    /// An inbox was set up, or its settings or health changed: consoles reload their inboxes.
+    #[serde(rename = "inbox.updated")]
+    InboxUpdated,
 }
 
 /// A stored event kind this build does not know: the log row is corrupt or from a newer build.
@@ -287,7 +336,7 @@ pub enum EventKind {
 pub struct UnknownEventKind(pub String);
 
 impl EventKind {
-    pub const ALL: [EventKind; 9] = [
+    pub const ALL: [EventKind; 10] = [
         EventKind::MessageCreated,
         EventKind::MessageUpdated,
         EventKind::ConversationCreated,
@@ -297,6 +346,7 @@ impl EventKind {
         EventKind::ContactCreated,
         EventKind::PresenceUpdated,
         EventKind::RoutingUpdated,
+        EventKind::InboxUpdated,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -310,6 +360,7 @@ impl EventKind {
             EventKind::ContactCreated => "contact.created",
             EventKind::PresenceUpdated => "presence.updated",
             EventKind::RoutingUpdated => "routing.updated",
+            EventKind::InboxUpdated => "inbox.updated",
         }
     }
 

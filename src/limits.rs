@@ -36,10 +36,16 @@ pub const TOKEN: usize = 8192;
 pub const PASSWORD: usize = 1024;
 /// Short texts of settings: pre-chat labels and options, greetings.
 pub const SETTING_TEXT: usize = 1000;
-/// An email inbox's signature, appended to every reply.
+/// An email signature (an inbox's, or an agent's own), appended to every reply.
 pub const SIGNATURE: usize = 10_000;
+/// A canned response's short code: it is typed after `/` in the reply box.
+pub const CANNED_CODE: usize = 32;
+/// A canned response's text.
+pub const CANNED_CONTENT: usize = 10_000;
 /// Fields of a pre-chat form.
 pub const PRECHAT_FIELDS: usize = 20;
+/// The id a console makes for one send of a reply (a UUID is 36).
+pub const CLIENT_ID: usize = 64;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum LimitError {

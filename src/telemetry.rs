@@ -1,5 +1,6 @@
 //! Structured logs (pretty for people, JSON for collectors) and the Prometheus recorder.
 
+use std::io::IsTerminal;
 use std::sync::OnceLock;
 
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
@@ -15,12 +16,23 @@ pub fn init_logs(settings: &LogSettings) {
         .unwrap_or_else(|_| EnvFilter::new("info"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(colours(
+            std::io::stderr().is_terminal(),
+            std::env::var_os("NO_COLOR"),
+        ))
         .with_writer(std::io::stderr);
     let _ = if settings.format == "json" {
         builder.json().flatten_event(true).try_init()
     } else {
         builder.try_init()
     };
+}
+
+/// Colours only for a person at a terminal: a log written to a file or a pipe (systemd, docker,
+/// `2> log`) would keep the escape bytes. `NO_COLOR` (any value but empty) turns them off
+/// everywhere, as https://no-color.org asks.
+fn colours(terminal: bool, no_color: Option<std::ffi::OsString>) -> bool {
+    terminal && no_color.is_none_or(|v| v.is_empty())
 }
 
 /// One recorder per process (metrics are global); every app in the process renders from it.
@@ -52,4 +64,21 @@ pub fn prometheus() -> PrometheusHandle {
 /// rustls needs one process-wide crypto provider; we use ring (no aws-lc, no OpenSSL).
 pub fn install_crypto_provider() {
     let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::colours;
+
+    #[test]
+    fn colours_only_at_a_terminal_without_no_color() {
+        assert!(colours(true, None));
+        assert!(
+            colours(true, Some("".into())),
+            "an empty NO_COLOR does not count"
+        );
+        assert!(!colours(true, Some("1".into())));
+        assert!(!colours(false, None));
+        assert!(!colours(false, Some("1".into())));
+    }
 }

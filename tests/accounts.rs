@@ -248,7 +248,7 @@ on_both_engines! {
         app.stop().await;
     }
 
-    async fn changing_ones_password_needs_the_current_one_and_ends_other_sessions(engine) {
+    async fn changing_ones_password_needs_the_current_one_and_ends_other_sessions_and_tokens(engine) {
         let app = spawn_app(engine).await;
         let phone = token_of(login(&app, OWNER, PASSWORD).await);
         let script = api_token(&app, &app.token, json!({"name": "script"})).await["token"]
@@ -256,6 +256,10 @@ on_both_engines! {
         let wrong = app.send(reqwest::Method::PUT, "/api/v1/me/password", Some(&app.token),
             json!({"current_password": "not-my-password", "new_password": "a brand new secret"})).await;
         assert_eq!(wrong.status, 403, "{}", wrong.text);
+        // Its own code, so that a console says "wrong password", not "sign in again".
+        assert_eq!(wrong.json["error"]["code"], "wrong_password", "{}", wrong.text);
+        assert_eq!(wrong.json["error"]["message"], "the current password is wrong");
+        assert_eq!(me_status(&app, &app.token).await, 200, "a wrong password signs nobody out");
         app.send(reqwest::Method::PUT, "/api/v1/me/password", Some(&app.token),
             json!({"current_password": PASSWORD, "new_password": "short"}))
             .await
@@ -266,9 +270,27 @@ on_both_engines! {
             .expect_status(204);
         assert_eq!(me_status(&app, &app.token).await, 200, "this session goes on");
         assert_eq!(me_status(&app, &phone).await, 401, "other sessions end");
-        assert_eq!(me_status(&app, &script).await, 200, "API tokens stay");
+        assert_eq!(me_status(&app, &script).await, 401, "API tokens made with the old password end");
+        assert!(app.get("/api/v1/tokens", Some(&app.token)).await.expect_status(200)
+            .json.as_array().unwrap().is_empty(), "and are no longer listed");
         assert_eq!(login(&app, OWNER, PASSWORD).await.status, 401);
         token_of(login(&app, OWNER, "a brand new secret").await);
+        app.stop().await;
+    }
+
+    async fn a_password_changed_with_an_api_token_keeps_that_token(engine) {
+        let app = spawn_app(engine).await;
+        let keep = api_token(&app, &app.token, json!({"name": "password manager"})).await["token"]
+            .as_str().unwrap().to_string();
+        let other = api_token(&app, &app.token, json!({"name": "old script"})).await["token"]
+            .as_str().unwrap().to_string();
+        app.send(reqwest::Method::PUT, "/api/v1/me/password", Some(&keep),
+            json!({"current_password": PASSWORD, "new_password": "a brand new secret"}))
+            .await
+            .expect_status(204);
+        assert_eq!(me_status(&app, &keep).await, 200, "the token that asked goes on");
+        assert_eq!(me_status(&app, &other).await, 401);
+        assert_eq!(me_status(&app, &app.token).await, 401, "the session ends too");
         app.stop().await;
     }
 

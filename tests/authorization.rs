@@ -30,6 +30,9 @@ struct World {
     emails: HashMap<Caller, String>,
     ids: HashMap<Scope, i64>,
     agent_of_inbox_id: i64,
+    /// Of the workspace but in neither inbox A nor the team: whom the membership removals in
+    /// the walk take out (a no-op), so the walk's own callers keep their memberships.
+    bystander_id: i64,
     website_token: String,
 }
 
@@ -118,6 +121,20 @@ async fn world(engine: Engine) -> World {
         .as_i64()
         .unwrap();
 
+    // A shared canned response, for the routes that point at one: agents use it, only owners
+    // and admins change it.
+    let shared_canned = app
+        .post(
+            "/api/v1/canned_responses",
+            Some(&app.token),
+            json!({"short_code": "walk", "content": "Thanks!", "shared": true}),
+        )
+        .await
+        .expect_status(201)
+        .json["id"]
+        .as_i64()
+        .unwrap();
+
     let tokens = HashMap::from([
         (Caller::OtherWorkspaceAdmin, other_token),
         (Caller::AgentOfOtherInbox, agent_out_token),
@@ -141,6 +158,7 @@ async fn world(engine: Engine) -> World {
         (Scope::Attachment, attachment),
         (Scope::User, agent_in_id),
         (Scope::Token, owner_api_token),
+        (Scope::CannedResponse, shared_canned),
     ]);
     World {
         app,
@@ -148,6 +166,7 @@ async fn world(engine: Engine) -> World {
         emails,
         ids,
         agent_of_inbox_id: agent_in_id,
+        bystander_id: agent_out["id"].as_i64().unwrap(),
         website_token,
     }
 }
@@ -174,6 +193,18 @@ fn body_for(route: &Route, world: &World, caller: Caller, n: usize) -> Option<Va
         }),
         ("POST", "/api/v1/teams") => json!({"name": format!("Team {unique}")}),
         ("POST", "/api/v1/teams/{team_id}/members") => json!({"user_id": world.agent_of_inbox_id}),
+        ("PATCH", "/api/v1/teams/{team_id}") => json!({"name": format!("Team {unique}")}),
+        ("DELETE", "/api/v1/teams/{team_id}/members/{user_id}") => json!({}),
+        ("DELETE", "/api/v1/inboxes/{inbox_id}/members/{user_id}") => json!({}),
+        ("DELETE", "/api/v1/inboxes/{inbox_id}") => json!({}),
+        ("DELETE", "/api/v1/teams/{team_id}") => json!({}),
+        ("POST", "/api/v1/invitations") => json!({
+            "email": format!("{unique}@invited.example"), "name": "Invited Person", "role": "agent"
+        }),
+        ("POST", "/api/v1/users/{user_id}/invitation") => json!({}),
+        ("POST", "/api/v1/auth/accept-invitation") => {
+            json!({"token": format!("sbi_{unique}.not-a-real-one"), "password": PASSWORD})
+        }
         ("POST", "/api/v1/inboxes") => json!({"name": format!("Inbox {unique}"), "kind": "api"}),
         ("POST", "/api/v1/inboxes/{inbox_id}/members") => {
             json!({"user_id": world.agent_of_inbox_id})
@@ -182,6 +213,10 @@ fn body_for(route: &Route, world: &World, caller: Caller, n: usize) -> Option<Va
             "contact": {"identifier": "walker"}, "external_id": format!("walk-{unique}"), "text": "again"
         }),
         ("POST", "/api/v1/inboxes/{inbox_id}/test") => json!({"to": "walker"}),
+        ("POST", "/api/v1/inboxes/test-connection") => {
+            json!({"email": {"address": "walk@example.org"}})
+        }
+        ("POST", "/api/v1/inboxes/{inbox_id}/test-connection") => json!({}),
         ("POST", "/api/v1/inboxes/{inbox_id}/statuses") => {
             json!({"external_id": format!("walk-out-{unique}"), "status": "delivered"})
         }
@@ -201,9 +236,15 @@ fn body_for(route: &Route, world: &World, caller: Caller, n: usize) -> Option<Va
         ("POST", "/api/v1/canned_responses") => {
             json!({"short_code": format!("c-{unique}"), "content": "Thanks for writing!"})
         }
+        ("PATCH", "/api/v1/canned_responses/{canned_response_id}") => {
+            json!({"content": format!("Thanks, {unique}!")})
+        }
+        ("DELETE", "/api/v1/canned_responses/{canned_response_id}") => json!({}),
+        ("PATCH", "/api/v1/me") => json!({"email_signature": format!("Signed {unique}")}),
         ("POST", "/widget/v1/sessions") => json!({"website_token": world.website_token}),
         ("POST", "/widget/v1/messages") => json!({"client_id": unique, "text": "hi"}),
         ("POST", "/widget/v1/conversations/{conversation_id}/read") => json!({"message_id": 1}),
+        ("POST", "/api/v1/conversations/{conversation_id}/read") => json!({"message_id": 1}),
         ("POST", "/widget/v1/conversations/{conversation_id}/rating") => json!({"score": 5}),
         ("GET", _) => return None,
         // A provider's webhook call; its signature is what the channel's own tests check.
@@ -223,6 +264,9 @@ fn concrete_path(route: &Route, world: &World) -> String {
         .unwrap_or_default()
         .to_string();
     let mut path = route.path.to_string();
+    if route.scope != Scope::User {
+        path = path.replace("{user_id}", &world.bystander_id.to_string());
+    }
     for param in [
         "{inbox_id}",
         "{user_id}",
@@ -231,6 +275,7 @@ fn concrete_path(route: &Route, world: &World) -> String {
         "{team_id}",
         "{attachment_id}",
         "{token_id}",
+        "{canned_response_id}",
     ] {
         path = path.replace(param, &id);
     }
@@ -278,6 +323,16 @@ fn expected(route: &Route, caller: Caller) -> Expect {
             Unauthorized
         } else {
             NotFound
+        };
+    }
+    // The walk's canned response is a shared one: agents see it but may not change it, and in
+    // another workspace it does not exist.
+    if route.scope == Scope::CannedResponse {
+        return match caller {
+            Caller::Anonymous => Unauthorized,
+            Caller::Owner => Success,
+            Caller::OtherWorkspaceAdmin => NotFound,
+            Caller::AgentOfInbox | Caller::AgentOfOtherInbox => Forbidden,
         };
     }
     match caller {
@@ -405,6 +460,29 @@ async fn walk(engine: Engine) {
                 // that refusal is what getting past the access rule looks like here.
                 Expect::Success if route.path == "/api/v1/inboxes/{inbox_id}/test" => {
                     reply.status == 422 && reply.text.contains("no callback URL")
+                }
+                // The walk names no mail server to try, and inbox A is no email inbox: the
+                // answers a caller past the access rule gets, before any connection is made.
+                Expect::Success if route.path == "/api/v1/inboxes/test-connection" => {
+                    reply.status == 422 && reply.text.contains("no IMAP or SMTP server")
+                }
+                Expect::Success if route.path == "/api/v1/inboxes/{inbox_id}/test-connection" => {
+                    reply.status == 422 && reply.text.contains("only email inboxes")
+                }
+                // Inbox A holds conversations, which are never deleted with an inbox.
+                Expect::Success
+                    if route.method.as_str() == "DELETE"
+                        && route.path == "/api/v1/inboxes/{inbox_id}" =>
+                {
+                    reply.status == 409 && reply.text.contains("has conversations")
+                }
+                // The walk's user has a password: there is no invitation to send again.
+                Expect::Success if route.path == "/api/v1/users/{user_id}/invitation" => {
+                    reply.status == 409 && reply.text.contains("already set a password")
+                }
+                // Anyone may try a link; a made-up one is refused the same way for everyone.
+                Expect::Success if route.path == "/api/v1/auth/accept-invitation" => {
+                    reply.status == 401 && reply.text.contains("invitation link does not work")
                 }
                 Expect::Success => (200..300).contains(&reply.status),
             };

@@ -74,6 +74,32 @@ on_both_engines! {
         app.stop().await;
     }
 
+    async fn activity_lines_carry_their_parts_so_a_console_can_translate_them(engine) {
+        let app = spawn_app(engine).await;
+        let (inbox, _) = app.api_inbox("Shop", None).await;
+        let me = app.get("/api/v1/me", Some(&app.token)).await.json["user"].clone();
+        let m = app.customer_writes(inbox, "reza", "a1", "hi").await.expect_status(201).json;
+        let id = m["conversation_id"].as_i64().unwrap();
+        app.post(&format!("/api/v1/conversations/{id}/assignment"), Some(&app.token), json!({"assignee_id": me["id"]}))
+            .await
+            .expect_status(200);
+        app.send(reqwest::Method::PATCH, &format!("/api/v1/conversations/{id}"), Some(&app.token), json!({"status": "resolved"}))
+            .await
+            .expect_status(200);
+        app.post(&format!("/api/v1/conversations/{id}/assignment"), Some(&app.token), json!({"assignee_id": null}))
+            .await
+            .expect_status(200);
+        let thread = app.get(&format!("/api/v1/conversations/{id}/messages"), Some(&app.token)).await.expect_status(200).json;
+        let lines: Vec<_> = thread["data"].as_array().unwrap().iter().filter(|m| m["direction"] == "activity").collect();
+        let name = me["name"].as_str().unwrap();
+        assert_eq!(lines.len(), 3);
+        assert_eq!(lines[0]["text"], format!("{name} assigned the conversation to {name}"), "the English sentence stays");
+        assert_eq!(lines[0]["meta"]["activity"], json!({"kind": "assigned", "actor": name, "assignee": name}));
+        assert_eq!(lines[1]["meta"]["activity"], json!({"kind": "status", "actor": name, "status": "resolved"}));
+        assert_eq!(lines[2]["meta"]["activity"], json!({"kind": "unassigned", "actor": name}));
+        app.stop().await;
+    }
+
     async fn canned_responses_have_unique_short_codes(engine) {
         let app = spawn_app(engine).await;
         let create = |code: &str| {

@@ -115,7 +115,7 @@ on_both_engines! {
         ] {
             app.store()
                 .widget()
-                .update_inbox_settings(app.workspace_id, inbox, json!({"callback_url": url}))
+                .update_inbox_settings(app.workspace_id, inbox, json!({"callback_url": url}), None)
                 .await
                 .unwrap();
             let (conversation, message) = reply_to_customer(&app, inbox).await;

@@ -248,7 +248,8 @@ on_both_engines! {
         let (reply, _) = store
             .post_reply(NewReply {
                 workspace_id: ws.id, conversation_id: stored.conversation.id, author: actor(&agent),
-                text: "hello Gus".into(), html: None, private: false, attachments: vec![], meta: None,
+                text: "hello Gus".into(), html: None, private: false, attachments: vec![], meta: None, client: None,
+                assign_to_author: false,
             })
             .await
             .unwrap();
@@ -411,7 +412,8 @@ on_both_engines! {
         let (reply, _) = store.post_reply(NewReply {
             workspace_id: ws.id, conversation_id: stored.conversation.id, author: actor(&agent),
             text: "hello".into(), html: None, private: false, attachments: vec![],
-            meta: Some(serde_json::json!({"email": {"cc": ["boss@x.test"], "bcc": []}})),
+            meta: Some(serde_json::json!({"email": {"cc": ["boss@x.test"], "bcc": []}})), client: None,
+                assign_to_author: false,
         }).await.unwrap();
         let claimed = store.claim_deliveries("d", now_millis(), 60_000, 10).await.unwrap();
         assert_eq!(claimed[0].delivery.meta.as_ref().unwrap()["email"]["cc"][0], "boss@x.test");

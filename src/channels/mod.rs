@@ -61,6 +61,27 @@ pub trait Channel: Send + Sync + 'static {
         )))
     }
 
+    /// The inbox's sealed secret after a settings change: `typed` holds the secret fields the
+    /// admin typed now (`imap_password`…; an empty one means "keep"), `saved` the sealed secret
+    /// as stored. `None` leaves the stored one as it is. A channel without secrets to change
+    /// refuses typed ones rather than dropping them.
+    fn change_secrets(
+        &self,
+        _env: &SetupEnv<'_>,
+        inbox: &Inbox,
+        _settings: &serde_json::Value,
+        _saved: Option<&[u8]>,
+        typed: &SetupInput,
+    ) -> Result<Option<Vec<u8>>, ChannelError> {
+        match typed.keys().next() {
+            None => Ok(None),
+            Some(key) => Err(ChannelError::Invalid(format!(
+                "`secrets.{key}`: {} inboxes have no secrets to change here",
+                inbox.kind
+            ))),
+        }
+    }
+
     /// What a site owner pastes to use the inbox, where the channel has such a thing.
     fn embed_snippet(&self, _env: &SetupEnv<'_>, _inbox: &Inbox) -> Option<String> {
         None

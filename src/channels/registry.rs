@@ -167,6 +167,24 @@ impl ChannelRegistry {
         }
     }
 
+    pub fn change_secrets(
+        &self,
+        env: &SetupEnv<'_>,
+        inbox: &Inbox,
+        settings: &serde_json::Value,
+        saved: Option<&[u8]>,
+        typed: &super::SetupInput,
+    ) -> Result<Option<Vec<u8>>, ChannelError> {
+        match self.channel(inbox.kind) {
+            Some(channel) => channel.change_secrets(env, inbox, settings, saved, typed),
+            None if typed.is_empty() => Ok(None),
+            None => Err(ChannelError::Invalid(format!(
+                "{} inboxes have no secrets to change here",
+                inbox.kind
+            ))),
+        }
+    }
+
     pub fn embed_snippet(&self, env: &SetupEnv<'_>, inbox: &Inbox) -> Option<String> {
         self.channel(inbox.kind)?.embed_snippet(env, inbox)
     }

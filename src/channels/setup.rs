@@ -182,6 +182,10 @@ pub enum ChannelError {
     /// The creator's input is wrong: a 422 that says what to fix.
     #[error("{0}")]
     Invalid(String),
+    /// One field of the input is wrong (`field` is its path in the request body): a 422 that
+    /// names it, so a form can show the reason beside it.
+    #[error("`{field}`: {message}")]
+    InvalidField { field: String, message: String },
     /// No channel is registered under this kind.
     #[error("unknown inbox kind {0:?}")]
     UnknownKind(String),
@@ -200,6 +204,9 @@ impl From<ChannelError> for crate::edge::error::ApiError {
     fn from(e: ChannelError) -> Self {
         match e {
             ChannelError::Internal(why) => crate::edge::error::ApiError::Internal(why),
+            ChannelError::InvalidField { field, message } => {
+                crate::edge::error::ApiError::InvalidField { field, message }
+            }
             other => crate::edge::error::ApiError::Unprocessable(other.to_string()),
         }
     }

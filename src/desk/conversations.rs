@@ -3,31 +3,79 @@
 
 use super::Desk;
 use crate::domain::{now_millis, Conversation, Id, Inbox, Message};
+use crate::routing::RoutingPolicy;
 use crate::store::{Actor, Assignment, ConversationPatch, NewReply, Principal, StoreError};
 use crate::threading::scope;
 
 type Result<T> = std::result::Result<T, StoreError>;
 
+/// A reply as stored: `created` is false when it was a retry of one stored before (the same
+/// client id), which is answered with that message and changes nothing.
+pub struct Replied {
+    pub message: Message,
+    pub created: bool,
+}
+
+impl Replied {
+    fn from((message, events): (Message, Vec<crate::domain::Event>)) -> Self {
+        Replied {
+            message,
+            created: !events.is_empty(),
+        }
+    }
+}
+
 impl Desk {
     /// A reply (queued for delivery, the dispatcher woken) or a private note.
     #[tracing::instrument(skip_all, fields(workspace = reply.workspace_id, conversation = reply.conversation_id, author = reply.author.user_id, private = reply.private))]
-    pub async fn reply(&self, reply: NewReply) -> Result<Message> {
+    pub async fn reply(&self, mut reply: NewReply) -> Result<Replied> {
         let private = reply.private;
-        let (message, events) = self.store().post_reply(reply).await?;
-        self.publish(&events);
-        if !private {
+        reply.assign_to_author = self.assigns_on_reply(&reply).await?;
+        let posted = self.store().post_reply(reply).await?;
+        self.publish(&posted.1);
+        let replied = Replied::from(posted);
+        if !private && replied.created {
             self.dispatch_wake().notify_one();
         }
-        Ok(message)
+        Ok(replied)
     }
 
     /// A reply that goes out through `via` (checked with [`Desk::reply_inbox`]).
     #[tracing::instrument(skip_all, fields(workspace = reply.workspace_id, conversation = reply.conversation_id, author = reply.author.user_id, via))]
-    pub async fn reply_via(&self, reply: NewReply, via: Id) -> Result<Message> {
-        let (message, events) = self.store().post_reply_via(reply, via).await?;
-        self.publish(&events);
-        self.dispatch_wake().notify_one();
-        Ok(message)
+    pub async fn reply_via(&self, mut reply: NewReply, via: Id) -> Result<Replied> {
+        reply.assign_to_author = self.assigns_on_reply(&reply).await?;
+        let posted = self.store().post_reply_via(reply, via).await?;
+        self.publish(&posted.1);
+        let replied = Replied::from(posted);
+        if replied.created {
+            self.dispatch_wake().notify_one();
+        }
+        Ok(replied)
+    }
+
+    /// Whether this reply should make its unassigned conversation the author's: a reply, not a
+    /// note, in an inbox whose routing policy assigns on reply (the default).
+    async fn assigns_on_reply(&self, reply: &NewReply) -> Result<bool> {
+        if reply.private {
+            return Ok(false);
+        }
+        let store = self.store();
+        let Some(conversation) = store
+            .get_conversation(reply.workspace_id, reply.conversation_id)
+            .await?
+        else {
+            return Ok(false);
+        };
+        if conversation.assignee_id.is_some() {
+            return Ok(false);
+        }
+        let policy = store
+            .routing()
+            .policy(reply.workspace_id, conversation.inbox_id)
+            .await?
+            .and_then(|p| serde_json::from_str::<RoutingPolicy>(&p).ok())
+            .unwrap_or_default();
+        Ok(policy.assign_on_reply)
     }
 
     /// The inbox a reply in `conversation` goes out through: `via` when the agent picked one and

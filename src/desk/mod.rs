@@ -7,19 +7,23 @@
 mod contacts;
 mod conversations;
 mod delivery;
+mod health;
 mod ingest;
 mod presence;
 mod routing;
+mod setup;
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
 use switchboard_connector_core::phone::PhoneRegion;
 use tokio::sync::{broadcast, Notify};
 
 use crate::bus::EventBus;
-use crate::domain::Event;
+use crate::domain::{Event, Id, InboxPart};
 use crate::store::Store;
 
+pub use conversations::Replied;
 pub use ingest::MAX_TEXT_BYTES;
 
 /// The application layer; cheap to clone (one shared inside).
@@ -37,6 +41,9 @@ struct Inner {
     routing: bool,
     /// Where ingest reads phone numbers without a country code (`[contacts] default_region`).
     phone_region: PhoneRegion,
+    /// The health last recorded per inbox part (None: working) and when, so repeats write
+    /// nothing (see health.rs).
+    health: Mutex<HashMap<(Id, InboxPart), health::Recorded>>,
 }
 
 impl Desk {
@@ -60,6 +67,7 @@ impl Desk {
                 dispatch_wake,
                 routing,
                 phone_region: PhoneRegion::NONE,
+                health: Mutex::default(),
             }),
         }
     }

@@ -33,7 +33,8 @@ fn moves_routing(event: &Event) -> bool {
         EventKind::MessageUpdated
         | EventKind::ConversationRead
         | EventKind::ConversationRated
-        | EventKind::ContactCreated => false,
+        | EventKind::ContactCreated
+        | EventKind::InboxUpdated => false,
     }
 }
 
@@ -156,6 +157,61 @@ impl Desk {
             .await?;
         self.route_soon(workspace_id);
         Ok(())
+    }
+
+    /// Puts the agent's unresolved conversations (in `inbox_id` only, when given) back in the
+    /// queue, each with an activity line saying `why`, and routes again. Returns how many.
+    #[tracing::instrument(skip_all, fields(workspace = workspace_id, user = user_id))]
+    pub async fn release_agent(
+        &self,
+        workspace_id: Id,
+        user_id: Id,
+        inbox_id: Option<Id>,
+        reason: &str,
+        why: &str,
+    ) -> Result<usize, StoreError> {
+        let store = self.store().routing();
+        let now = now_millis();
+        let mut released = 0;
+        for conversation_id in store
+            .assigned_unresolved(workspace_id, user_id, inbox_id)
+            .await?
+        {
+            let reroute = crate::store::Reroute {
+                conversation_id,
+                user_id,
+                reason,
+                why,
+            };
+            // `None`: someone else took it meanwhile, which is as good.
+            if let Some((_, events)) = store.reroute(workspace_id, reroute, now).await? {
+                self.publish(&events);
+                released += 1;
+            }
+        }
+        if released > 0 {
+            self.route_soon(workspace_id);
+        }
+        Ok(released)
+    }
+
+    /// A disabled agent: offline (so no router picks them) and their conversations back in the
+    /// queue, so no customer waits on someone who can no longer answer.
+    pub async fn agent_disabled(&self, workspace_id: Id, user_id: Id) -> Result<usize, StoreError> {
+        self.set_presence(
+            workspace_id,
+            user_id,
+            crate::domain::PresenceStatus::Offline,
+        )
+        .await?;
+        self.release_agent(
+            workspace_id,
+            user_id,
+            None,
+            "agent_disabled",
+            "Back to the queue: the agent was disabled",
+        )
+        .await
     }
 
     /// Routes on every relevant event, and on a timer for first-reply deadlines, until shutdown.

@@ -21,9 +21,16 @@ pub enum ApiError {
     /// 401 with the reason the credentials were refused (a forged identity, say).
     #[error("{0}")]
     UnauthorizedBecause(String),
+    /// 401 `invitation_invalid`: an invitation link that is mistyped, used, replaced or expired
+    /// (one answer for all four, so a guesser learns nothing).
+    #[error("this invitation link does not work: it may be mistyped, used already, replaced by a newer invitation or older than 7 days. Ask an admin to send a new invitation.")]
+    InvitationInvalid,
     /// 403: known user, not allowed.
     #[error("{0}")]
     Forbidden(String),
+    /// 403 `wrong_password`: the current password given to change it is not the user's.
+    #[error("the current password is wrong")]
+    WrongPassword,
     /// 404: no such thing in the caller's workspace.
     #[error("{0} not found")]
     NotFound(&'static str),
@@ -42,6 +49,10 @@ pub enum ApiError {
     /// 422: well-formed but wrong (unknown field, missing field, invalid value).
     #[error("{0}")]
     Unprocessable(String),
+    /// 422 about one field, named in the body's `error.field` (a path such as
+    /// `settings.prechat.fields[1].name`).
+    #[error("`{field}`: {message}")]
+    InvalidField { field: String, message: String },
     /// 429
     #[error("too many attempts; try again in {} seconds", .0.as_secs().max(1))]
     TooManyRequests(Duration),
@@ -63,20 +74,27 @@ pub struct ErrorDetail {
     /// Stable machine-readable code, e.g. `not_found`.
     pub code: &'static str,
     pub message: String,
+    /// With some 422s: the path of the field the message is about, in the request body.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
 }
 
 impl ApiError {
     pub fn status(&self) -> StatusCode {
         match self {
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
-            ApiError::Unauthorized | ApiError::UnauthorizedBecause(_) => StatusCode::UNAUTHORIZED,
-            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ApiError::Unauthorized
+            | ApiError::UnauthorizedBecause(_)
+            | ApiError::InvitationInvalid => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden(_) | ApiError::WrongPassword => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            ApiError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::Unprocessable(_) | ApiError::InvalidField { .. } => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
             ApiError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -88,12 +106,14 @@ impl ApiError {
             ApiError::BadRequest(_) => "bad_request",
             ApiError::Unauthorized | ApiError::UnauthorizedBecause(_) => "unauthorized",
             ApiError::Forbidden(_) => "forbidden",
+            ApiError::WrongPassword => "wrong_password",
+            ApiError::InvitationInvalid => "invitation_invalid",
             ApiError::NotFound(_) => "not_found",
             ApiError::MethodNotAllowed => "method_not_allowed",
             ApiError::Conflict(_) => "conflict",
             ApiError::PayloadTooLarge => "payload_too_large",
             ApiError::UnsupportedMediaType => "unsupported_media_type",
-            ApiError::Unprocessable(_) => "unprocessable",
+            ApiError::Unprocessable(_) | ApiError::InvalidField { .. } => "unprocessable",
             ApiError::TooManyRequests(_) => "too_many_requests",
             ApiError::Unavailable => "unavailable",
             ApiError::Internal(_) => "internal",
@@ -123,6 +143,10 @@ impl IntoResponse for ApiError {
             error: ErrorDetail {
                 code: self.code(),
                 message: self.to_string(),
+                field: match &self {
+                    ApiError::InvalidField { field, .. } => Some(field.clone()),
+                    _ => None,
+                },
             },
         };
         let mut response = (status, axum::Json(body)).into_response();

@@ -31,6 +31,9 @@ pub enum Scope {
     Attachment,
     /// One of the caller's own API tokens.
     Token,
+    /// A canned response: the caller's own personal one, or a shared one (which only owners
+    /// and admins change).
+    CannedResponse,
     /// A conversation as its visitor sees it.
     VisitorConversation,
     VisitorAttachment,

@@ -2,6 +2,8 @@
 //! and the sending half the dispatcher uses. Everything mail-specific (MIME, IMAP, SMTP) lives in
 //! the connector crate; this module joins it to the desk (ingest, bounces) and the store.
 
+pub mod check;
+mod notice;
 mod outbound;
 mod settings;
 
@@ -20,10 +22,11 @@ use tokio::task::JoinHandle;
 
 use crate::crypto::SecretBox;
 use crate::desk::Desk;
-use crate::domain::{now_millis, Id, Inbox};
+use crate::domain::{now_millis, Id, Inbox, InboxPart};
 use crate::store::{Store, StoreError};
 
-pub use outbound::EmailOutbound;
+pub use notice::Notice;
+pub use outbound::{with_agent_signature, EmailOutbound};
 pub use settings::{EmailInboxSettings, EmailSecrets, SettingsError};
 
 /// What became of one mail.
@@ -276,6 +279,23 @@ impl MailSink for MailboxSink {
         match self.channel.store.engine() {
             crate::store::Engine::Sqlite => 32,
             crate::store::Engine::Postgres => 1,
+        }
+    }
+
+    async fn health(&self, problem: Option<String>) {
+        let outcome = problem.map_or(Ok(()), Err);
+        if let Err(e) = self
+            .channel
+            .desk
+            .inbox_health(
+                self.inbox.workspace_id,
+                self.inbox.id,
+                InboxPart::Mailbox,
+                outcome,
+            )
+            .await
+        {
+            tracing::warn!(error = %e, inbox = self.inbox.id, "cannot record the mailbox's health");
         }
     }
 

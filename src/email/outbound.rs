@@ -97,11 +97,12 @@ impl EmailOutbound {
             Some(h) => html::sanitize(h),
             None => text_to_html(&delivery.text),
         };
-        if let Some(signature) = s.signature.as_deref().filter(|s| !s.trim().is_empty()) {
+        if let Some(signature) = signature_block(agent_signature(delivery), s.signature.as_deref())
+        {
             text.push_str("\n\n-- \n");
-            text.push_str(signature);
+            text.push_str(&signature);
             body_html.push_str("<div class=\"signature\">-- <br>");
-            body_html.push_str(&html::escape(signature).replace('\n', "<br>"));
+            body_html.push_str(&html::escape(&signature).replace('\n', "<br>"));
             body_html.push_str("</div>");
         }
         body_html.push_str(&self.channel.tags.html_marker(delivery.conversation_id));
@@ -143,6 +144,47 @@ impl EmailOutbound {
     }
 }
 
+/// The reply's `meta` with the agent's own signature in it (under `email.signature`), kept with
+/// the message so that a retry, or a later change of signature, sends the same mail.
+pub fn with_agent_signature(
+    meta: Option<serde_json::Value>,
+    signature: Option<String>,
+) -> Option<serde_json::Value> {
+    let Some(signature) = signature.filter(|s| !s.trim().is_empty()) else {
+        return meta;
+    };
+    let mut meta = match meta {
+        Some(serde_json::Value::Object(map)) => map,
+        _ => serde_json::Map::new(),
+    };
+    let email = meta.entry("email").or_insert_with(|| serde_json::json!({}));
+    if let Some(email) = email.as_object_mut() {
+        email.insert("signature".into(), signature.into());
+    }
+    Some(serde_json::Value::Object(meta))
+}
+
+fn agent_signature(delivery: &OutboundDelivery) -> Option<&str> {
+    delivery
+        .meta
+        .as_ref()?
+        .get("email")?
+        .get("signature")?
+        .as_str()
+}
+
+/// What goes under the reply's text after the `-- ` line: the agent's own signature, then the
+/// inbox's (the team's), each only if it says something.
+fn signature_block(agent: Option<&str>, inbox: Option<&str>) -> Option<String> {
+    let parts: Vec<&str> = [agent, inbox]
+        .into_iter()
+        .flatten()
+        .map(str::trim_end)
+        .filter(|s| !s.trim().is_empty())
+        .collect();
+    (!parts.is_empty()).then(|| parts.join("\n\n"))
+}
+
 #[async_trait::async_trait]
 impl Outbound for EmailOutbound {
     async fn deliver(&self, delivery: &OutboundDelivery) -> Result<DeliveryReceipt, DeliveryError> {
@@ -156,5 +198,35 @@ impl Outbound for EmailOutbound {
         Ok(DeliveryReceipt {
             provider_message_id: Some(draft.message_id),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn the_agents_signature_comes_before_the_inboxes() {
+        assert_eq!(
+            signature_block(Some("Ana\nSupport lead"), Some("Acme Support")).as_deref(),
+            Some("Ana\nSupport lead\n\nAcme Support")
+        );
+        assert_eq!(signature_block(None, Some("Acme")).as_deref(), Some("Acme"));
+        assert_eq!(signature_block(Some("  \n"), None), None);
+    }
+
+    #[test]
+    fn the_signature_joins_the_copies_already_in_the_meta() {
+        let meta = Some(json!({"email": {"cc": ["a@example.com"], "bcc": []}}));
+        assert_eq!(
+            with_agent_signature(meta, Some("Ana".into())),
+            Some(json!({"email": {"cc": ["a@example.com"], "bcc": [], "signature": "Ana"}}))
+        );
+        assert_eq!(with_agent_signature(None, None), None);
+        assert_eq!(
+            with_agent_signature(None, Some("Ana".into())),
+            Some(json!({"email": {"signature": "Ana"}}))
+        );
     }
 }

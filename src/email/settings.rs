@@ -71,6 +71,84 @@ impl EmailInboxSettings {
             .map_or("switchboard.local", |(_, d)| d)
     }
 
+    /// Whether `self` reads the same mailbox account as `saved` (server, port and user), so
+    /// that `saved`'s password may be used for it.
+    pub fn same_imap_account(&self, saved: &EmailInboxSettings) -> bool {
+        match (&self.imap, &saved.imap) {
+            (Some(new), Some(old)) => {
+                same_account((&new.host, new.port), (&old.host, old.port))
+                    && new.username == old.username
+            }
+            _ => false,
+        }
+    }
+
+    /// The same for the sending server.
+    pub fn same_smtp_account(&self, saved: &EmailInboxSettings) -> bool {
+        match (&self.smtp, &saved.smtp) {
+            (Some(new), Some(old)) => {
+                same_account((&new.host, new.port), (&old.host, old.port))
+                    && new.username == old.username
+            }
+            _ => false,
+        }
+    }
+
+    /// The passwords these settings hold (loaded with `load`), an empty one as none.
+    pub fn saved_passwords(&self) -> EmailSecrets {
+        use secrecy::ExposeSecret;
+        let kept = |p: &str| (!p.is_empty()).then(|| p.to_string());
+        EmailSecrets {
+            imap_password: self
+                .imap
+                .as_ref()
+                .and_then(|i| kept(i.password.expose_secret())),
+            smtp_password: self
+                .smtp
+                .as_ref()
+                .and_then(|s| s.password.as_ref())
+                .and_then(|p| kept(p.expose_secret())),
+        }
+    }
+
+    /// The passwords for these settings: those typed now, else the saved ones (`saved`, loaded
+    /// with its passwords) where the server and user are the saved ones. A saved password never
+    /// goes to another server: with a changed server and nothing typed, there is none.
+    pub fn passwords(&self, typed: &EmailSecrets, saved: &EmailInboxSettings) -> EmailSecrets {
+        let kept = saved.saved_passwords();
+        let typed_or = |typed: &Option<String>, same: bool, saved: Option<String>| match typed
+            .as_ref()
+            .filter(|p| !p.is_empty())
+        {
+            Some(p) => Some(p.clone()),
+            None if same => saved,
+            None => None,
+        };
+        EmailSecrets {
+            imap_password: typed_or(
+                &typed.imap_password,
+                self.same_imap_account(saved),
+                kept.imap_password,
+            ),
+            smtp_password: typed_or(
+                &typed.smtp_password,
+                self.same_smtp_account(saved),
+                kept.smtp_password,
+            ),
+        }
+    }
+
+    /// These settings with `passwords` filled in, as the sync and the sender take them.
+    pub fn with_passwords(mut self, passwords: &EmailSecrets) -> EmailInboxSettings {
+        if let (Some(imap), Some(p)) = (&mut self.imap, &passwords.imap_password) {
+            imap.password = p.clone().into();
+        }
+        if let (Some(smtp), Some(p)) = (&mut self.smtp, &passwords.smtp_password) {
+            smtp.password = Some(p.clone().into());
+        }
+        self
+    }
+
     /// The settings of `inbox` with their passwords filled in from the sealed secret.
     pub fn load(
         inbox: &Inbox,
@@ -96,4 +174,10 @@ impl EmailInboxSettings {
         }
         Ok(settings)
     }
+}
+
+/// Whether two servers are one: the host compared as DNS does (case and surrounding blanks
+/// aside), and the port.
+fn same_account(new: (&str, u16), old: (&str, u16)) -> bool {
+    new.0.trim().eq_ignore_ascii_case(old.0.trim()) && new.1 == old.1
 }

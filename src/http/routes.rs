@@ -6,8 +6,8 @@ use axum::http::Method;
 use axum::routing::{delete, get, patch, post, put, MethodRouter};
 
 use super::handlers::{
-    account, audit, auth, canned, channel_tests, channels, contacts, conversations, events,
-    inboxes, ops, people, routing,
+    account, audit, auth, canned, channel_tests, channels, connection_checks, contacts,
+    conversations, events, inboxes, invitations, ops, people, routing,
 };
 use super::AppState;
 pub use crate::edge::route::{Access, Route, Scope};
@@ -68,6 +68,13 @@ pub(super) fn table() -> Vec<(Route, MethodRouter<AppState>)> {
             post(auth::logout),
         ),
         r(Method::GET, "/api/v1/me", Member, Workspace, get(auth::me)),
+        r(
+            Method::PATCH,
+            "/api/v1/me",
+            Member,
+            Workspace,
+            patch(account::update_me),
+        ),
         r(
             Method::POST,
             "/api/v1/tokens",
@@ -160,6 +167,49 @@ pub(super) fn table() -> Vec<(Route, MethodRouter<AppState>)> {
             post(people::add_team_member),
         ),
         r(
+            Method::PATCH,
+            "/api/v1/teams/{team_id}",
+            Admin,
+            Team,
+            patch(people::rename_team),
+        ),
+        r(
+            Method::DELETE,
+            "/api/v1/teams/{team_id}/members/{user_id}",
+            Admin,
+            Team,
+            delete(people::remove_team_member),
+        ),
+        // After the team's other routes: the authorization walk deletes its team here.
+        r(
+            Method::DELETE,
+            "/api/v1/teams/{team_id}",
+            Admin,
+            Team,
+            delete(people::delete_team),
+        ),
+        r(
+            Method::POST,
+            "/api/v1/invitations",
+            Admin,
+            Workspace,
+            post(invitations::invite),
+        ),
+        r(
+            Method::POST,
+            "/api/v1/users/{user_id}/invitation",
+            Admin,
+            User,
+            post(invitations::resend),
+        ),
+        r(
+            Method::POST,
+            "/api/v1/auth/accept-invitation",
+            Public,
+            Workspace,
+            post(invitations::accept),
+        ),
+        r(
             Method::GET,
             "/api/v1/inboxes",
             Member,
@@ -188,6 +238,13 @@ pub(super) fn table() -> Vec<(Route, MethodRouter<AppState>)> {
             patch(inboxes::update),
         ),
         r(
+            Method::DELETE,
+            "/api/v1/inboxes/{inbox_id}",
+            Admin,
+            Inbox,
+            delete(inboxes::delete),
+        ),
+        r(
             Method::GET,
             "/api/v1/inboxes/{inbox_id}/members",
             Member,
@@ -202,11 +259,32 @@ pub(super) fn table() -> Vec<(Route, MethodRouter<AppState>)> {
             post(inboxes::add_member),
         ),
         r(
+            Method::DELETE,
+            "/api/v1/inboxes/{inbox_id}/members/{user_id}",
+            Admin,
+            Inbox,
+            delete(inboxes::remove_member),
+        ),
+        r(
             Method::POST,
             "/api/v1/inboxes/{inbox_id}/test",
             Admin,
             Inbox,
             post(channel_tests::send_test),
+        ),
+        r(
+            Method::POST,
+            "/api/v1/inboxes/test-connection",
+            Admin,
+            Workspace,
+            post(connection_checks::check_new),
+        ),
+        r(
+            Method::POST,
+            "/api/v1/inboxes/{inbox_id}/test-connection",
+            Admin,
+            Inbox,
+            post(connection_checks::check_saved),
         ),
         r(
             Method::GET,
@@ -337,9 +415,23 @@ pub(super) fn table() -> Vec<(Route, MethodRouter<AppState>)> {
         r(
             Method::POST,
             "/api/v1/canned_responses",
-            Admin,
+            Member,
             Workspace,
             post(canned::create),
+        ),
+        r(
+            Method::PATCH,
+            "/api/v1/canned_responses/{canned_response_id}",
+            Member,
+            CannedResponse,
+            patch(canned::update),
+        ),
+        r(
+            Method::DELETE,
+            "/api/v1/canned_responses/{canned_response_id}",
+            Member,
+            CannedResponse,
+            delete(canned::delete),
         ),
         r(
             Method::GET,
@@ -361,6 +453,13 @@ pub(super) fn table() -> Vec<(Route, MethodRouter<AppState>)> {
             Member,
             Conversation,
             get(conversations::read_marker),
+        ),
+        r(
+            Method::POST,
+            "/api/v1/conversations/{conversation_id}/read",
+            Member,
+            Conversation,
+            post(conversations::mark_read),
         ),
         r(
             Method::POST,

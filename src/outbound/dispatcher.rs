@@ -1,7 +1,8 @@
 //! The dispatcher: leases due outbox rows, hands each to its channel's connector, and records the
 //! outcome: sent, retry later (exponential backoff with jitter), or failed once the attempt budget
 //! is spent or the provider refuses for good. Every status change goes through the desk, which
-//! announces it.
+//! announces it, and so is the inbox's health (a channel that keeps refusing shows in the
+//! console).
 //!
 //! A lease (not a lock) marks a row as taken, so a dispatcher that dies mid-delivery only delays
 //! the row until the lease runs out, and several dispatchers (cluster mode) never send one row
@@ -17,7 +18,7 @@ use super::backoff;
 use crate::channels::{ChannelContext, ChannelRegistry};
 use crate::config::DispatcherSettings;
 use crate::desk::Desk;
-use crate::domain::now_millis;
+use crate::domain::{now_millis, InboxPart};
 use crate::store::{ClaimedDelivery, Store};
 
 pub struct Dispatcher {
@@ -98,6 +99,20 @@ impl Dispatcher {
             Err(e) => Err(e),
         };
         let now = now_millis();
+        // The inbox's health: a channel that refuses or cannot be reached shows in the console.
+        let health = outcome.as_ref().map(|_| ()).map_err(|e| e.to_string());
+        if let Err(e) = self
+            .desk
+            .inbox_health(
+                claimed.workspace_id,
+                claimed.inbox.id,
+                InboxPart::Delivery,
+                health,
+            )
+            .await
+        {
+            tracing::warn!(error = %e, "cannot record the inbox's health");
+        }
         let result = match outcome {
             Ok(receipt) => {
                 metrics::counter!("switchboard_deliveries_total", "result" => "sent").increment(1);

@@ -27,7 +27,7 @@ pub enum Priority {
     EarliestCreated,
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct RoutingPolicy {
     pub mode: Mode,
@@ -47,6 +47,28 @@ pub struct RoutingPolicy {
     pub fair_window_secs: Option<u64>,
     /// An assigned conversation still without a first reply after this long is re-routed.
     pub first_reply_deadline_secs: Option<u64>,
+    /// An agent's reply (not a note) in an unassigned conversation makes it theirs, as in
+    /// Chatwoot; on unless turned off. A conversation someone else has is never taken.
+    pub assign_on_reply: bool,
+}
+
+impl Default for RoutingPolicy {
+    fn default() -> Self {
+        RoutingPolicy {
+            mode: Mode::default(),
+            sticky: false,
+            team_id: None,
+            skills: Vec::new(),
+            priority: Priority::default(),
+            vip_label: None,
+            inbox_capacity: None,
+            fair_limit: None,
+            fair_window_secs: None,
+            first_reply_deadline_secs: None,
+            // Stored policies from before this option read as on, like a new inbox.
+            assign_on_reply: true,
+        }
+    }
 }
 
 impl RoutingPolicy {

@@ -118,10 +118,20 @@ pub enum AuditAction {
     InboxSettingsChanged,
     #[serde(rename = "inbox.member_added")]
     InboxMemberAdded,
+    #[serde(rename = "user.invited")]
+    UserInvited,
+    #[serde(rename = "user.invitation_accepted")]
+    UserInvitationAccepted,
+    #[serde(rename = "inbox.member_removed")]
+    InboxMemberRemoved,
+    #[serde(rename = "inbox.deleted")]
+    InboxDeleted,
+    #[serde(rename = "team.deleted")]
+    TeamDeleted,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 12] = [
+    pub const ALL: [AuditAction; 17] = [
         AuditAction::UserCreated,
         AuditAction::UserDisabled,
         AuditAction::UserEnabled,
@@ -134,6 +144,11 @@ impl AuditAction {
         AuditAction::InboxCreated,
         AuditAction::InboxSettingsChanged,
         AuditAction::InboxMemberAdded,
+        AuditAction::UserInvited,
+        AuditAction::UserInvitationAccepted,
+        AuditAction::InboxMemberRemoved,
+        AuditAction::InboxDeleted,
+        AuditAction::TeamDeleted,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -150,6 +165,11 @@ impl AuditAction {
             AuditAction::InboxCreated => "inbox.created",
             AuditAction::InboxSettingsChanged => "inbox.settings_changed",
             AuditAction::InboxMemberAdded => "inbox.member_added",
+            AuditAction::UserInvited => "user.invited",
+            AuditAction::UserInvitationAccepted => "user.invitation_accepted",
+            AuditAction::InboxMemberRemoved => "inbox.member_removed",
+            AuditAction::InboxDeleted => "inbox.deleted",
+            AuditAction::TeamDeleted => "team.deleted",
         }
     }
 
@@ -192,8 +212,10 @@ pub struct NewAuditEntry {
 pub enum Revoke {
     /// Every session and API token.
     Everything,
-    /// Every session but this one (the one changing its password); API tokens stay.
+    /// Every session but this one; API tokens stay.
     SessionsExcept(Option<Id>),
+    /// Every session and API token but this one (the one changing its password).
+    AllExcept(Id),
 }
 
 /// A change to a user by an owner or admin. The rules of who may do it are the caller's.

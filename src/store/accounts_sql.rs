@@ -51,7 +51,11 @@ pub(super) async fn insert_user(c: &mut Conn, user: &NewUser) -> Result<User> {
     User::try_from(row)
 }
 
-async fn insert_audit(c: &mut Conn, entry: &NewAuditEntry, target_id: Option<Id>) -> Result<()> {
+pub(super) async fn insert_audit(
+    c: &mut Conn,
+    entry: &NewAuditEntry,
+    target_id: Option<Id>,
+) -> Result<()> {
     let (actor_id, actor_name) = match &entry.actor {
         Some((id, name)) => (Some(*id), name.clone()),
         None => (None, "command line".to_string()),
@@ -89,6 +93,13 @@ async fn delete_tokens(c: &mut Conn, user_id: Id, which: Revoke) -> Result<u64> 
             .bind(keep.unwrap_or(0))
             .execute(&mut *c)
             .await?
+        }
+        Revoke::AllExcept(keep) => {
+            sqlx::query::<Db>("DELETE FROM tokens WHERE user_id = $1 AND id <> $2")
+                .bind(user_id)
+                .bind(keep)
+                .execute(&mut *c)
+                .await?
         }
     };
     Ok(done.rows_affected())

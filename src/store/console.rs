@@ -1,12 +1,12 @@
 //! The store's part for the agents' console: what a row of the inbox list shows beyond the
-//! conversation itself, the counts beside each view, and canned responses.
+//! conversation itself, and the counts beside each view.
 
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::Result;
-use crate::domain::{Id, Millis};
+use crate::domain::Id;
 
 /// What the inbox list shows for a conversation besides its own fields.
 #[derive(Clone, Debug, Default, Serialize, Deserialize, ToSchema)]
@@ -65,14 +65,6 @@ fn pairs_of_status_and_count() -> utoipa::openapi::Array {
     )
 }
 
-#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
-pub struct CannedResponse {
-    pub id: Id,
-    pub short_code: String,
-    pub content: String,
-    pub created_at: Millis,
-}
-
 #[async_trait]
 pub trait ConsoleStore: Send + Sync {
     /// Summaries of the given conversations for `user_id` (ids of other workspaces are ignored).
@@ -88,13 +80,4 @@ pub trait ConsoleStore: Send + Sync {
         user_id: Id,
         visible_inboxes: Option<&[Id]>,
     ) -> Result<ViewCounts>;
-    async fn canned_responses(&self, workspace_id: Id) -> Result<Vec<CannedResponse>>;
-    /// Fails with `Conflict` when the short code is taken in the workspace.
-    async fn create_canned_response(
-        &self,
-        workspace_id: Id,
-        short_code: &str,
-        content: &str,
-        now: Millis,
-    ) -> Result<CannedResponse>;
 }

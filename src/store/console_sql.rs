@@ -3,12 +3,10 @@
 use async_trait::async_trait;
 use sqlx::QueryBuilder;
 
-use super::rows_sql::{is_unique_violation, push_inbox_filter};
+use super::rows_sql::push_inbox_filter;
 use super::{Db, EngineStore};
 use crate::domain::*;
-use crate::store::{
-    CannedResponse, ConsoleStore, ConversationSummary, Result, StoreError, ViewCounts,
-};
+use crate::store::{ConsoleStore, ConversationSummary, Result, ViewCounts};
 
 /// Characters of the last message shown in the inbox list.
 const PREVIEW_CHARS: usize = 140;
@@ -115,65 +113,5 @@ impl ConsoleStore for EngineStore {
             by_inbox,
             by_status,
         })
-    }
-
-    #[tracing::instrument(skip_all, fields(workspace = workspace_id))]
-    async fn canned_responses(&self, workspace_id: Id) -> Result<Vec<CannedResponse>> {
-        let mut c = self.reader().await?;
-        let rows = sqlx::query_as::<Db, (i64, String, String, i64)>(
-            "SELECT id, short_code, content, created_at FROM canned_responses \
-             WHERE workspace_id = $1 ORDER BY short_code",
-        )
-        .bind(workspace_id)
-        .fetch_all(&mut *c)
-        .await?;
-        Ok(rows
-            .into_iter()
-            .map(|(id, short_code, content, created_at)| CannedResponse {
-                id,
-                short_code,
-                content,
-                created_at,
-            })
-            .collect())
-    }
-
-    #[tracing::instrument(skip_all, fields(workspace = workspace_id))]
-    async fn create_canned_response(
-        &self,
-        workspace_id: Id,
-        short_code: &str,
-        content: &str,
-        now: Millis,
-    ) -> Result<CannedResponse> {
-        let (short_code, content) = (short_code.to_string(), content.to_string());
-        self.write(move |c| {
-            Box::pin(async move {
-                let id = sqlx::query_scalar::<Db, i64>(
-                    "INSERT INTO canned_responses (workspace_id, short_code, content, created_at) \
-                     VALUES ($1, $2, $3, $4) RETURNING id",
-                )
-                .bind(workspace_id)
-                .bind(&short_code)
-                .bind(&content)
-                .bind(now)
-                .fetch_one(&mut *c)
-                .await
-                .map_err(|e| {
-                    if is_unique_violation(&e) {
-                        StoreError::Conflict("a canned response with this short code exists")
-                    } else {
-                        e.into()
-                    }
-                })?;
-                Ok(CannedResponse {
-                    id,
-                    short_code,
-                    content,
-                    created_at: now,
-                })
-            })
-        })
-        .await
     }
 }

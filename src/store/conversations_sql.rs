@@ -12,8 +12,8 @@ use super::workspaces_sql::team_by_id;
 use super::{Conn, Db, EngineStore};
 use crate::domain::*;
 use crate::store::{
-    Actor, AssigneeFilter, Assignment, ConversationFilter, ConversationPatch, ConversationStore,
-    Page, Result, StoreError,
+    Activity, Actor, AssigneeFilter, Assignment, ConversationFilter, ConversationPatch,
+    ConversationStore, Page, Result, StoreError,
 };
 
 pub(super) async fn conversation_by_id(
@@ -73,9 +73,11 @@ async fn update_conversation(
     let after = conversation_by_id(c, workspace_id, id)
         .await?
         .ok_or(StoreError::NotFound("conversation"))?;
-    let line = (status != before.status)
-        .then(|| format!("{} set the conversation to {}", actor.name, status));
-    announce_change(c, workspace_id, after, line.as_deref(), now).await
+    let line = (status != before.status).then_some(Activity::Status {
+        actor: &actor.name,
+        status,
+    });
+    announce_change(c, workspace_id, after, line, now).await
 }
 
 async fn assign_conversation(
@@ -134,10 +136,13 @@ async fn assign_conversation(
         .await?
         .ok_or(StoreError::NotFound("conversation"))?;
     let line = (before.assignee_id != after.assignee_id).then(|| match &assignee {
-        Some(user) => format!("{} assigned the conversation to {}", actor.name, user.name),
-        None => format!("{} unassigned the conversation", actor.name),
+        Some(user) => Activity::Assigned {
+            actor: &actor.name,
+            assignee: &user.name,
+        },
+        None => Activity::Unassigned { actor: &actor.name },
     });
-    announce_change(c, workspace_id, after, line.as_deref(), now).await
+    announce_change(c, workspace_id, after, line, now).await
 }
 
 /// Tells of a changed conversation in its transaction: the activity line its thread shows (when
@@ -146,7 +151,7 @@ pub(super) async fn announce_change(
     c: &mut Conn,
     workspace_id: Id,
     after: Conversation,
-    activity: Option<&str>,
+    activity: Option<Activity<'_>>,
     now: Millis,
 ) -> Result<(Conversation, Vec<Event>)> {
     let mut pending = Vec::new();

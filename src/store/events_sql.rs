@@ -39,6 +39,17 @@ impl PendingEvent {
         }
     }
 
+    /// `inbox.updated`: news about the inbox itself (`payload` says what changed), heard by
+    /// whoever sees the inbox.
+    pub(super) fn inbox(inbox_id: Id, payload: serde_json::Value) -> Self {
+        PendingEvent {
+            kind: EventKind::InboxUpdated,
+            inbox_id: Some(inbox_id),
+            conversation_id: None,
+            payload,
+        }
+    }
+
     pub(super) fn message(kind: EventKind, message: &Message) -> Self {
         PendingEvent {
             kind,
@@ -47,6 +58,19 @@ impl PendingEvent {
             payload: serde_json::to_value(message).unwrap_or_default(),
         }
     }
+}
+
+/// Appends one event, for a change that tells of itself alone.
+pub(super) async fn append_event(
+    c: &mut Conn,
+    workspace_id: Id,
+    pending: PendingEvent,
+    now: Millis,
+) -> Result<Event> {
+    append_events(c, workspace_id, vec![pending], now)
+        .await?
+        .pop()
+        .ok_or_else(|| crate::store::StoreError::Corrupt("no event appended".into()))
 }
 
 pub(super) async fn append_events(

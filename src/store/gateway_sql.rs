@@ -4,6 +4,7 @@ use async_trait::async_trait;
 
 use super::conversations_sql::conversation_by_id;
 use super::events_sql::{append_events, PendingEvent};
+use super::messages_sql::message_by_id;
 use super::{Db, EngineStore};
 use crate::domain::*;
 use crate::store::{GatewayStore, ReadMarker, Result, StoreError};
@@ -34,6 +35,33 @@ impl GatewayStore for EngineStore {
                 let conversation = conversation_by_id(c, workspace_id, conversation_id)
                     .await?
                     .ok_or(StoreError::NotFound("conversation"))?;
+                // A marker past the conversation's newest message would count messages not yet
+                // written as read.
+                let newest = sqlx::query_scalar::<Db, Option<i64>>(
+                    "SELECT MAX(id) FROM messages WHERE conversation_id = $1",
+                )
+                .bind(conversation_id)
+                .fetch_one(&mut *c)
+                .await?
+                .unwrap_or(0);
+                let message_id = message_id.min(newest);
+                // The customer's messages up to here are read (the widget says "Seen"): as
+                // message updates, which carry no word of which agent read them.
+                let seen = sqlx::query_scalar::<Db, i64>(
+                    "UPDATE messages SET status = 'read' WHERE workspace_id = $1 \
+                     AND conversation_id = $2 AND id <= $3 AND direction = 'incoming' \
+                     AND status <> 'read' RETURNING id",
+                )
+                .bind(workspace_id)
+                .bind(conversation_id)
+                .bind(message_id)
+                .fetch_all(&mut *c)
+                .await?;
+                let mut pending = Vec::with_capacity(seen.len() + 1);
+                for id in seen {
+                    let message = message_by_id(c, id).await?;
+                    pending.push(PendingEvent::message(EventKind::MessageUpdated, &message));
+                }
                 let moved = sqlx::query::<Db>(
                     "INSERT INTO conversation_reads (user_id, conversation_id, workspace_id, \
                      last_read_message_id, updated_at) VALUES ($1, $2, $3, $4, $5) \
@@ -50,9 +78,9 @@ impl GatewayStore for EngineStore {
                 .execute(&mut *c)
                 .await?;
                 if moved.rows_affected() == 0 {
-                    return Ok(Vec::new());
+                    return append_events(c, workspace_id, pending, now).await;
                 }
-                let event = PendingEvent {
+                pending.push(PendingEvent {
                     kind: EventKind::ConversationRead,
                     inbox_id: Some(conversation.inbox_id),
                     conversation_id: Some(conversation_id),
@@ -61,8 +89,8 @@ impl GatewayStore for EngineStore {
                         "conversation_id": conversation_id,
                         "last_read_message_id": message_id,
                     }),
-                };
-                append_events(c, workspace_id, vec![event], now).await
+                });
+                append_events(c, workspace_id, pending, now).await
             })
         })
         .await

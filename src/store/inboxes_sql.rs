@@ -4,7 +4,8 @@ use async_trait::async_trait;
 use sqlx::QueryBuilder;
 
 use super::accounts_sql::user_by_id;
-use super::rows_sql::{push_inbox_filter, InboxRow, UserRow, INBOX_COLS};
+use super::events_sql::{append_event, PendingEvent};
+use super::rows_sql::{corrupt, push_inbox_filter, InboxRow, UserRow, INBOX_COLS};
 use super::{Conn, Db, EngineStore};
 use crate::domain::*;
 use crate::store::{InboxStore, NewInbox, NewInboxSetup, Result, StoreError};
@@ -97,11 +98,37 @@ impl InboxStore for EngineStore {
         .await
     }
 
+    #[tracing::instrument(skip_all, fields(workspace = workspace_id, inbox = inbox_id, user = user_id))]
+    async fn remove_inbox_member(
+        &self,
+        workspace_id: Id,
+        inbox_id: Id,
+        user_id: Id,
+    ) -> Result<bool> {
+        self.write(move |c| {
+            Box::pin(async move {
+                inbox_by_id(c, workspace_id, inbox_id)
+                    .await?
+                    .ok_or(StoreError::NotFound("inbox"))?;
+                let done = sqlx::query::<Db>(
+                    "DELETE FROM inbox_members WHERE inbox_id = $1 AND user_id = $2",
+                )
+                .bind(inbox_id)
+                .bind(user_id)
+                .execute(&mut *c)
+                .await?;
+                Ok(done.rows_affected() > 0)
+            })
+        })
+        .await
+    }
+
     #[tracing::instrument(skip_all, fields(workspace = workspace_id, inbox = inbox_id))]
     async fn list_inbox_members(&self, workspace_id: Id, inbox_id: Id) -> Result<Vec<User>> {
         let mut c = self.reader().await?;
         sqlx::query_as::<Db, UserRow>(
-            "SELECT u.id, u.workspace_id, u.email, u.name, u.role, u.created_at, u.disabled_at \
+            "SELECT u.id, u.workspace_id, u.email, u.name, u.role, u.created_at, u.disabled_at, \
+             (u.password_hash = '') AS invited \
              FROM users u \
              JOIN inbox_members m ON m.user_id = u.id \
              WHERE u.workspace_id = $1 AND m.inbox_id = $2 ORDER BY u.id",
@@ -179,5 +206,173 @@ impl InboxStore for EngineStore {
             })
         })
         .await
+    }
+
+    #[tracing::instrument(skip_all, fields(workspace = workspace_id, inbox = inbox_id, part = part.as_str()))]
+    async fn record_inbox_health(
+        &self,
+        workspace_id: Id,
+        inbox_id: Id,
+        part: InboxPart,
+        problem: Option<String>,
+        now: Millis,
+    ) -> Result<Option<Event>> {
+        self.write(move |c| {
+            Box::pin(async move {
+                let before = sqlx::query_scalar::<Db, String>(
+                    "SELECT problem FROM inbox_problems WHERE inbox_id = $1 AND part = $2",
+                )
+                .bind(inbox_id)
+                .bind(part.as_str())
+                .fetch_optional(&mut *c)
+                .await?;
+                match &problem {
+                    None if before.is_none() => return Ok(None),
+                    None => {
+                        sqlx::query::<Db>(
+                            "DELETE FROM inbox_problems WHERE inbox_id = $1 AND part = $2",
+                        )
+                        .bind(inbox_id)
+                        .bind(part.as_str())
+                        .execute(&mut *c)
+                        .await?;
+                    }
+                    Some(problem) => {
+                        // The inbox must be this workspace's: a stale task of a deleted inbox
+                        // records nothing.
+                        if inbox_by_id(c, workspace_id, inbox_id).await?.is_none() {
+                            return Ok(None);
+                        }
+                        sqlx::query::<Db>(
+                            "INSERT INTO inbox_problems \
+                             (inbox_id, part, workspace_id, problem, since, last_seen) \
+                             VALUES ($1, $2, $3, $4, $5, $5) \
+                             ON CONFLICT (inbox_id, part) DO UPDATE SET \
+                             problem = excluded.problem, last_seen = excluded.last_seen",
+                        )
+                        .bind(inbox_id)
+                        .bind(part.as_str())
+                        .bind(workspace_id)
+                        .bind(problem)
+                        .bind(now)
+                        .execute(&mut *c)
+                        .await?;
+                        if before.as_ref() == Some(problem) {
+                            return Ok(None);
+                        }
+                    }
+                }
+                let event = PendingEvent::inbox(
+                    inbox_id,
+                    serde_json::json!({
+                        "inbox_id": inbox_id,
+                        "change": "health",
+                        "part": part,
+                        "problem": problem,
+                    }),
+                );
+                Ok(Some(append_event(c, workspace_id, event, now).await?))
+            })
+        })
+        .await
+    }
+
+    #[tracing::instrument(skip_all, fields(workspace = workspace_id, inbox = inbox_id, change))]
+    async fn announce_inbox(
+        &self,
+        workspace_id: Id,
+        inbox_id: Id,
+        change: &'static str,
+        now: Millis,
+    ) -> Result<Event> {
+        self.write(move |c| {
+            Box::pin(async move {
+                let payload = serde_json::json!({"inbox_id": inbox_id, "change": change});
+                append_event(c, workspace_id, PendingEvent::inbox(inbox_id, payload), now).await
+            })
+        })
+        .await
+    }
+
+    #[tracing::instrument(skip_all, fields(workspace = workspace_id, inbox = inbox_id))]
+    async fn delete_inbox(&self, workspace_id: Id, inbox_id: Id) -> Result<Event> {
+        self.write(move |c| {
+            Box::pin(async move {
+                inbox_by_id(c, workspace_id, inbox_id)
+                    .await?
+                    .ok_or(StoreError::NotFound("inbox"))?;
+                for table in ["conversations", "messages", "outbox"] {
+                    let used = sqlx::query_scalar::<Db, i64>(&format!(
+                        "SELECT inbox_id FROM {table} WHERE inbox_id = $1 LIMIT 1"
+                    ))
+                    .bind(inbox_id)
+                    .fetch_optional(&mut *c)
+                    .await?;
+                    if used.is_some() {
+                        return Err(StoreError::Conflict(
+                            "this inbox has conversations: they are kept, so it cannot be \
+                             deleted (remove its members to stop its work reaching anyone)",
+                        ));
+                    }
+                }
+                for table in [
+                    "inbox_members",
+                    "routing_policies",
+                    "web_chat_inboxes",
+                    "mailbox_checkpoints",
+                    "early_statuses",
+                    "inbox_problems",
+                ] {
+                    sqlx::query::<Db>(&format!("DELETE FROM {table} WHERE inbox_id = $1"))
+                        .bind(inbox_id)
+                        .execute(&mut *c)
+                        .await?;
+                }
+                sqlx::query::<Db>("DELETE FROM inboxes WHERE workspace_id = $1 AND id = $2")
+                    .bind(workspace_id)
+                    .bind(inbox_id)
+                    .execute(&mut *c)
+                    .await?;
+                let payload = serde_json::json!({"inbox_id": inbox_id, "change": "deleted"});
+                append_event(
+                    c,
+                    workspace_id,
+                    PendingEvent::inbox(inbox_id, payload),
+                    now_millis(),
+                )
+                .await
+            })
+        })
+        .await
+    }
+
+    #[tracing::instrument(skip_all, fields(workspace = workspace_id))]
+    async fn inbox_problems(
+        &self,
+        workspace_id: Id,
+        visible: Option<&[Id]>,
+    ) -> Result<Vec<InboxProblem>> {
+        let mut c = self.reader().await?;
+        let mut q = QueryBuilder::<Db>::new(
+            "SELECT inbox_id, part, problem, since, last_seen FROM inbox_problems \
+             WHERE workspace_id = ",
+        );
+        q.push_bind(workspace_id);
+        push_inbox_filter(&mut q, "inbox_id", visible);
+        q.push(" ORDER BY inbox_id, part");
+        q.build_query_as::<(i64, String, String, i64, i64)>()
+            .fetch_all(&mut *c)
+            .await?
+            .into_iter()
+            .map(|(inbox_id, part, problem, since, last_seen)| {
+                Ok(InboxProblem {
+                    inbox_id,
+                    part: InboxPart::parse(&part).ok_or_else(|| corrupt("inbox part", &part))?,
+                    problem,
+                    since,
+                    last_seen,
+                })
+            })
+            .collect()
     }
 }

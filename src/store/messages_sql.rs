@@ -8,10 +8,10 @@ use super::conversations_sql::conversation_by_id;
 use super::events_sql::{append_events, PendingEvent};
 use super::inboxes_sql::inbox_by_id;
 use super::rows_sql::{AttachmentRow, MessageRow, MESSAGE_COLS};
-use super::{outbox_sql, Conn, Db, EngineStore};
+use super::{outbox_sql, reply_clients_sql, Conn, Db, EngineStore};
 use crate::domain::*;
 use crate::store::{
-    AttachmentBlob, MessageStore, NewAttachment, NewReply, Page, Result, StoreError,
+    Activity, AttachmentBlob, MessageStore, NewAttachment, NewReply, Page, Result, StoreError,
 };
 use crate::threading::scope;
 
@@ -133,20 +133,22 @@ pub(super) async fn insert_attachment(
 pub(super) async fn insert_activity(
     c: &mut Conn,
     conversation: &Conversation,
-    text: &str,
+    activity: Activity<'_>,
     now: Millis,
 ) -> Result<Message> {
+    let text = activity.text();
+    let meta = activity.meta();
     let line = NewMessage {
         conversation,
         inbox_id: conversation.inbox_id,
         direction: Direction::Activity,
         sender_kind: SenderKind::System,
         sender_id: None,
-        text,
+        text: &text,
         html: None,
         external_id: None,
         status: DeliveryStatus::Sent,
-        meta: None,
+        meta: Some(&meta),
         created_at: now,
     };
     let id = insert_message(c, &line)
@@ -175,6 +177,20 @@ async fn post_reply(
     let conversation = conversation_by_id(c, reply.workspace_id, reply.conversation_id)
         .await?
         .ok_or(StoreError::NotFound("conversation"))?;
+    if let Some(client) = &reply.client {
+        let claim = reply_clients_sql::claim(
+            c,
+            reply.workspace_id,
+            conversation.id,
+            reply.author.user_id,
+            client,
+            now,
+        )
+        .await?;
+        if let reply_clients_sql::Claim::Stored(message) = claim {
+            return Ok((*message, Vec::new()));
+        }
+    }
     // A note stays in the conversation's inbox; a reply goes where the agent picked (the desk
     // checked the pick) or where the customer last wrote.
     let inbox_id = match (reply.private, via) {
@@ -216,9 +232,16 @@ async fn post_reply(
     for attachment in &reply.attachments {
         insert_attachment(c, reply.workspace_id, id, attachment, now).await?;
     }
+    if let Some(client) = &reply.client {
+        reply_clients_sql::settle(c, conversation.id, reply.author.user_id, client, id).await?;
+    }
     let mut pending = Vec::new();
+    let mut took = false;
     if !reply.private {
         outbox_sql::enqueue(c, &conversation, inbox_id, id, now).await?;
+        if reply.assign_to_author {
+            took = take_unassigned(c, &conversation, &reply.author).await?;
+        }
         sqlx::query::<Db>(
             "UPDATE conversations SET first_reply_at = COALESCE(first_reply_at, $2), \
              waiting_since = NULL, last_activity_at = $2 WHERE id = $1",
@@ -237,8 +260,36 @@ async fn post_reply(
     }
     let message = message_by_id(c, id).await?;
     pending.push(PendingEvent::message(EventKind::MessageCreated, &message));
+    if took {
+        let line = Activity::TookByReplying {
+            assignee: &reply.author.name,
+        };
+        let activity = insert_activity(c, &conversation, line, now).await?;
+        pending.push(PendingEvent::message(EventKind::MessageCreated, &activity));
+    }
     let events = append_events(c, reply.workspace_id, pending, now).await?;
     Ok((message, events))
+}
+
+/// Makes the conversation the replying agent's if it still has nobody (checked in the update
+/// itself, so a concurrent assignment is never overwritten). The activity line when it did.
+async fn take_unassigned(
+    c: &mut Conn,
+    conversation: &Conversation,
+    author: &crate::store::Actor,
+) -> Result<bool> {
+    if conversation.assignee_id.is_some() {
+        return Ok(false);
+    }
+    let taken = sqlx::query_scalar::<Db, i64>(
+        "UPDATE conversations SET assignee_id = $2 WHERE id = $1 AND assignee_id IS NULL \
+         RETURNING id",
+    )
+    .bind(conversation.id)
+    .bind(author.user_id)
+    .fetch_optional(&mut *c)
+    .await?;
+    Ok(taken.is_some())
 }
 
 #[async_trait]

@@ -10,6 +10,7 @@
 //! store, in `crate::threading`; the store loads what they look at and applies what they decide.
 
 mod accounts;
+mod canned;
 mod console;
 mod contacts;
 mod conversations;
@@ -18,10 +19,12 @@ mod events;
 mod gateway;
 mod inboxes;
 mod ingest;
+mod invitations;
 mod messages;
 mod outbox;
 mod postgres;
 mod presence;
+mod profile;
 mod routing;
 mod sqlite;
 mod widget;
@@ -31,7 +34,8 @@ pub use accounts::{
     AccountStore, ApiToken, AuditAction, AuditEntry, Credentials, NewAuditEntry, NewToken, NewUser,
     Principal, Revoke, TokenKind, UserPatch, TOKEN_TOUCH_EVERY_MS,
 };
-pub use console::{CannedResponse, ConsoleStore, ConversationSummary, ViewCounts};
+pub use canned::{CannedPatch, CannedResponse, CannedStore};
+pub use console::{ConsoleStore, ConversationSummary, ViewCounts};
 pub use contacts::{ContactStore, NewContact};
 pub use conversations::{
     Actor, AssigneeFilter, Assignment, ConversationFilter, ConversationPatch, ConversationStore,
@@ -41,10 +45,12 @@ pub use events::EventStore;
 pub use gateway::{GatewayStore, ReadMarker};
 pub use inboxes::{InboxStore, NewInbox, NewInboxSetup};
 pub use ingest::{IngestOutcome, IngestRequest, IngestStore};
-pub use messages::{AttachmentBlob, MessageStore, NewAttachment, NewReply};
+pub use invitations::{Invitation, InvitationStore, NewInvitation};
+pub use messages::{Activity, AttachmentBlob, MessageStore, NewAttachment, NewReply, ReplyClient};
 pub use outbox::{ClaimedDelivery, OutboxStore};
 pub use postgres::PgStore;
 pub use presence::PresenceStore;
+pub use profile::{ProfilePatch, ProfileStore};
 pub use routing::{AgentRouting, Reroute, RoutingData, RoutingStore};
 pub use sqlite::SqliteStore;
 pub use widget::{Rating, Unverified, WidgetStore};
@@ -160,9 +166,15 @@ pub trait Store:
     fn routing(&self) -> &dyn RoutingStore;
     /// The agents' console's part of the store.
     fn console(&self) -> &dyn ConsoleStore;
+    /// Canned responses, shared and personal.
+    fn canned(&self) -> &dyn CannedStore;
+    /// What users set about themselves: name and email signature.
+    fn profiles(&self) -> &dyn ProfileStore;
     /// The email channel's part of the store.
     fn email(&self) -> &dyn EmailStore;
     /// Tokens, passwords, disabled users and the audit log.
     fn accounts(&self) -> &dyn AccountStore;
+    /// Invited users and their one-time links.
+    fn invitations(&self) -> &dyn InvitationStore;
     async fn ping(&self) -> Result<()>;
 }

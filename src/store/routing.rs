@@ -65,6 +65,14 @@ pub trait RoutingStore: Send + Sync {
         user_id: Id,
         now: Millis,
     ) -> Result<Option<(Conversation, Vec<Event>)>>;
+    /// The conversations assigned to `user_id` that are not resolved (in `inbox_id` only, when
+    /// given), oldest first: what goes back to the queue when the agent leaves.
+    async fn assigned_unresolved(
+        &self,
+        workspace_id: Id,
+        user_id: Id,
+        inbox_id: Option<Id>,
+    ) -> Result<Vec<Id>>;
     /// Takes a conversation back from its agent (if it is still theirs), saying why.
     async fn reroute(
         &self,

@@ -11,7 +11,9 @@ use super::messages_sql::insert_activity;
 use super::rows_sql::{ConversationRow, CONVERSATION_COLS};
 use super::{Db, EngineStore};
 use crate::domain::*;
-use crate::store::{AgentRouting, Reroute, Result, RoutingData, RoutingStore, StoreError};
+use crate::store::{
+    Activity, AgentRouting, Reroute, Result, RoutingData, RoutingStore, StoreError,
+};
 
 const DEFAULT_CAPACITY: i64 = 10;
 
@@ -125,7 +127,8 @@ impl RoutingStore for EngineStore {
         >(
             "SELECT u.id, r.capacity, r.skills, r.last_assigned_at, p.status FROM users u \
              LEFT JOIN routing_agents r ON r.user_id = u.id \
-             LEFT JOIN agent_presence p ON p.user_id = u.id WHERE u.workspace_id = $1",
+             LEFT JOIN agent_presence p ON p.user_id = u.id \
+             WHERE u.workspace_id = $1 AND u.disabled_at IS NULL",
         )
         .bind(workspace_id)
         .fetch_all(&mut *c)
@@ -288,9 +291,11 @@ impl RoutingStore for EngineStore {
                 let conversation = conversation_by_id(c, workspace_id, conversation_id)
                     .await?
                     .ok_or(StoreError::NotFound("conversation"))?;
-                let line = format!("Routed to {}", agent.name);
+                let line = Activity::Routed {
+                    assignee: &agent.name,
+                };
                 let changed =
-                    announce_change(c, workspace_id, conversation, Some(&line), now).await?;
+                    announce_change(c, workspace_id, conversation, Some(line), now).await?;
                 Ok(Some(changed))
             })
         })
@@ -338,7 +343,11 @@ impl RoutingStore for EngineStore {
                 let conversation = conversation_by_id(c, workspace_id, conversation_id)
                     .await?
                     .ok_or(StoreError::NotFound("conversation"))?;
-                let activity = insert_activity(c, &conversation, &why, now).await?;
+                let line = Activity::Rerouted {
+                    reason: &reason,
+                    why: &why,
+                };
+                let activity = insert_activity(c, &conversation, line, now).await?;
                 let events = append_events(
                     c,
                     workspace_id,
@@ -353,5 +362,24 @@ impl RoutingStore for EngineStore {
             })
         })
         .await
+    }
+
+    #[tracing::instrument(skip_all, fields(workspace = workspace_id, user = user_id))]
+    async fn assigned_unresolved(
+        &self,
+        workspace_id: Id,
+        user_id: Id,
+        inbox_id: Option<Id>,
+    ) -> Result<Vec<Id>> {
+        let mut c = self.reader().await?;
+        Ok(sqlx::query_scalar::<Db, i64>(
+            "SELECT id FROM conversations WHERE workspace_id = $1 AND assignee_id = $2 \
+             AND status <> 'resolved' AND ($3 IS NULL OR inbox_id = $3) ORDER BY id",
+        )
+        .bind(workspace_id)
+        .bind(user_id)
+        .bind(inbox_id)
+        .fetch_all(&mut *c)
+        .await?)
     }
 }

@@ -27,7 +27,9 @@ pub(super) struct WorkspaceRow {
     pub(super) created_at: i64,
 }
 
-pub(super) const USER_COLS: &str = "id, workspace_id, email, name, role, created_at, disabled_at";
+// `invited`: a user with no password yet (see migrations/*/0013_invitations.sql).
+pub(super) const USER_COLS: &str =
+    "id, workspace_id, email, name, role, created_at, disabled_at, (password_hash = '') AS invited";
 
 #[derive(FromRow)]
 pub(super) struct UserRow {
@@ -38,6 +40,7 @@ pub(super) struct UserRow {
     pub(super) role: String,
     pub(super) created_at: i64,
     pub(super) disabled_at: Option<i64>,
+    pub(super) invited: bool,
 }
 
 impl TryFrom<UserRow> for User {
@@ -51,6 +54,7 @@ impl TryFrom<UserRow> for User {
             name: r.name,
             created_at: r.created_at,
             disabled: r.disabled_at.is_some(),
+            invited: r.invited,
         })
     }
 }

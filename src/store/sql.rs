@@ -9,14 +9,16 @@ use async_trait::async_trait;
 
 use super::{Db, EngineStore};
 use crate::store::{
-    AccountStore, ConsoleStore, EmailStore, Engine, GatewayStore, Result, RoutingStore, Store,
-    WidgetStore,
+    AccountStore, CannedStore, ConsoleStore, EmailStore, Engine, GatewayStore, ProfileStore,
+    Result, RoutingStore, Store, WidgetStore,
 };
 
 type Conn = <Db as sqlx::Database>::Connection;
 
 #[path = "accounts_sql.rs"]
 mod accounts_sql;
+#[path = "canned_sql.rs"]
+mod canned_sql;
 #[path = "console_sql.rs"]
 mod console_sql;
 #[path = "contacts_sql.rs"]
@@ -33,14 +35,20 @@ mod gateway_sql;
 mod inboxes_sql;
 #[path = "ingest_sql.rs"]
 mod ingest_sql;
+#[path = "invitations_sql.rs"]
+mod invitations_sql;
 #[path = "messages_sql.rs"]
 mod messages_sql;
 #[path = "outbox_sql.rs"]
 mod outbox_sql;
 #[path = "presence_sql.rs"]
 mod presence_sql;
+#[path = "profile_sql.rs"]
+mod profile_sql;
 #[path = "redelivery_sql.rs"]
 mod redelivery_sql;
+#[path = "reply_clients_sql.rs"]
+mod reply_clients_sql;
 #[path = "routing_sql.rs"]
 mod routing_sql;
 #[path = "rows_sql.rs"]
@@ -72,11 +80,23 @@ impl Store for EngineStore {
         self
     }
 
+    fn canned(&self) -> &dyn CannedStore {
+        self
+    }
+
+    fn profiles(&self) -> &dyn ProfileStore {
+        self
+    }
+
     fn email(&self) -> &dyn EmailStore {
         self
     }
 
     fn accounts(&self) -> &dyn AccountStore {
+        self
+    }
+
+    fn invitations(&self) -> &dyn crate::store::InvitationStore {
         self
     }
 

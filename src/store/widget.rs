@@ -43,12 +43,14 @@ pub trait WidgetStore: Send + Sync {
         &self,
         website_token: &str,
     ) -> Result<Option<(Inbox, Option<Vec<u8>>)>>;
-    /// Replaces an inbox's (already validated) settings.
+    /// Replaces an inbox's (already validated) settings, and its sealed secret when given, in
+    /// one write: new settings never meet old passwords.
     async fn update_inbox_settings(
         &self,
         workspace_id: Id,
         inbox_id: Id,
         settings: serde_json::Value,
+        sealed_secret: Option<Vec<u8>>,
     ) -> Result<Inbox>;
     /// The visitor has seen the agents' messages up to `up_to`: they become `read`.
     async fn mark_read_by_contact(
@@ -70,7 +72,15 @@ pub trait WidgetStore: Send + Sync {
         now: Millis,
     ) -> Result<Vec<Event>>;
     async fn ratings(&self, conversation_ids: &[Id]) -> Result<Vec<Rating>>;
-    /// 0 when an agent has the conversation (or it is not waiting); otherwise its place among
+    /// The contact's ratings, newest first (at most 50), of conversations in `inboxes` (every
+    /// inbox when None: an owner or admin).
+    async fn contact_ratings(
+        &self,
+        workspace_id: Id,
+        contact_id: Id,
+        inboxes: Option<&[Id]>,
+    ) -> Result<Vec<Rating>>;
+    /// 0 when an agent has the conversation or has answered it (or it is not waiting); otherwise its place among
     /// the inbox's unassigned open conversations, longest waiting first.
     async fn queue_position(&self, workspace_id: Id, conversation_id: Id) -> Result<i64>;
 }

@@ -9,7 +9,7 @@ use super::events_sql::{append_events, PendingEvent};
 use super::inboxes_sql::inbox_by_id;
 use super::messages_sql::message_by_id;
 use super::rows_sql::{InboxRow, INBOX_COLS};
-use super::{Db, EngineStore};
+use super::{Conn, Db, EngineStore};
 use crate::domain::*;
 use crate::store::{Rating, Result, StoreError, Unverified, WidgetStore};
 
@@ -125,15 +125,19 @@ impl WidgetStore for EngineStore {
         workspace_id: Id,
         inbox_id: Id,
         settings: serde_json::Value,
+        sealed_secret: Option<Vec<u8>>,
     ) -> Result<Inbox> {
         self.write(move |c| {
             Box::pin(async move {
                 let changed = sqlx::query::<Db>(
-                    "UPDATE inboxes SET settings = $3 WHERE workspace_id = $1 AND id = $2",
+                    "UPDATE inboxes SET settings = $3, \
+                     sealed_secret = COALESCE($4, sealed_secret) \
+                     WHERE workspace_id = $1 AND id = $2",
                 )
                 .bind(workspace_id)
                 .bind(inbox_id)
                 .bind(settings.to_string())
+                .bind(sealed_secret)
                 .execute(&mut *c)
                 .await?;
                 if changed.rows_affected() == 0 {
@@ -263,17 +267,37 @@ impl WidgetStore for EngineStore {
             ids.push_bind(*id);
         }
         q.push(")");
-        Ok(q.build_query_as::<(i64, i64, Option<String>, i64)>()
-            .fetch_all(&mut *c)
-            .await?
-            .into_iter()
-            .map(|(conversation_id, score, comment, created_at)| Rating {
-                conversation_id,
-                score,
-                comment,
-                created_at,
-            })
-            .collect())
+        fetch_ratings(q, &mut c).await
+    }
+
+    #[tracing::instrument(skip_all, fields(workspace = workspace_id, contact = contact_id))]
+    async fn contact_ratings(
+        &self,
+        workspace_id: Id,
+        contact_id: Id,
+        inboxes: Option<&[Id]>,
+    ) -> Result<Vec<Rating>> {
+        if inboxes.is_some_and(|i| i.is_empty()) {
+            return Ok(Vec::new());
+        }
+        let mut c = self.reader().await?;
+        let mut q = QueryBuilder::<Db>::new(
+            "SELECT r.conversation_id, r.score, r.comment, r.created_at FROM conversation_ratings r \
+             JOIN conversations c ON c.id = r.conversation_id WHERE c.workspace_id = ",
+        );
+        q.push_bind(workspace_id);
+        q.push(" AND c.contact_id = ");
+        q.push_bind(contact_id);
+        if let Some(inboxes) = inboxes {
+            q.push(" AND c.inbox_id IN (");
+            let mut ids = q.separated(", ");
+            for id in inboxes {
+                ids.push_bind(*id);
+            }
+            q.push(")");
+        }
+        q.push(" ORDER BY r.created_at DESC, r.conversation_id DESC LIMIT 50");
+        fetch_ratings(q, &mut c).await
     }
 
     #[tracing::instrument(skip_all, fields(workspace = workspace_id, conversation = conversation_id))]
@@ -282,7 +306,11 @@ impl WidgetStore for EngineStore {
         let conversation = conversation_by_id(&mut c, workspace_id, conversation_id)
             .await?
             .ok_or(StoreError::NotFound("conversation"))?;
-        if conversation.assignee_id.is_some() || conversation.status != ConversationStatus::Open {
+        // Someone has it, or an agent has answered: the visitor is not waiting in line.
+        if conversation.assignee_id.is_some()
+            || conversation.first_reply_at.is_some()
+            || conversation.status != ConversationStatus::Open
+        {
             return Ok(0);
         }
         let since = conversation
@@ -303,4 +331,19 @@ impl WidgetStore for EngineStore {
         .await?;
         Ok(ahead + 1)
     }
+}
+
+/// Runs a query that selects `conversation_id, score, comment, created_at` of ratings.
+async fn fetch_ratings(mut q: QueryBuilder<'_, Db>, c: &mut Conn) -> Result<Vec<Rating>> {
+    Ok(q.build_query_as::<(i64, i64, Option<String>, i64)>()
+        .fetch_all(&mut *c)
+        .await?
+        .into_iter()
+        .map(|(conversation_id, score, comment, created_at)| Rating {
+            conversation_id,
+            score,
+            comment,
+            created_at,
+        })
+        .collect())
 }

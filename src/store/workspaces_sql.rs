@@ -3,6 +3,8 @@
 use async_trait::async_trait;
 
 use super::accounts_sql::user_by_id;
+use super::conversations_sql::conversation_by_id;
+use super::events_sql::{append_events, PendingEvent};
 use super::rows_sql::{is_unique_violation, WorkspaceRow};
 use super::{Conn, Db, EngineStore};
 use crate::domain::*;
@@ -39,6 +41,13 @@ pub(super) async fn team_by_id(
         member_ids: team_member_ids(c, row.0).await?,
         created_at: row.3,
     }))
+}
+
+/// The team, or `NotFound` when this workspace has none by that id.
+async fn existing_team(c: &mut Conn, workspace_id: Id, team_id: Id) -> Result<Team> {
+    team_by_id(c, workspace_id, team_id)
+        .await?
+        .ok_or(StoreError::NotFound("team"))
 }
 
 #[async_trait]
@@ -98,16 +107,8 @@ impl WorkspaceStore for EngineStore {
                 .bind(now_millis())
                 .fetch_one(&mut *c)
                 .await
-                .map_err(|e| {
-                    if is_unique_violation(&e) {
-                        StoreError::Conflict("a team with this name already exists")
-                    } else {
-                        e.into()
-                    }
-                })?;
-                team_by_id(c, workspace_id, id)
-                    .await?
-                    .ok_or(StoreError::NotFound("team"))
+                .map_err(team_name_taken)?;
+                existing_team(c, workspace_id, id).await
             })
         })
         .await
@@ -139,9 +140,7 @@ impl WorkspaceStore for EngineStore {
     async fn add_team_member(&self, workspace_id: Id, team_id: Id, user_id: Id) -> Result<Team> {
         self.write(move |c| {
             Box::pin(async move {
-                team_by_id(c, workspace_id, team_id)
-                    .await?
-                    .ok_or(StoreError::NotFound("team"))?;
+                existing_team(c, workspace_id, team_id).await?;
                 user_by_id(c, workspace_id, user_id)
                     .await?
                     .ok_or_else(|| StoreError::Invalid(format!("no user {user_id} here")))?;
@@ -153,11 +152,88 @@ impl WorkspaceStore for EngineStore {
                 .bind(user_id)
                 .execute(&mut *c)
                 .await?;
-                team_by_id(c, workspace_id, team_id)
-                    .await?
-                    .ok_or(StoreError::NotFound("team"))
+                existing_team(c, workspace_id, team_id).await
             })
         })
         .await
+    }
+
+    #[tracing::instrument(skip_all, fields(workspace = workspace_id, team = team_id))]
+    async fn rename_team(&self, workspace_id: Id, team_id: Id, name: &str) -> Result<Team> {
+        let name = name.to_string();
+        self.write(move |c| {
+            Box::pin(async move {
+                sqlx::query::<Db>("UPDATE teams SET name = $3 WHERE workspace_id = $1 AND id = $2")
+                    .bind(workspace_id)
+                    .bind(team_id)
+                    .bind(&name)
+                    .execute(&mut *c)
+                    .await
+                    .map_err(team_name_taken)?;
+                existing_team(c, workspace_id, team_id).await
+            })
+        })
+        .await
+    }
+
+    #[tracing::instrument(skip_all, fields(workspace = workspace_id, team = team_id, user = user_id))]
+    async fn remove_team_member(&self, workspace_id: Id, team_id: Id, user_id: Id) -> Result<Team> {
+        self.write(move |c| {
+            Box::pin(async move {
+                existing_team(c, workspace_id, team_id).await?;
+                sqlx::query::<Db>("DELETE FROM team_members WHERE team_id = $1 AND user_id = $2")
+                    .bind(team_id)
+                    .bind(user_id)
+                    .execute(&mut *c)
+                    .await?;
+                existing_team(c, workspace_id, team_id).await
+            })
+        })
+        .await
+    }
+    #[tracing::instrument(skip_all, fields(workspace = workspace_id, team = team_id))]
+    async fn delete_team(&self, workspace_id: Id, team_id: Id) -> Result<Vec<Event>> {
+        self.write(move |c| {
+            Box::pin(async move {
+                existing_team(c, workspace_id, team_id).await?;
+                let moved: Vec<i64> = sqlx::query_scalar::<Db, i64>(
+                    "UPDATE conversations SET team_id = NULL \
+                     WHERE workspace_id = $1 AND team_id = $2 RETURNING id",
+                )
+                .bind(workspace_id)
+                .bind(team_id)
+                .fetch_all(&mut *c)
+                .await?;
+                sqlx::query::<Db>("DELETE FROM team_members WHERE team_id = $1")
+                    .bind(team_id)
+                    .execute(&mut *c)
+                    .await?;
+                sqlx::query::<Db>("DELETE FROM teams WHERE workspace_id = $1 AND id = $2")
+                    .bind(workspace_id)
+                    .bind(team_id)
+                    .execute(&mut *c)
+                    .await?;
+                let mut pending = Vec::with_capacity(moved.len());
+                for id in moved {
+                    if let Some(conversation) = conversation_by_id(c, workspace_id, id).await? {
+                        pending.push(PendingEvent::conversation(
+                            EventKind::ConversationUpdated,
+                            &conversation,
+                        ));
+                    }
+                }
+                append_events(c, workspace_id, pending, now_millis()).await
+            })
+        })
+        .await
+    }
+}
+
+/// A team's name is unique in its workspace: creating or renaming onto a taken one is a conflict.
+fn team_name_taken(e: sqlx::Error) -> StoreError {
+    if is_unique_violation(&e) {
+        StoreError::Conflict("a team with this name already exists")
+    } else {
+        e.into()
     }
 }

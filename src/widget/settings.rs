@@ -73,6 +73,69 @@ pub struct BusinessHours {
     pub days: BTreeMap<String, Vec<[String; 2]>>,
 }
 
+/// What is wrong with the settings and where: a path inside them (`prechat.fields[0].name`).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{field}`: {message}")]
+pub struct SettingsError {
+    pub field: String,
+    pub message: String,
+}
+
+impl SettingsError {
+    fn at(field: String, message: String) -> SettingsError {
+        SettingsError { field, message }
+    }
+}
+
+impl From<crate::limits::LimitError> for SettingsError {
+    fn from(e: crate::limits::LimitError) -> Self {
+        use crate::limits::LimitError::*;
+        let field = match &e {
+            TooLong { field, .. } | TooLarge { field, .. } | TooMany { field, .. } => field.clone(),
+        };
+        SettingsError::at(field, e.to_string())
+    }
+}
+
+/// The widget draws white text on its colour (the header, the visitor's own messages, the send
+/// button), at 14 to 16 px: WCAG 2's AA contrast for normal text, 4.5:1, keeps it readable.
+pub const MIN_CONTRAST_WITH_WHITE: f64 = 4.5;
+
+fn check_color(color: &str) -> Result<(), SettingsError> {
+    let at = |why: String| SettingsError::at("color".into(), why);
+    let hex = color.strip_prefix('#').unwrap_or("");
+    if hex.len() != 6 || !hex.chars().all(|c| c.is_ascii_hexdigit()) {
+        return Err(at("`color` must be #rrggbb".into()));
+    }
+    let ratio = contrast_with_white(hex);
+    if ratio < MIN_CONTRAST_WITH_WHITE {
+        return Err(at(format!(
+            "white text on {color} has a contrast of {ratio:.1}:1; pick a darker colour (at least {MIN_CONTRAST_WITH_WHITE}:1)"
+        )));
+    }
+    Ok(())
+}
+
+/// WCAG 2's contrast ratio of white against the colour `rrggbb` (already checked to be hex).
+fn contrast_with_white(hex: &str) -> f64 {
+    let channel = |i: usize| {
+        let v = f64::from(u8::from_str_radix(&hex[i..i + 2], 16).unwrap_or(0)) / 255.0;
+        if v <= 0.04045 {
+            v / 12.92
+        } else {
+            ((v + 0.055) / 1.055).powf(2.4)
+        }
+    };
+    let luminance = 0.2126 * channel(0) + 0.7152 * channel(2) + 0.0722 * channel(4);
+    1.05 / (luminance + 0.05)
+}
+
+/// An origin as browsers send it: scheme, host and port, nothing else (a trailing `/` allowed).
+fn is_origin(origin: &str) -> bool {
+    url::Url::parse(origin)
+        .is_ok_and(|url| url.origin().ascii_serialization() == origin.trim_end_matches('/'))
+}
+
 const DAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
 
 fn minutes(hhmm: &str) -> Option<u32> {
@@ -120,39 +183,58 @@ impl WebChatSettings {
         serde_json::from_value(settings.clone()).unwrap_or_default()
     }
 
-    pub fn validate(&self) -> Result<(), String> {
-        let hex = self.color.strip_prefix('#').unwrap_or("");
-        if hex.len() != 6 || !hex.chars().all(|c| c.is_ascii_hexdigit()) {
-            return Err("`color` must be #rrggbb".into());
-        }
-        for origin in &self.allowed_origins {
-            let url =
-                url::Url::parse(origin).map_err(|_| format!("{origin:?} is not an origin"))?;
-            if url.origin().ascii_serialization() != origin.trim_end_matches('/') {
-                return Err(format!(
-                    "{origin:?} is not an origin like https://shop.example"
+    /// The first thing wrong, with where it is (`color`, `prechat.fields[1].options`…) so the
+    /// console can show it beside the field.
+    pub fn validate(&self) -> Result<(), SettingsError> {
+        check_color(&self.color)?;
+        for (i, origin) in self.allowed_origins.iter().enumerate() {
+            if !is_origin(origin) {
+                return Err(SettingsError::at(
+                    format!("allowed_origins[{i}]"),
+                    format!("{origin:?} is not an origin like https://shop.example"),
                 ));
             }
         }
-        self.check_lengths().map_err(|e| e.to_string())?;
-        for field in &self.prechat.fields {
+        self.check_lengths().map_err(SettingsError::from)?;
+        self.check_prechat()?;
+        if let Some(hours) = &self.business_hours {
+            hours
+                .validate()
+                .map_err(|why| SettingsError::at("business_hours".into(), why))?;
+        }
+        Ok(())
+    }
+
+    fn check_prechat(&self) -> Result<(), SettingsError> {
+        let mut names = std::collections::HashSet::new();
+        for (i, field) in self.prechat.fields.iter().enumerate() {
+            let at = |part: &str, why: &str| {
+                SettingsError::at(format!("prechat.fields[{i}].{part}"), why.into())
+            };
             if !matches!(
                 field.kind.as_str(),
                 "text" | "email" | "textarea" | "select"
             ) {
-                return Err(format!("pre-chat field type {:?} is not known", field.kind));
+                return Err(at("type", "is text, email, textarea or select"));
             }
-            if field.name.trim().is_empty() || field.label.trim().is_empty() {
-                return Err("pre-chat fields need a name and a label".into());
+            if field.name.trim().is_empty() {
+                return Err(at("name", "a pre-chat field needs a name"));
             }
-        }
-        for text in [&self.greeting, &self.away_message].into_iter().flatten() {
-            if text.len() > 1000 {
-                return Err("greeting and away message are at most 1000 bytes".into());
+            // The widget's form sends the visitor's first message under `message`.
+            if field.name == "message" {
+                return Err(at("name", "`message` is the visitor's first message"));
             }
-        }
-        if let Some(hours) = &self.business_hours {
-            hours.validate()?;
+            if !names.insert(field.name.as_str()) {
+                return Err(at("name", "another pre-chat field has this name"));
+            }
+            if field.label.trim().is_empty() {
+                return Err(at("label", "a pre-chat field needs a label"));
+            }
+            if field.kind == "select"
+                && (field.options.is_empty() || field.options.iter().any(|o| o.trim().is_empty()))
+            {
+                return Err(at("options", "a list needs options, none of them empty"));
+            }
         }
         Ok(())
     }
@@ -250,7 +332,7 @@ mod tests {
         let mut s = WebChatSettings::default();
         s.validate().unwrap();
         s.color = "blue".into();
-        assert!(s.validate().unwrap_err().contains("color"));
+        assert_eq!(s.validate().unwrap_err().field, "color");
         let s = WebChatSettings {
             allowed_origins: vec!["https://shop.example/path".into()],
             ..Default::default()
@@ -263,7 +345,58 @@ mod tests {
             }),
             ..Default::default()
         };
-        assert!(s.validate().unwrap_err().contains("time zone"));
+        assert!(s.validate().unwrap_err().message.contains("time zone"));
+    }
+
+    #[test]
+    fn colours_white_text_cannot_be_read_on_are_refused() {
+        // The default, and the widget's own fallback, pass.
+        check_color("#2563eb").unwrap();
+        check_color("#2f6fed").unwrap();
+        check_color("#000000").unwrap();
+        // Yellow and pure red (4.0:1) are too light for white 14 px text.
+        assert_eq!(check_color("#ffd400").unwrap_err().field, "color");
+        assert!(check_color("#ff0000").is_err());
+        assert!((contrast_with_white("ffffff") - 1.0).abs() < 1e-9);
+        assert!((contrast_with_white("000000") - 21.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn pre_chat_fields_are_refused_with_where_they_are_wrong() {
+        let field = |name: &str, kind: &str, options: &[&str]| PrechatField {
+            name: name.into(),
+            label: "Label".into(),
+            kind: kind.into(),
+            required: false,
+            options: options.iter().map(|o| o.to_string()).collect(),
+        };
+        let with = |fields| WebChatSettings {
+            prechat: Prechat {
+                enabled: true,
+                fields,
+            },
+            ..Default::default()
+        };
+        with(vec![
+            field("order", "text", &[]),
+            field("topic", "select", &["A"]),
+        ])
+        .validate()
+        .unwrap();
+        let err = |fields| with(fields).validate().unwrap_err().field;
+        assert_eq!(
+            err(vec![field("a", "text", &[]), field("a", "email", &[])]),
+            "prechat.fields[1].name"
+        );
+        assert_eq!(
+            err(vec![field("message", "text", &[])]),
+            "prechat.fields[0].name"
+        );
+        assert_eq!(
+            err(vec![field("t", "select", &[])]),
+            "prechat.fields[0].options"
+        );
+        assert_eq!(err(vec![field("t", "date", &[])]), "prechat.fields[0].type");
     }
 
     #[test]

@@ -10,6 +10,7 @@
 //! Memory stays bounded whatever the mailbox size: UIDs and sizes are listed a window at a time,
 //! and bodies are fetched in batches capped by count and bytes, handed on one at a time.
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -92,6 +93,10 @@ pub trait MailSink: Send + Sync {
     fn concurrency(&self) -> usize {
         1
     }
+    /// How reading the mailbox goes: `Some(problem)` after a failed attempt (the server cannot
+    /// be reached, refuses the login…), `None` after every catch-up that worked. For showing
+    /// the inbox's health; the sync goes on (or retries) whatever this does.
+    async fn health(&self, _problem: Option<String>) {}
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -106,6 +111,12 @@ pub enum ImapError {
     Sink(#[from] SinkError),
     #[error("timed out talking to the IMAP server")]
     Timeout,
+    #[error("the IMAP server closed the connection without a greeting")]
+    Closed,
+    /// The server's FETCH answer ended before mail UID `first_missing` (it restarted, or the
+    /// connection dropped): the mails that came are kept, the rest is fetched again.
+    #[error("the IMAP server's answer stopped before mail UID {first_missing}; fetching again")]
+    Incomplete { first_missing: u32 },
 }
 
 /// What one catch-up did.
@@ -126,45 +137,84 @@ pub struct MailboxSync {
 /// No single IMAP command may take longer than this; a silent server is a dead one.
 const COMMAND_TIMEOUT: Duration = Duration::from_secs(120);
 
+/// No step of connecting (TCP, TLS, the greeting, the login) may take longer than this.
+const CONNECT_STEP_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// What a settings check found: the mailbox opened, and how many mails it holds.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct MailboxCheck {
+    pub mailbox: String,
+    pub exists: u32,
+}
+
 impl MailboxSync {
     pub fn new(settings: ImapSettings) -> Self {
         MailboxSync { settings }
     }
 
     async fn connect(&self) -> Result<ImapSession, ImapError> {
+        self.connect_to(None, CONNECT_STEP_TIMEOUT).await
+    }
+
+    /// Connects (to `addrs` when given, the settings' host otherwise; TLS always checks the
+    /// host's name) and signs in, no step taking longer than `step`.
+    async fn connect_to(
+        &self,
+        addrs: Option<&[SocketAddr]>,
+        step: Duration,
+    ) -> Result<ImapSession, ImapError> {
         let s = &self.settings;
-        let tcp = tokio::time::timeout(
-            Duration::from_secs(30),
-            TcpStream::connect((s.host.as_str(), s.port)),
-        )
-        .await
-        .map_err(|_| ImapError::Timeout)??;
+        let tcp = match addrs {
+            Some(addrs) => limit(step, TcpStream::connect(addrs)).await??,
+            None => limit(step, TcpStream::connect((s.host.as_str(), s.port))).await??,
+        };
         tcp.set_nodelay(true)?;
+        let greeted = |r: std::io::Result<Option<_>>| match r {
+            Ok(Some(_)) => Ok(()),
+            Ok(None) => Err(ImapError::Closed),
+            Err(e) => Err(ImapError::Connect(e)),
+        };
         let client = match s.security {
             Security::Tls => {
-                let tls = tls::wrap(tcp, &s.host, s.accept_invalid_certs).await?;
+                let tls = limit(step, tls::wrap(tcp, &s.host, s.accept_invalid_certs)).await??;
                 let mut client = async_imap::Client::new(MailStream::Tls(Box::new(tls)));
-                client.read_response().await?;
+                greeted(limit(step, client.read_response()).await?)?;
                 client
             }
             Security::Plain => {
                 let mut client = async_imap::Client::new(MailStream::Plain(tcp));
-                client.read_response().await?;
+                greeted(limit(step, client.read_response()).await?)?;
                 client
             }
             Security::Starttls => {
                 let mut client = async_imap::Client::new(tcp);
-                client.read_response().await?;
-                client.run_command_and_check_ok("STARTTLS", None).await?;
+                greeted(limit(step, client.read_response()).await?)?;
+                limit(step, client.run_command_and_check_ok("STARTTLS", None)).await??;
                 let tcp = client.into_inner();
-                let tls = tls::wrap(tcp, &s.host, s.accept_invalid_certs).await?;
+                let tls = limit(step, tls::wrap(tcp, &s.host, s.accept_invalid_certs)).await??;
                 async_imap::Client::new(MailStream::Tls(Box::new(tls)))
             }
         };
-        client
-            .login(&s.username, s.password.expose_secret())
-            .await
-            .map_err(|(e, _)| ImapError::Login(e.to_string()))
+        limit(step, client.login(&s.username, s.password.expose_secret()))
+            .await?
+            .map_err(|(e, _)| ImapError::Login(login_refusal(e)))
+    }
+
+    /// Tries the settings without reading any mail: connects (to `addrs` when given), signs
+    /// in, opens the mailbox and logs out, no step taking longer than `step`. The error is the
+    /// server's own answer where it gave one.
+    pub async fn check(
+        &self,
+        addrs: Option<&[SocketAddr]>,
+        step: Duration,
+    ) -> Result<MailboxCheck, ImapError> {
+        let mut session = self.connect_to(addrs, step).await?;
+        let mailbox = limit(step, session.select(&self.settings.mailbox)).await??;
+        let _ = limit(step, session.logout()).await;
+        Ok(MailboxCheck {
+            mailbox: self.settings.mailbox.clone(),
+            exists: mailbox.exists,
+        })
     }
 
     /// Connects, reads everything new, and logs out: one pass, for tests and the CLI.
@@ -237,7 +287,22 @@ impl MailboxSync {
                 }
             }
             for batch in batches(&listed, s.batch_messages, s.batch_bytes) {
-                let committed = self.fetch_batch(session, sink, &batch).await?;
+                let committed = match self.fetch_batch(session, sink, &batch).await {
+                    // The answer stopped short (a server restarting mid-FETCH ends the stream
+                    // without an error): keep what came, checkpoint up to the first mail that
+                    // did not, and let the next pass fetch it.
+                    Err(e @ ImapError::Incomplete { first_missing }) => {
+                        if first_missing > last_uid + 1 {
+                            sink.save_checkpoint(Checkpoint {
+                                uid_validity,
+                                last_uid: first_missing - 1,
+                            })
+                            .await?;
+                        }
+                        return Err(e);
+                    }
+                    other => other?,
+                };
                 report.fetched += committed;
                 let top = batch.last().map_or(last_uid, |(uid, _)| *uid);
                 sink.save_checkpoint(Checkpoint {
@@ -267,23 +332,33 @@ impl MailboxSync {
         let mut accepted = fetches
             .map(|fetch| async move {
                 let fetch = fetch?;
-                let stored: u64 = match (fetch.uid, fetch.body()) {
+                let stored = match (fetch.uid, fetch.body()) {
                     (Some(uid), Some(body)) => {
                         sink.accept(uid, body).await?;
-                        1
+                        Some(uid)
                     }
-                    _ => 0,
+                    _ => None,
                 };
-                Ok::<u64, ImapError>(stored)
+                Ok::<Option<u32>, ImapError>(stored)
             })
             .buffered(sink.concurrency().max(1));
-        let mut committed = 0;
+        let mut arrived = std::collections::BTreeSet::new();
         loop {
             let next = timed(accepted.next()).await?;
             let Some(result) = next else { break };
-            committed += result?;
+            if let Some(uid) = result? {
+                arrived.insert(uid);
+            }
         }
-        Ok(committed)
+        // Every listed mail must have come: the checkpoint moves past the batch only then.
+        match batch
+            .iter()
+            .map(|(uid, _)| *uid)
+            .find(|uid| !arrived.contains(uid))
+        {
+            None => Ok(arrived.len() as u64),
+            Some(first_missing) => Err(ImapError::Incomplete { first_missing }),
+        }
     }
 
     /// Runs until `shutdown`: catch up, wait for news (IDLE, or a poll), again; after an error,
@@ -300,6 +375,7 @@ impl MailboxSync {
                 _ = shutdown.changed() => return,
             };
             if let Err(e) = result {
+                sink.health(Some(e.to_string())).await;
                 failures = failures.saturating_add(1);
                 let pause = retry_pause(failures);
                 tracing::warn!(error = %e, retry_in_ms = pause.as_millis() as u64, mailbox = %self.settings.mailbox, "mailbox sync interrupted");
@@ -317,6 +393,7 @@ impl MailboxSync {
         loop {
             let report = self.catch_up(&mut session, sink).await?;
             *failures = 0;
+            sink.health(None).await;
             if report.fetched > 0 {
                 tracing::info!(
                     fetched = report.fetched,
@@ -343,9 +420,34 @@ impl MailboxSync {
 }
 
 async fn timed<F: std::future::Future>(f: F) -> Result<F::Output, ImapError> {
-    tokio::time::timeout(COMMAND_TIMEOUT, f)
+    limit(COMMAND_TIMEOUT, f).await
+}
+
+async fn limit<F: std::future::Future>(within: Duration, f: F) -> Result<F::Output, ImapError> {
+    tokio::time::timeout(within, f)
         .await
         .map_err(|_| ImapError::Timeout)
+}
+
+/// A refused login in the server's words: async-imap wraps a NO answer's text in its own
+/// `code: …, info: Some("…")`.
+fn login_refusal(error: async_imap::error::Error) -> String {
+    match error {
+        async_imap::error::Error::No(text) | async_imap::error::Error::Bad(text) => {
+            server_words(&text)
+        }
+        other => other.to_string(),
+    }
+}
+
+fn server_words(wrapped: &str) -> String {
+    const OPEN: &str = "info: Some(\"";
+    let words = wrapped.find(OPEN).and_then(|at| {
+        let rest = &wrapped[at + OPEN.len()..];
+        rest.rfind("\")")
+            .map(|end| rest[..end].replace("\\\"", "\""))
+    });
+    words.unwrap_or_else(|| wrapped.to_string())
 }
 
 /// UIDs above `after` in `range`, with their sizes, in UID order.
@@ -447,6 +549,16 @@ mod tests {
         assert_eq!(b.iter().map(Vec::len).collect::<Vec<_>>(), vec![4, 4, 2]);
         let b = batches(&[(1, 50), (2, 5_000), (3, 50)], 100, 1_000);
         assert_eq!(b.iter().map(Vec::len).collect::<Vec<_>>(), vec![1, 1, 1]);
+    }
+
+    #[test]
+    fn a_refused_login_reads_as_the_server_said_it() {
+        let wrapped = r#"code: None, info: Some("[AUTHENTICATIONFAILED] Authentication failed.")"#;
+        assert_eq!(
+            server_words(wrapped),
+            "[AUTHENTICATIONFAILED] Authentication failed."
+        );
+        assert_eq!(server_words("something else"), "something else");
     }
 
     #[test]

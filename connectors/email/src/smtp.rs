@@ -2,6 +2,7 @@
 //! TLS, and a cap on concurrent sends (lettre's pool size only bounds *idle* connections).
 
 use secrecy::{ExposeSecret, SecretString};
+use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -57,6 +58,32 @@ pub struct SmtpSender {
 
 impl SmtpSender {
     pub fn new(settings: &SmtpSettings) -> Result<SmtpSender, DeliveryError> {
+        SmtpSender::build(settings, None, Duration::from_secs(60))
+    }
+
+    /// Tries the settings without sending: connects (to `via` when given; TLS still checks the
+    /// host's name), says EHLO, upgrades to TLS and signs in as a send would, each exchange
+    /// within `step`. The error is the server's own answer where it gave one.
+    pub async fn check(
+        settings: &SmtpSettings,
+        via: Option<IpAddr>,
+        step: Duration,
+    ) -> Result<(), String> {
+        let sender = SmtpSender::build(settings, via, step).map_err(|e| e.to_string())?;
+        // lettre's own timeout is per read and write; the whole check is held to a few steps.
+        match tokio::time::timeout(step * 4, sender.transport.test_connection()).await {
+            Ok(Ok(true)) => Ok(()),
+            Ok(Ok(false)) => Err("the SMTP server did not answer NOOP".into()),
+            Ok(Err(e)) => Err(format!("SMTP: {e}")),
+            Err(_) => Err("timed out talking to the SMTP server".into()),
+        }
+    }
+
+    fn build(
+        settings: &SmtpSettings,
+        via: Option<IpAddr>,
+        timeout: Duration,
+    ) -> Result<SmtpSender, DeliveryError> {
         let permanent = |e: lettre::transport::smtp::Error| DeliveryError::Permanent(e.to_string());
         let tls = || {
             TlsParameters::builder(settings.host.clone())
@@ -70,10 +97,11 @@ impl SmtpSender {
             Security::Plain => Tls::None,
         };
         let max = settings.max_connections.max(1);
-        let mut builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&settings.host)
+        let server = via.map_or_else(|| settings.host.clone(), |ip| ip.to_string());
+        let mut builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(server)
             .port(settings.port)
             .tls(tls)
-            .timeout(Some(Duration::from_secs(60)))
+            .timeout(Some(timeout))
             .pool_config(PoolConfig::new().max_size(max));
         if let (Some(user), Some(password)) = (&settings.username, &settings.password) {
             builder = builder.credentials(Credentials::new(

@@ -13,6 +13,7 @@ use super::{
     Channel, ChannelContext, ChannelError, ChannelTasks, FieldType, InboxSetup, SetupEnv,
     SetupField, SetupInput,
 };
+use crate::domain::Inbox;
 use crate::email as mail;
 use crate::limits::{self, LimitError};
 use crate::store::ClaimedDelivery;
@@ -106,6 +107,82 @@ impl Channel for EmailChannel {
         Ok(setup)
     }
 
+    /// A whole new set of email settings (`address`, `imap`, `smtp`…; passwords go in
+    /// `secrets`), checked like a new inbox's.
+    fn change_settings(
+        &self,
+        _env: &SetupEnv<'_>,
+        _inbox: &Inbox,
+        settings: serde_json::Value,
+    ) -> Result<serde_json::Value, ChannelError> {
+        let email: mail::EmailInboxSettings = serde_json::from_value(settings)
+            .map_err(|e| ChannelError::Invalid(format!("invalid email inbox settings: {e}")))?;
+        check_lengths(&email, &mail::EmailSecrets::default())?;
+        email
+            .check()
+            .map_err(|e| ChannelError::Invalid(e.to_string()))?;
+        // Serialised without passwords: they live only in the sealed secret.
+        serde_json::to_value(&email).map_err(|e| ChannelError::Internal(e.to_string()))
+    }
+
+    /// The passwords typed now, else the saved ones for an unchanged server and user. A server
+    /// or user that changed needs its password typed again: the saved one is never handed to
+    /// another server.
+    fn change_secrets(
+        &self,
+        env: &SetupEnv<'_>,
+        inbox: &Inbox,
+        settings: &serde_json::Value,
+        saved: Option<&[u8]>,
+        typed: &SetupInput,
+    ) -> Result<Option<Vec<u8>>, ChannelError> {
+        if let Some(key) = typed
+            .keys()
+            .find(|k| !matches!(*k, "imap_password" | "smtp_password"))
+        {
+            return Err(ChannelError::Invalid(format!(
+                "`secrets.{key}`: email inboxes keep `imap_password` and `smtp_password`"
+            )));
+        }
+        let new: mail::EmailInboxSettings = serde_json::from_value(settings.clone())
+            .map_err(|e| ChannelError::Invalid(format!("invalid email inbox settings: {e}")))?;
+        let old = mail::EmailInboxSettings::load(inbox, saved, env.secrets)
+            .map_err(|e| ChannelError::Internal(e.to_string()))?;
+        let typed = mail::EmailSecrets {
+            imap_password: typed.get("imap_password")?,
+            smtp_password: typed.get("smtp_password")?,
+        };
+        check_lengths(&new, &typed)?;
+        let passwords = new.passwords(&typed, &old);
+        let had = old.saved_passwords();
+        let lost = [
+            (
+                "imap_password",
+                "IMAP",
+                new.imap.is_some() && had.imap_password.is_some(),
+                &passwords.imap_password,
+            ),
+            (
+                "smtp_password",
+                "SMTP",
+                new.smtp.is_some() && had.smtp_password.is_some(),
+                &passwords.smtp_password,
+            ),
+        ];
+        if let Some((field, server, ..)) = lost
+            .into_iter()
+            .find(|(_, _, had_one, now)| *had_one && now.is_none())
+        {
+            return Err(ChannelError::Invalid(format!(
+                "`{field}`: the {server} server or user changed; type its password again \
+                 (a saved password only goes to the server it was saved for)"
+            )));
+        }
+        let plain =
+            serde_json::to_vec(&passwords).map_err(|e| ChannelError::Internal(e.to_string()))?;
+        Ok(Some(env.secrets.seal(&plain)))
+    }
+
     fn sender(
         &self,
         ctx: &ChannelContext,
@@ -158,7 +235,7 @@ impl Channel for EmailChannel {
 }
 
 /// An email inbox's texts, capped like every other stored text.
-fn check_lengths(
+pub(crate) fn check_lengths(
     email: &mail::EmailInboxSettings,
     passwords: &mail::EmailSecrets,
 ) -> Result<(), LimitError> {

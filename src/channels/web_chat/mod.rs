@@ -45,7 +45,10 @@ impl Channel for WebChatChannel {
             .map_err(|e| ChannelError::Invalid(format!("invalid web chat settings: {e}")))?;
         // Sites already embed the token: it cannot be changed here.
         chat.website_token = WebChatSettings::from_inbox(&inbox.settings).website_token;
-        chat.validate().map_err(ChannelError::Invalid)?;
+        chat.validate().map_err(|e| ChannelError::InvalidField {
+            field: format!("settings.{}", e.field),
+            message: e.message,
+        })?;
         serde_json::to_value(chat).map_err(|e| ChannelError::Internal(e.to_string()))
     }
 

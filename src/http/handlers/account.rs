@@ -1,5 +1,5 @@
-//! What a signed-in user does to their own account: list and revoke personal API tokens, sign
-//! out everywhere, change their password.
+//! What a signed-in user does to their own account: their name and email signature, list and
+//! revoke personal API tokens, sign out everywhere, change their password.
 
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -7,12 +7,13 @@ use axum::Json;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use super::auth::Me;
 use crate::auth::verify_password;
 use crate::domain::{now_millis, EmailAddress, Id};
 use crate::http::error::{ApiError, ApiResult, ErrorBody};
 use crate::http::extract::{ApiJson, ApiPath, ClientIp};
 use crate::http::AppState;
-use crate::store::{ApiToken, AuditAction, NewAuditEntry, Principal, Revoke};
+use crate::store::{ApiToken, AuditAction, NewAuditEntry, Principal, ProfilePatch, Revoke};
 
 /// An audit line for something `who` did to `target_kind` `target_id`.
 pub(crate) fn audit_by(
@@ -127,10 +128,10 @@ pub struct ChangePassword {
 #[utoipa::path(put, path = "/api/v1/me/password", tag = "auth", security(("bearer" = [])),
     request_body = ChangePassword,
     responses(
-        (status = 204, description = "Changed; every other session of the caller is signed out (API tokens stay)"),
+        (status = 204, description = "Changed; every other session and API token of the caller stops working, the one that asked goes on"),
         (status = 400, body = ErrorBody),
         (status = 401, body = ErrorBody),
-        (status = 403, description = "The current password is wrong", body = ErrorBody),
+        (status = 403, description = "The current password is wrong (code `wrong_password`)", body = ErrorBody),
         (status = 415, body = ErrorBody),
         (status = 422, description = "The new password is too short", body = ErrorBody),
         (status = 429, description = "Too many wrong passwords; see Retry-After", body = ErrorBody)))]
@@ -163,7 +164,7 @@ pub async fn change_password(
         .map_err(|e| ApiError::Internal(e.to_string()))?;
     if !matches {
         attempt.failed();
-        return Err(ApiError::forbidden("the current password is wrong"));
+        return Err(ApiError::WrongPassword);
     }
     attempt.succeeded();
     let new_hash = super::people::password_hash(new).await?;
@@ -180,7 +181,9 @@ pub async fn change_password(
         .set_password(
             who.user.id,
             new_hash,
-            Revoke::SessionsExcept(Some(who.token_id)),
+            // Whoever knew the old password may have made tokens with it: only the caller's
+            // own session (or token) survives, as a password manager's change flow expects.
+            Revoke::AllExcept(who.token_id),
             audit,
         )
         .await?;
@@ -189,4 +192,59 @@ pub async fn change_password(
         .hub
         .recheck_user(who.workspace_id(), who.user.id);
     Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ProfileChange {
+    /// The name customers and colleagues see, 1 to 200 characters.
+    pub name: Option<String>,
+    /// Plain text, at most 10,000 characters, put under the caller's email replies; an empty
+    /// text removes it.
+    pub email_signature: Option<String>,
+}
+
+#[utoipa::path(patch, path = "/api/v1/me", tag = "auth", security(("bearer" = [])),
+    request_body = ProfileChange,
+    responses(
+        (status = 200, description = "The caller after the change", body = Me),
+        (status = 401, body = ErrorBody),
+        (status = 422, description = "An empty or too long name, or a too long signature", body = ErrorBody)))]
+pub async fn update_me(
+    State(state): State<AppState>,
+    who: Principal,
+    ApiJson(body): ApiJson<ProfileChange>,
+) -> ApiResult<Json<Me>> {
+    let name = match body.name.as_deref().map(str::trim) {
+        Some("") => return Err(ApiError::Unprocessable("`name` is empty".into())),
+        Some(name) => {
+            crate::limits::text("name", name, crate::limits::NAME)?;
+            Some(name.to_string())
+        }
+        None => None,
+    };
+    let email_signature = match body.email_signature.as_deref().map(str::trim_end) {
+        Some(s) => {
+            crate::limits::text("email_signature", s, crate::limits::SIGNATURE)?;
+            Some((!s.trim().is_empty()).then(|| s.to_string()))
+        }
+        None => None,
+    };
+    let (user, email_signature) = state
+        .store
+        .profiles()
+        .update_profile(
+            who.workspace_id(),
+            who.user.id,
+            ProfilePatch {
+                name,
+                email_signature,
+            },
+        )
+        .await?;
+    Ok(Json(Me {
+        user,
+        inbox_ids: who.member_inboxes,
+        email_signature,
+    }))
 }

@@ -58,10 +58,13 @@ pub async fn login(
         Ok(email) => state.store.credentials_by_email(&email).await?,
         Err(_) => None,
     };
-    // Verify against a decoy when there is no such account, so timing does not tell.
+    // Verify against a decoy when there is no such account (or it has no password yet: an
+    // invitation not yet accepted), so timing does not tell.
     let hash = credentials
         .as_ref()
-        .map_or(decoy_hash(), |c| c.password_hash.as_str())
+        .map(|c| c.password_hash.as_str())
+        .filter(|h| !h.is_empty())
+        .unwrap_or(decoy_hash())
         .to_string();
     let password = body.password;
     let matches = tokio::task::spawn_blocking(move || verify_password(&password, &hash))
@@ -89,23 +92,25 @@ pub async fn login(
     {
         tracing::warn!(error = %e, "could not keep the address of a sign-in");
     }
+    metrics::counter!("switchboard_logins_total", "result" => "ok").increment(1);
+    Ok(Json(start_session(&state, credentials.user).await?))
+}
+
+/// A new session for `user`, who has just proven who they are.
+pub(super) async fn start_session(state: &AppState, user: User) -> ApiResult<TokenResponse> {
     let (token, hash) = new_token(TOKEN_PREFIX_SESSION);
     let ttl = Duration::from_secs(state.settings.security.session_ttl_hours * 3600);
     state
         .store
         .create_token(NewToken {
-            user_id: credentials.user.id,
+            user_id: user.id,
             kind: TokenKind::Session,
             name: "session".into(),
             hash,
             expires_at: Some(now_millis() + ttl.as_millis() as i64),
         })
         .await?;
-    metrics::counter!("switchboard_logins_total", "result" => "ok").increment(1);
-    Ok(Json(TokenResponse {
-        token,
-        user: credentials.user,
-    }))
+    Ok(TokenResponse { token, user })
 }
 
 #[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth", security(("bearer" = [])),
@@ -124,15 +129,23 @@ pub struct Me {
     pub user: User,
     /// Inboxes the user is a member of (admins see every inbox regardless).
     pub inbox_ids: Vec<i64>,
+    /// Plain text put under the user's email replies, above the inbox's signature.
+    pub email_signature: Option<String>,
 }
 
 #[utoipa::path(get, path = "/api/v1/me", tag = "auth", security(("bearer" = [])),
     responses((status = 200, body = Me), (status = 401, body = ErrorBody)))]
-pub async fn me(who: Principal) -> Json<Me> {
-    Json(Me {
+pub async fn me(State(state): State<AppState>, who: Principal) -> ApiResult<Json<Me>> {
+    let email_signature = state
+        .store
+        .profiles()
+        .email_signature(who.workspace_id(), who.user.id)
+        .await?;
+    Ok(Json(Me {
         user: who.user,
         inbox_ids: who.member_inboxes,
-    })
+        email_signature,
+    }))
 }
 
 #[derive(Deserialize, ToSchema)]

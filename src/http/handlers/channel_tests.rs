@@ -45,7 +45,7 @@ impl Default for TestSendLimiter {
 
 impl TestSendLimiter {
     /// Takes one test send of the workspace's budget, or says how long to wait.
-    fn take(&self, workspace_id: Id) -> Result<(), ApiError> {
+    pub(crate) fn take(&self, workspace_id: Id) -> Result<(), ApiError> {
         self.0.check_key(&workspace_id).map_err(|not_until| {
             ApiError::TooManyRequests(not_until.wait_time_from(self.0.clock().now()))
         })

@@ -182,13 +182,29 @@ pub async fn create(
 
 #[utoipa::path(get, path = "/api/v1/contacts/{contact_id}", tag = "contacts", security(("bearer" = [])),
     params(("contact_id" = i64, Path)),
-    responses((status = 200, body = Contact), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = ContactDetail), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn show(
     State(state): State<AppState>,
     who: Principal,
     ApiPath(contact_id): ApiPath<Id>,
-) -> ApiResult<Json<Contact>> {
-    visible_contact(&state, &who, contact_id).await.map(Json)
+) -> ApiResult<Json<ContactDetail>> {
+    let contact = visible_contact(&state, &who, contact_id).await?;
+    // Only ratings of conversations the caller may see (their inboxes), like the conversations.
+    let inboxes = who.visible_inboxes();
+    let ratings = state
+        .store
+        .widget()
+        .contact_ratings(who.workspace_id(), contact.id, inboxes.as_deref())
+        .await?;
+    Ok(Json(ContactDetail { contact, ratings }))
+}
+
+/// A contact with the ratings (CSAT) they gave, newest first, of conversations the caller sees.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct ContactDetail {
+    #[serde(flatten)]
+    pub contact: Contact,
+    pub ratings: Vec<crate::store::Rating>,
 }
 
 /// The contact at this id, if the caller may see it: 404 outside their workspace, 403 inside it

@@ -121,13 +121,63 @@ pub async fn counts(State(state): State<AppState>, who: Principal) -> ApiResult<
 
 #[utoipa::path(get, path = "/api/v1/conversations/{conversation_id}", tag = "conversations", security(("bearer" = [])),
     params(("conversation_id" = i64, Path)),
-    responses((status = 200, body = Conversation), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = ConversationDetail), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn show(
     State(state): State<AppState>,
     who: Principal,
     ApiPath(id): ApiPath<Id>,
-) -> ApiResult<Json<Conversation>> {
-    Ok(Json(visible_conversation(&state, &who, id).await?))
+) -> ApiResult<Json<ConversationDetail>> {
+    let conversation = visible_conversation(&state, &who, id).await?;
+    let rating = state
+        .store
+        .widget()
+        .ratings(&[conversation.id])
+        .await?
+        .pop();
+    Ok(Json(ConversationDetail {
+        conversation,
+        rating,
+    }))
+}
+
+/// A conversation with what the customer said of it.
+#[derive(Serialize, ToSchema)]
+pub struct ConversationDetail {
+    #[serde(flatten)]
+    pub conversation: Conversation,
+    /// The customer's rating (CSAT), once they gave one.
+    pub rating: Option<crate::store::Rating>,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReadBody {
+    /// The newest message the agent has seen.
+    pub message_id: Id,
+}
+
+/// The caller has read the conversation up to `message_id`: their read marker moves on and the
+/// customer's messages up to there become `read` (the website widget shows "Seen").
+#[utoipa::path(post, path = "/api/v1/conversations/{conversation_id}/read", tag = "conversations",
+    security(("bearer" = [])), params(("conversation_id" = i64, Path)), request_body = ReadBody,
+    responses((status = 204, description = "Marked"), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn mark_read(
+    State(state): State<AppState>,
+    who: Principal,
+    ApiPath(id): ApiPath<Id>,
+    ApiJson(body): ApiJson<ReadBody>,
+) -> ApiResult<StatusCode> {
+    let conversation = visible_conversation(&state, &who, id).await?;
+    state
+        .desk
+        .mark_read(
+            who.workspace_id(),
+            who.user.id,
+            conversation.id,
+            body.message_id,
+        )
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -254,6 +304,11 @@ pub struct ReplyBody {
     /// goes where the customer last wrote.
     #[serde(default)]
     pub via_inbox_id: Option<Id>,
+    /// Made by the client for this send (a UUID, say; up to 64 letters, digits or `-_.:`). A
+    /// retry with the same `client_id` from the same author in the same conversation is stored
+    /// once and answered with the stored message (200); another body with it is refused (409).
+    #[serde(default)]
+    pub client_id: Option<String>,
 }
 
 /// A message template and the values of its body's `{{1}}`, `{{2}}`… placeholders, in order.
@@ -314,7 +369,10 @@ async fn email_copies(
 
 #[utoipa::path(post, path = "/api/v1/conversations/{conversation_id}/messages", tag = "conversations", security(("bearer" = [])),
     params(("conversation_id" = i64, Path)), request_body = ReplyBody,
-    responses((status = 201, description = "Stored; replies are queued for delivery", body = Message), (status = 422, body = ErrorBody)))]
+    responses((status = 201, description = "Stored; replies are queued for delivery", body = Message),
+        (status = 200, description = "A retry with a known `client_id`: the message stored before", body = Message),
+        (status = 409, description = "The `client_id` was used for another message", body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
 pub async fn reply(
     State(state): State<AppState>,
     who: Principal,
@@ -322,6 +380,7 @@ pub async fn reply(
     ApiJson(body): ApiJson<ReplyBody>,
 ) -> ApiResult<(StatusCode, Json<Message>)> {
     let conversation = visible_conversation(&state, &who, id).await?;
+    let client = super::reply_client::reply_client(&body)?;
     let mut text = body.text.trim_end().to_string();
     if text.trim().is_empty() && body.attachments.is_empty() && body.template.is_none() {
         return Err(ApiError::Unprocessable(
@@ -378,6 +437,15 @@ pub async fn reply(
         {
             text = stored;
         }
+        if inbox.kind == switchboard_connector_core::ChannelKind::Email {
+            // Kept with the message, so that every retry sends the signature it was written with.
+            let signature = state
+                .store
+                .profiles()
+                .email_signature(who.workspace_id(), who.user.id)
+                .await?;
+            meta = crate::email::with_agent_signature(meta, signature);
+        }
     }
     let attachments = parse_attachments(body.attachments)?;
     check_attachment_types(&attachments, &state.settings.attachments.content_types)?;
@@ -407,12 +475,20 @@ pub async fn reply(
         private: body.private,
         attachments,
         meta,
+        client,
+        // The desk decides, from the inbox's routing policy.
+        assign_to_author: false,
     };
-    let message = match via {
+    let replied = match via {
         Some(inbox) => state.desk.reply_via(reply, inbox).await?,
         None => state.desk.reply(reply).await?,
     };
-    Ok((StatusCode::CREATED, Json(message)))
+    let status = if replied.created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((status, Json(replied.message)))
 }
 
 #[utoipa::path(get, path = "/api/v1/attachments/{attachment_id}", tag = "conversations", security(("bearer" = [])),

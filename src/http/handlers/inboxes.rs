@@ -1,6 +1,8 @@
 //! Inboxes (channel instances) and their members. What each kind of inbox takes and keeps is
 //! its channel's business (src/channels): these handlers ask the registry.
 
+use std::collections::HashMap;
+
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
@@ -10,21 +12,49 @@ use utoipa::ToSchema;
 
 use super::{visible_inbox, AddMemberBody};
 use crate::channels::{ChannelError, SetupEnv, SetupInput};
-use crate::domain::{ConversationScope, Id, Inbox, User};
+use crate::domain::{ConversationScope, Id, Inbox, InboxProblem, User};
 use crate::http::error::{ApiError, ApiResult, ErrorBody};
 use crate::http::extract::{ApiJson, ApiPath};
 use crate::http::AppState;
 use crate::store::{AuditAction, NewInbox, NewInboxSetup, Principal};
 
+/// An inbox with what is failing in its work now.
+#[derive(Serialize, ToSchema)]
+pub struct InboxWithHealth {
+    #[serde(flatten)]
+    pub inbox: Inbox,
+    /// Empty while the inbox works: otherwise its mailbox or its sending fails, in the
+    /// server's or provider's words, since when (until the next attempt that works).
+    pub problems: Vec<InboxProblem>,
+}
+
 #[utoipa::path(get, path = "/api/v1/inboxes", tag = "inboxes", security(("bearer" = [])),
-    responses((status = 200, description = "The inboxes the caller may see", body = Vec<Inbox>)))]
-pub async fn list(State(state): State<AppState>, who: Principal) -> ApiResult<Json<Vec<Inbox>>> {
+    responses((status = 200, description = "The inboxes the caller may see", body = Vec<InboxWithHealth>)))]
+pub async fn list(
+    State(state): State<AppState>,
+    who: Principal,
+) -> ApiResult<Json<Vec<InboxWithHealth>>> {
     let visible = who.visible_inboxes();
+    let inboxes = state
+        .store
+        .list_inboxes(who.workspace_id(), visible.as_deref())
+        .await?;
+    let mut problems: HashMap<Id, Vec<InboxProblem>> = HashMap::new();
+    for problem in state
+        .store
+        .inbox_problems(who.workspace_id(), visible.as_deref())
+        .await?
+    {
+        problems.entry(problem.inbox_id).or_default().push(problem);
+    }
     Ok(Json(
-        state
-            .store
-            .list_inboxes(who.workspace_id(), visible.as_deref())
-            .await?,
+        inboxes
+            .into_iter()
+            .map(|inbox| InboxWithHealth {
+                problems: problems.remove(&inbox.id).unwrap_or_default(),
+                inbox,
+            })
+            .collect(),
     ))
 }
 
@@ -185,6 +215,10 @@ pub async fn create(
         serde_json::json!({"name": inbox.name, "kind": inbox.kind}),
     )
     .await?;
+    state
+        .desk
+        .inbox_changed(who.workspace_id(), inbox.id, "created")
+        .await?;
     let embed_snippet = state.channels.embed_snippet(&env, &inbox);
     let webhook_url = state.channels.webhook_url(&env, &inbox);
     Ok((
@@ -207,6 +241,12 @@ pub struct UpdateInbox {
     pub settings: Option<serde_json::Value>,
     /// `inbox` or `contact` (see `CreateInbox`). Conversations already open stay where they are.
     pub conversation_scope: Option<ConversationScope>,
+    /// With `settings`: the channel's secret fields as its setup form names them (email:
+    /// `imap_password`, `smtp_password`). Absent or empty keeps the saved one, for a server
+    /// and user that did not change.
+    #[serde(default)]
+    #[schema(value_type = Option<Object>)]
+    pub secrets: Option<serde_json::Map<String, serde_json::Value>>,
 }
 
 /// A web chat visitor sees the whole thread of their conversation: one that also held what
@@ -258,20 +298,42 @@ pub async fn update(
         _ => inbox,
     };
     let Some(settings) = body.settings else {
+        if body.secrets.is_some() {
+            return Err(ApiError::Unprocessable(
+                "`secrets` go with the `settings` they are for".into(),
+            ));
+        }
         return Ok(Json(inbox));
     };
-    let settings = state
-        .channels
-        .change_settings(&setup_env(&state), &inbox, settings)?;
+    let env = setup_env(&state);
+    let settings = state.channels.change_settings(&env, &inbox, settings)?;
+    // Empty secret fields mean "keep": the console's password boxes start empty.
+    let typed = SetupInput::new(
+        body.secrets
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|(_, v)| !v.is_null() && v.as_str() != Some(""))
+            .collect(),
+    );
+    let saved = state
+        .store
+        .webhook_inbox(inbox.id)
+        .await?
+        .and_then(|(_, sealed)| sealed);
+    let sealed =
+        state
+            .channels
+            .change_secrets(&env, &inbox, &settings, saved.as_deref(), &typed)?;
     // Which settings were given, never their values (some are secret).
-    let keys: Vec<String> = settings
+    let mut keys: Vec<String> = settings
         .as_object()
         .map(|m| m.keys().cloned().collect())
         .unwrap_or_default();
+    keys.extend(typed.keys().map(|k| format!("secrets.{k}")));
     let updated = state
         .store
         .widget()
-        .update_inbox_settings(who.workspace_id(), inbox.id, settings)
+        .update_inbox_settings(who.workspace_id(), inbox.id, settings, sealed)
         .await?;
     record_audit(
         &state,
@@ -281,7 +343,37 @@ pub async fn update(
         serde_json::json!({"keys": keys}),
     )
     .await?;
+    state
+        .desk
+        .inbox_changed(who.workspace_id(), inbox.id, "settings")
+        .await?;
     Ok(Json(updated))
+}
+
+#[utoipa::path(delete, path = "/api/v1/inboxes/{inbox_id}", tag = "inboxes", security(("bearer" = [])),
+    params(("inbox_id" = i64, Path)),
+    responses((status = 204, description = "Deleted with its members and settings"),
+        (status = 404, body = ErrorBody),
+        (status = 409, description = "Conversations came through it: they are kept, and so is the inbox", body = ErrorBody)))]
+pub async fn delete(
+    State(state): State<AppState>,
+    who: Principal,
+    ApiPath(inbox_id): ApiPath<Id>,
+) -> ApiResult<StatusCode> {
+    let inbox = visible_inbox(&state, &who, inbox_id).await?;
+    state
+        .desk
+        .delete_inbox(who.workspace_id(), inbox.id)
+        .await?;
+    record_audit(
+        &state,
+        &who,
+        AuditAction::InboxDeleted,
+        inbox.id,
+        serde_json::json!({"name": inbox.name, "kind": inbox.kind}),
+    )
+    .await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 async fn record_audit(
@@ -295,15 +387,42 @@ async fn record_audit(
     Ok(state.store.accounts().record_audit(entry).await?)
 }
 
+/// One inbox, and for admins what they set the channel up with.
+#[derive(Serialize, ToSchema)]
+pub struct InboxDetails {
+    #[serde(flatten)]
+    pub inbox: Inbox,
+    /// Web chat inboxes, for admins: the tag to paste into the site (it names the inbox by its
+    /// public website token; the identity secret is never shown again).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub embed_snippet: Option<String>,
+    /// What is failing in the inbox's work now (see `InboxWithHealth`).
+    pub problems: Vec<InboxProblem>,
+}
+
 #[utoipa::path(get, path = "/api/v1/inboxes/{inbox_id}", tag = "inboxes", security(("bearer" = [])),
     params(("inbox_id" = i64, Path)),
-    responses((status = 200, body = Inbox), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = InboxDetails), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn show(
     State(state): State<AppState>,
     who: Principal,
     ApiPath(inbox_id): ApiPath<Id>,
-) -> ApiResult<Json<Inbox>> {
-    Ok(Json(visible_inbox(&state, &who, inbox_id).await?))
+) -> ApiResult<Json<InboxDetails>> {
+    let inbox = visible_inbox(&state, &who, inbox_id).await?;
+    // Setting the site up is an admin's job; agents work the conversations.
+    let embed_snippet = who
+        .is_admin()
+        .then(|| state.channels.embed_snippet(&setup_env(&state), &inbox))
+        .flatten();
+    let problems = state
+        .store
+        .inbox_problems(who.workspace_id(), Some(&[inbox.id]))
+        .await?;
+    Ok(Json(InboxDetails {
+        inbox,
+        embed_snippet,
+        problems,
+    }))
 }
 
 #[utoipa::path(get, path = "/api/v1/inboxes/{inbox_id}/members", tag = "inboxes", security(("bearer" = [])),
@@ -344,5 +463,45 @@ pub async fn add_member(
         serde_json::json!({"user_id": body.user_id}),
     )
     .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[utoipa::path(delete, path = "/api/v1/inboxes/{inbox_id}/members/{user_id}", tag = "inboxes", security(("bearer" = [])),
+    params(("inbox_id" = i64, Path), ("user_id" = i64, Path)),
+    responses(
+        (status = 204, description = "The user is not a member (any more); their unresolved conversations of the inbox are back in the queue"),
+        (status = 404, body = ErrorBody)))]
+pub async fn remove_member(
+    State(state): State<AppState>,
+    who: Principal,
+    ApiPath((inbox_id, user_id)): ApiPath<(Id, Id)>,
+) -> ApiResult<StatusCode> {
+    let removed = state
+        .store
+        .remove_inbox_member(who.workspace_id(), inbox_id, user_id)
+        .await?;
+    if !removed {
+        return Ok(StatusCode::NO_CONTENT);
+    }
+    record_audit(
+        &state,
+        &who,
+        AuditAction::InboxMemberRemoved,
+        inbox_id,
+        serde_json::json!({"user_id": user_id}),
+    )
+    .await?;
+    state.gateway.hub.recheck_user(who.workspace_id(), user_id);
+    // They can no longer see these conversations, so they can no longer answer them.
+    state
+        .desk
+        .release_agent(
+            who.workspace_id(),
+            user_id,
+            Some(inbox_id),
+            "member_removed",
+            "Back to the queue: the agent left the inbox",
+        )
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }

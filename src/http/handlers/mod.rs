@@ -7,12 +7,15 @@ pub mod auth;
 pub mod canned;
 pub mod channel_tests;
 pub mod channels;
+pub mod connection_checks;
 pub mod contacts;
 pub mod conversations;
 pub mod events;
 pub mod inboxes;
+pub mod invitations;
 pub mod ops;
 pub mod people;
+pub mod reply_client;
 pub mod routing;
 
 use crate::domain::{Conversation, Id, Inbox};

@@ -43,15 +43,7 @@ pub async fn create_user(
     who: Principal,
     ApiJson(body): ApiJson<CreateUser>,
 ) -> ApiResult<(StatusCode, Json<User>)> {
-    if body.role == Role::Owner && who.user.role != Role::Owner {
-        return Err(ApiError::forbidden("only an owner can make another owner"));
-    }
-    let email = EmailAddress::parse(&body.email).map_err(ApiError::Unprocessable)?;
-    let name = body.name.trim().to_string();
-    if name.is_empty() {
-        return Err(ApiError::Unprocessable("`name` must not be empty".into()));
-    }
-    crate::limits::text("name", &name, crate::limits::NAME)?;
+    let (email, name) = new_member(&who, &body.email, &body.name, body.role)?;
     let password_hash = password_hash(body.password).await?;
     let audit = audit_by(
         &who,
@@ -75,6 +67,27 @@ pub async fn create_user(
         )
         .await?;
     Ok((StatusCode::CREATED, Json(user)))
+}
+
+/// The email and name of a new member of the workspace, checked; 403 for an owner made by
+/// someone who is not one.
+pub(super) fn new_member(
+    who: &Principal,
+    email: &str,
+    name: &str,
+    role: Role,
+) -> ApiResult<(EmailAddress, String)> {
+    if role == Role::Owner && who.user.role != Role::Owner {
+        return Err(ApiError::forbidden("only an owner can make another owner"));
+    }
+    crate::limits::text("email", email, crate::limits::EMAIL)?;
+    let email = EmailAddress::parse(email).map_err(ApiError::Unprocessable)?;
+    let name = name.trim().to_string();
+    if name.is_empty() {
+        return Err(ApiError::Unprocessable("`name` must not be empty".into()));
+    }
+    crate::limits::text("name", &name, crate::limits::NAME)?;
+    Ok((email, name))
 }
 
 #[utoipa::path(get, path = "/api/v1/teams", tag = "people", security(("bearer" = [])),
@@ -126,10 +139,77 @@ pub async fn add_team_member(
     ))
 }
 
+#[utoipa::path(patch, path = "/api/v1/teams/{team_id}", tag = "people", security(("bearer" = [])),
+    params(("team_id" = i64, Path)), request_body = CreateTeam,
+    responses((status = 200, body = Team), (status = 404, body = ErrorBody),
+        (status = 409, description = "Another team has the name", body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
+pub async fn rename_team(
+    State(state): State<AppState>,
+    who: Principal,
+    ApiPath(team_id): ApiPath<Id>,
+    ApiJson(body): ApiJson<CreateTeam>,
+) -> ApiResult<Json<Team>> {
+    let name = body.name.trim();
+    if name.is_empty() {
+        return Err(ApiError::Unprocessable("`name` must not be empty".into()));
+    }
+    crate::limits::text("name", name, crate::limits::NAME)?;
+    Ok(Json(
+        state
+            .store
+            .rename_team(who.workspace_id(), team_id, name)
+            .await?,
+    ))
+}
+
+#[utoipa::path(delete, path = "/api/v1/teams/{team_id}", tag = "people", security(("bearer" = [])),
+    params(("team_id" = i64, Path)),
+    responses((status = 204, description = "Deleted; its conversations stay, with no team"),
+        (status = 404, body = ErrorBody)))]
+pub async fn delete_team(
+    State(state): State<AppState>,
+    who: Principal,
+    ApiPath(team_id): ApiPath<Id>,
+) -> ApiResult<StatusCode> {
+    let team = state
+        .store
+        .get_team(who.workspace_id(), team_id)
+        .await?
+        .ok_or(ApiError::NotFound("team"))?;
+    state.desk.delete_team(who.workspace_id(), team.id).await?;
+    let entry = super::account::audit_by(
+        &who,
+        AuditAction::TeamDeleted,
+        "team",
+        Some(team.id),
+        serde_json::json!({"name": team.name}),
+    );
+    state.store.accounts().record_audit(entry).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[utoipa::path(delete, path = "/api/v1/teams/{team_id}/members/{user_id}", tag = "people", security(("bearer" = [])),
+    params(("team_id" = i64, Path), ("user_id" = i64, Path)),
+    responses((status = 200, description = "The team without the user (also when they were not on it)", body = Team),
+        (status = 404, body = ErrorBody)))]
+pub async fn remove_team_member(
+    State(state): State<AppState>,
+    who: Principal,
+    ApiPath((team_id, user_id)): ApiPath<(Id, Id)>,
+) -> ApiResult<Json<Team>> {
+    Ok(Json(
+        state
+            .store
+            .remove_team_member(who.workspace_id(), team_id, user_id)
+            .await?,
+    ))
+}
+
 /// The user at `user_id` if the caller (an owner or admin) may manage them: 404 outside the
 /// workspace; 403 for oneself (`what` says what cannot be done to oneself) and, unless the
 /// caller is an owner, for owners.
-async fn manageable_user(
+pub(super) async fn manageable_user(
     state: &AppState,
     who: &Principal,
     user_id: Id,
@@ -212,6 +292,12 @@ pub async fn update_user(
         .await?;
     // A role or a switch-off changes what the user's open consoles may hear: now, not later.
     state.gateway.hub.recheck_user(who.workspace_id(), user_id);
+    if body.disabled == Some(true) && !target.disabled {
+        state
+            .desk
+            .agent_disabled(who.workspace_id(), user_id)
+            .await?;
+    }
     Ok(Json(user))
 }
 
