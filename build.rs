@@ -29,6 +29,7 @@ const PARTS: &[&str] = &[
     "web/widget/transport.js",
     "web/widget/conversation.js",
     "web/widget/view.js",
+    "web/widget/preview.js",
     "web/widget/main.js",
 ];
 

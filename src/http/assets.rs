@@ -42,12 +42,31 @@ static CONSOLE: &[Asset] = &[
     asset!("inbox.js", JS),
     asset!("thread.js", JS),
     asset!("settings.js", JS),
+    asset!("settings-queue.js", JS),
+    asset!("settings-inboxes.js", JS),
+    asset!("settings-agents.js", JS),
+    asset!("settings-canned.js", JS),
+    asset!("settings-profile.js", JS),
+    asset!("settings-tokens.js", JS),
+    asset!("settings-teams.js", JS),
     asset!("channel-setup.js", JS),
     asset!("icons.js", JS),
     asset!("time.js", JS),
     asset!("email.js", JS),
     asset!("email-frame.html", "text/html; charset=utf-8"),
     asset!("email-frame.js", JS),
+    asset!("avatar.js", JS),
+    asset!("states.js", JS),
+    asset!("csat.js", JS),
+    asset!("send-failure.js", JS),
+    asset!("settings-webchat.js", JS),
+    asset!("widget-preview.html", "text/html; charset=utf-8"),
+    asset!("responsive.css", "text/css; charset=utf-8"),
+    asset!("layout.js", JS),
+    asset!("health.js", JS),
+    asset!("onboarding.js", JS),
+    asset!("settings-email.js", JS),
+    asset!("channel-strings.js", JS),
 ];
 
 /// The frame one email is shown in once the agent asked for its remote images (email.js): the
@@ -56,6 +75,11 @@ static CONSOLE: &[Asset] = &[
 const EMAIL_FRAME_CSP: &str = "default-src 'none'; script-src 'self'; style-src 'unsafe-inline'; \
      img-src http: https: data:; font-src data:; base-uri 'none'; form-action 'none'; \
      frame-ancestors 'self'";
+
+/// The frame an inbox's settings page previews the widget in (settings-webchat.js): it runs
+/// /widget.js in preview mode and may call nobody, so a preview can never make a visitor.
+const WIDGET_PREVIEW_CSP: &str = "default-src 'none'; script-src 'self'; connect-src 'none'; \
+     base-uri 'none'; form-action 'none'; frame-ancestors 'self'";
 
 /// Modules both the console and the widget use (web/shared/), served at /shared/{name}.
 static SHARED: &[Asset] = &[Asset {
@@ -96,6 +120,13 @@ async fn console_file(Path(name): Path<String>, headers: HeaderMap) -> Response 
             response.headers_mut().insert(
                 header::CONTENT_SECURITY_POLICY,
                 header::HeaderValue::from_static(EMAIL_FRAME_CSP),
+            );
+            response
+        }
+        Some(mut response) if name == "widget-preview.html" => {
+            response.headers_mut().insert(
+                header::CONTENT_SECURITY_POLICY,
+                header::HeaderValue::from_static(WIDGET_PREVIEW_CSP),
             );
             response
         }

@@ -183,3 +183,107 @@ test('the closed launcher already wears the inbox colour', async () => {
   );
   assert.notEqual(await launcher.evaluate((e) => getComputedStyle(e).backgroundColor), 'rgba(0, 0, 0, 0)');
 });
+
+// A visitor in the chat of a fresh page of the host site: the pre-chat form filled, the first
+// message sent. Answers the page and the conversation the console sees.
+async function visitorInChat(name, email, text) {
+  const visitor = await (await b.newContext({ viewport: { width: 1000, height: 720 }, locale: 'en-US' })).newPage();
+  visitor.on('pageerror', (e) => console.error('visitor page error:', e.message));
+  await visitor.goto(siteUrl);
+  await visitor.locator('#switchboard-widget .launcher').click();
+  await visitor.fill('#switchboard-widget input[name=name]', name);
+  await visitor.fill('#switchboard-widget input[name=email]', email);
+  await visitor.fill('#switchboard-widget textarea[name=message]', text);
+  await visitor.click('#switchboard-widget .prechat button[type=submit]');
+  await visitor.locator('#switchboard-widget .msg.incoming', { hasText: text }).waitFor();
+  const { data } = await hub.call('GET', `/api/v1/conversations?inbox=${inbox.id}`);
+  const conversation = data.find((c) => c.summary?.last_message === text);
+  return { visitor, conversation };
+}
+
+test('the launcher’s first paint is in the inbox colour, even while the session is on its way', async () => {
+  await hub.call('PATCH', `/api/v1/inboxes/${inbox.id}`, { settings: { ...(await hub.call('GET', `/api/v1/inboxes/${inbox.id}`)).settings, color: '#0a7d4f' } });
+  const context = await b.newContext({ viewport: { width: 1000, height: 720 }, locale: 'en-US' });
+  const visitor = await context.newPage();
+  // A slow network: the session answers a second late.
+  await visitor.route('**/widget/v1/sessions', async (route) => {
+    await new Promise((r) => setTimeout(r, 1000));
+    await route.continue();
+  });
+  // Every frame, the launcher's background whenever it can be seen.
+  await visitor.addInitScript(() => {
+    window.launcherPaints = [];
+    const look = () => {
+      const launcher = document.querySelector('#switchboard-widget')?.shadowRoot?.querySelector('.launcher');
+      if (launcher && launcher.checkVisibility()) window.launcherPaints.push(getComputedStyle(launcher).backgroundColor);
+      requestAnimationFrame(look);
+    };
+    requestAnimationFrame(look);
+  });
+  await visitor.goto(siteUrl);
+  await visitor.locator('#switchboard-widget .launcher').waitFor({ state: 'visible', timeout: 5000 });
+  await visitor.waitForTimeout(200);
+  const paints = await visitor.evaluate(() => window.launcherPaints);
+  assert.ok(paints.length > 0, 'the launcher was seen');
+  assert.deepEqual([...new Set(paints)], ['rgb(10, 125, 79)'], 'every visible frame in the inbox colour');
+  await context.close();
+});
+
+test('after the visitor’s own send, with Enter or the Send button, the caret stays in the box', async () => {
+  const { visitor } = await visitorInChat('Ines', 'ines@example.org', 'Do you have size 38?');
+  const box = visitor.locator('#switchboard-widget .panel form:not(.prechat) textarea');
+  const focused = () => box.evaluate((el) => el.getRootNode().activeElement === el);
+  await box.click();
+  await visitor.keyboard.type('In red, please');
+  await visitor.keyboard.press('Enter');
+  await visitor.locator('#switchboard-widget .msg.incoming', { hasText: 'In red, please' }).waitFor();
+  assert.equal(await focused(), true, 'in the box after Enter');
+  await box.fill('Or in blue');
+  await visitor.click('#switchboard-widget .panel .send');
+  await visitor.locator('#switchboard-widget .msg.incoming', { hasText: 'Or in blue' }).waitFor();
+  assert.equal(await focused(), true, 'in the box after the Send button');
+  // Writing on goes into the box.
+  await visitor.keyboard.type('Thanks');
+  assert.equal(await box.inputValue(), 'Thanks');
+});
+
+test('once an agent has replied, the widget shows no place in the queue, also after a reload', async () => {
+  const { visitor, conversation } = await visitorInChat('Omar', 'omar@example.org', 'Is anyone there?');
+  const info = visitor.locator('#switchboard-widget .info');
+  await info.filter({ hasText: 'in the queue' }).waitFor({ timeout: 5000 });
+  // An agent answers without taking the conversation: it stays unassigned.
+  await hub.call('POST', `/api/v1/conversations/${conversation.id}/messages`, { text: 'Yes, I am here.' });
+  await visitor.locator('#switchboard-widget .msg.outgoing', { hasText: 'Yes, I am here.' }).waitFor({ timeout: 5000 });
+  await visitor.waitForTimeout(300);
+  assert.doesNotMatch(await info.innerText(), /queue/);
+  await visitor.reload();
+  await visitor.locator('#switchboard-widget .launcher').click();
+  await visitor.locator('#switchboard-widget .msg.outgoing', { hasText: 'Yes, I am here.' }).waitFor();
+  await visitor.waitForTimeout(1000);
+  assert.doesNotMatch(await info.innerText(), /queue/);
+  const { position } = await visitor.evaluate(async ([hubUrl, id, key]) => {
+    const token = localStorage.getItem(key);
+    const r = await fetch(`${hubUrl}/widget/v1/conversations/${id}/queue`, { headers: { Authorization: `Bearer ${token}` } });
+    return r.json();
+  }, [hub.url, conversation.id, `switchboard.visitor.${inbox.settings.website_token}`]);
+  assert.equal(position, 0, 'the hub says so too');
+});
+
+test('the visitor sees "Seen" once an agent opens the conversation, live and after a reload', async () => {
+  const { visitor } = await visitorInChat('Lena', 'lena@example.org', 'Can I change my address?');
+  const seen = visitor.locator('#switchboard-widget .msg.incoming .receipt', { hasText: 'Seen' });
+  assert.equal(await seen.count(), 0, 'nobody has read it yet');
+  const agent = await consoleFor(b, hub, OWNER);
+  await agent.click('[data-view="all"]');
+  await agent.locator('.conversation-list .row', { hasText: 'Can I change my address?' }).click();
+  await agent.waitForSelector('.message.incoming >> text=Can I change my address?');
+  await seen.waitFor({ timeout: 5000 });
+  // Under the visitor's last message only.
+  const last = visitor.locator('#switchboard-widget .msg.incoming').last();
+  assert.equal(await last.locator('.receipt').innerText(), 'Seen');
+  await visitor.screenshot({ path: join(shots, 'widget-seen.png') });
+  await visitor.reload();
+  await visitor.locator('#switchboard-widget .launcher').click();
+  await seen.waitFor({ timeout: 5000 });
+  await agent.context().close();
+});

@@ -3,10 +3,12 @@
 const TOKEN_KEY = 'switchboard.token';
 
 export class ApiError extends Error {
-  constructor(status, code, message) {
+  // `field`: with some 422s, the path of the field in the request body the message is about.
+  constructor(status, code, message, field) {
     super(message);
     this.status = status;
     this.code = code;
+    this.field = field;
   }
 }
 
@@ -33,9 +35,15 @@ export async function api(path, { method = 'GET', body } = {}) {
   if (response.status === 204) return null;
   const data = await response.json().catch(() => ({}));
   if (!response.ok) {
-    if (response.status === 401 && path !== '/auth/login') session.onExpired();
+    // A refused sign-in or invitation link is an answer to show, not a session that ended.
+    if (response.status === 401 && !path.startsWith('/auth/')) session.onExpired();
     const error = data.error || {};
-    throw new ApiError(response.status, error.code || 'http_error', error.message || response.statusText);
+    throw new ApiError(
+      response.status,
+      error.code || 'http_error',
+      error.message || response.statusText,
+      error.field,
+    );
   }
   return data;
 }

@@ -1,16 +1,56 @@
 // The agents' console: sign-in, then the live inbox. State lives here; inbox.js draws the views
 // and the list, thread.js the open conversation, live.js keeps the socket.
 
-import { clear, h } from '../shared/dom.js';
+import { clear, codeSpans, h } from '../shared/dom.js';
 import { api, session } from './api.js';
-import { LANGUAGES, locale, setLocale, t } from './i18n.js';
+import { signedInAs } from './avatar.js';
+import { defineStrings, LANGUAGES, locale, setLocale, t } from './i18n.js';
+import { iconButton } from './icons.js';
 import { Inbox } from './inbox.js';
+import { Layout } from './layout.js';
 import { Live } from './live.js';
 import { renderSettings } from './settings.js';
+import { Announcer } from './states.js';
 import { Thread } from './thread.js';
-import { debounce } from './time.js';
+import { debounce, num } from './time.js';
 
 const root = document.getElementById('app');
+
+defineStrings({
+  en: {
+    app_skip: 'Skip to the conversation list',
+    invitation_title: 'Join your team on Switchboard',
+    invitation_intro: 'Choose a password to finish your invitation. You will be signed in right away.',
+    invitation_password: 'New password (at least 8 characters)',
+    invitation_repeat: 'The same password again',
+    invitation_mismatch: 'The two passwords are not the same.',
+    invitation_submit: 'Set password and sign in',
+    invitation_invalid:
+      'This invitation link does not work: it may be mistyped, used already, replaced by a newer invitation or older than 7 days. Ask an admin to send a new one.',
+  },
+  fa: {
+    app_skip: 'رفتن به فهرست گفتگوها',
+    invitation_title: 'به تیمتان در Switchboard بپیوندید',
+    invitation_intro: 'برای تکمیل دعوت یک گذرواژه انتخاب کنید. بی‌درنگ وارد می‌شوید.',
+    invitation_password: 'گذرواژهٔ تازه (دست‌کم ۸ نویسه)',
+    invitation_repeat: 'همان گذرواژه دوباره',
+    invitation_mismatch: 'دو گذرواژه یکسان نیستند.',
+    invitation_submit: 'تعیین گذرواژه و ورود',
+    invitation_invalid:
+      'این پیوند دعوت کار نمی‌کند: شاید نادرست نوشته شده، پیش‌تر به کار رفته، با دعوتی تازه‌تر جایگزین شده یا بیش از ۷ روز از آن گذشته است. از یک مدیر دعوت تازه بخواهید.',
+  },
+  ar: {
+    app_skip: 'انتقل إلى قائمة المحادثات',
+    invitation_title: 'انضم إلى فريقك في Switchboard',
+    invitation_intro: 'اختر كلمة مرور لإكمال دعوتك. ستدخل فورًا.',
+    invitation_password: 'كلمة مرور جديدة (٨ أحرف على الأقل)',
+    invitation_repeat: 'كلمة المرور نفسها مرة أخرى',
+    invitation_mismatch: 'كلمتا المرور غير متطابقتين.',
+    invitation_submit: 'تعيين كلمة المرور والدخول',
+    invitation_invalid:
+      'رابط الدعوة هذا لا يعمل: ربما كُتب خطأً، أو استُخدم من قبل، أو حلّت محله دعوة أحدث، أو مضى عليه أكثر من ٧ أيام. اطلب من أحد المشرفين دعوة جديدة.',
+  },
+});
 
 class Console {
   constructor(me) {
@@ -24,6 +64,7 @@ class Console {
     };
     this.currentId = null;
     this.memberships = new Map();
+    this.announcer = new Announcer();
   }
 
   async start() {
@@ -37,16 +78,15 @@ class Console {
     this.teams = teams.data || teams;
     this.inboxes = inboxes;
     this.canned = canned;
-    await Promise.all(
-      this.inboxes.map(async (inbox) => {
-        const members = await api(`/inboxes/${inbox.id}/members`);
-        this.memberships.set(inbox.id, new Set((members.data || members).map((u) => u.id)));
-      }),
-    );
+    await this.loadMembers(this.inboxes);
     this.inbox = new Inbox(this);
     this.thread = new Thread(this);
-    this.layout();
+    this.draw();
     this.refresh = debounce(() => this.reloadList(), 150);
+    this.inboxesChanged = debounce(
+      () => this.reloadInboxes().catch((e) => console.warn('inboxes not reloaded', e)),
+      150,
+    );
     this.live = new Live({
       token: this.token,
       onEvent: (e) => this.onEvent(e),
@@ -63,7 +103,7 @@ class Console {
     this.route();
   }
 
-  layout() {
+  draw() {
     this.connection = h(
       'span',
       { class: 'connection', role: 'status', dataset: { state: 'connecting' } },
@@ -73,7 +113,7 @@ class Console {
       'select',
       {
         class: 'presence',
-        'aria-label': t('online'),
+        'aria-label': t('presence'),
         onchange: (e) => this.live.setPresence(e.target.value),
       },
       ['online', 'busy', 'offline'].map((s) => h('option', { value: s }, t(s))),
@@ -81,6 +121,7 @@ class Console {
     const language = h(
       'select',
       {
+        class: 'language',
         'aria-label': t('language'),
         onchange: (e) => {
           setLocale(e.target.value);
@@ -93,23 +134,92 @@ class Console {
     );
     this.main = h('main', { class: 'workspace' }, this.inbox.pane, this.thread.pane, this.thread.contactPane);
     this.settingsPane = h('main', { class: 'settings', hidden: true });
-    this.toastBox = h('div', { class: 'toast', role: 'alert', hidden: true });
+    this.toastText = h('span', { class: 'toast-text' });
+    this.toastBox = h(
+      'div',
+      { class: 'toast', role: 'alert', hidden: true },
+      this.toastText,
+      iconButton(
+        'close',
+        t('ui_close'),
+        {
+          class: 'toast-close',
+          onclick: () => {
+            this.toastBox.hidden = true;
+          },
+        },
+        { iconOnly: true },
+      ),
+    );
+    // Hash links drive the router, so the skip link moves focus itself rather than by its href.
+    const skip = h(
+      'a',
+      {
+        class: 'skip-link',
+        href: '#conversation-list',
+        onclick: (e) => {
+          e.preventDefault();
+          this.inbox.focusList();
+        },
+      },
+      t('app_skip'),
+    );
+    const topbar = h(
+      'header',
+      { class: 'topbar' },
+      h(
+        'a',
+        { class: 'brand', href: '#/' },
+        h('span', { class: 'brand-mark', 'aria-hidden': 'true' }),
+        'Switchboard',
+      ),
+      h('span', { class: 'spacer' }),
+      this.connection,
+    );
+    // In the top bar, or in the drawer on a phone (layout.js).
+    const account = h(
+      'div',
+      { class: 'account' },
+      presence,
+      language,
+      h('span', { class: 'me' }, ...signedInAs(this.me.name)),
+      iconButton(
+        'info',
+        t('shortcuts'),
+        { class: 'shortcuts', onclick: () => this.showShortcuts() },
+        { iconOnly: true },
+      ),
+      iconButton(
+        'signout',
+        t('sign_out'),
+        { class: 'sign-out', onclick: () => this.signOut() },
+        { iconOnly: true },
+      ),
+    );
+    this.layout = new Layout(root, {
+      topbar,
+      sidebar: this.inbox.sidebar,
+      account,
+      contactPane: this.thread.contactPane,
+    });
     clear(
       root,
-      h(
-        'header',
-        { class: 'topbar' },
-        h('a', { class: 'brand', href: '#/' }, 'Switchboard'),
-        h('a', { href: '#/settings', class: 'settings-link' }, t('settings')),
-        h('span', { class: 'spacer' }),
-        this.connection,
-        presence,
-        language,
-        h('bdi', { class: 'me' }, this.me.name),
-        h('button', { onclick: () => this.signOut() }, t('sign_out')),
-      ),
+      skip,
+      topbar,
       h('div', { class: 'body' }, this.inbox.sidebar, this.main, this.settingsPane),
       this.toastBox,
+      this.announcer.el,
+    );
+    this.layout.mount();
+  }
+
+  announce(text) {
+    this.announcer.say(text);
+  }
+
+  showShortcuts() {
+    this.toast(
+      `${t('shortcuts')}: j/k · r ${t('reply')} · n ${t('note')} · e ${t('resolve')} · a ${t('assignee')}`,
     );
   }
 
@@ -119,7 +229,11 @@ class Console {
     this.main.hidden = settings;
     this.settingsPane.hidden = !settings;
     root.classList.toggle('has-conversation', Boolean(m));
-    if (settings) renderSettings(this, this.settingsPane).catch((e) => this.toast(e.message));
+    // The phone's contact sheet belongs to the conversation it was opened on.
+    this.layout.closeSheet();
+    // Settings, not a view, is where the agent is now (and the other way round).
+    this.inbox.renderSidebar();
+    if (settings) renderSettings(this, this.settingsPane);
     else if (m) this.show(Number(m[1]));
     else {
       this.currentId = null;
@@ -132,14 +246,20 @@ class Console {
     location.hash = `#/conversations/${id}`;
   }
 
+  // Back to the list: focus lands on the row of the conversation just left.
+  closeConversation() {
+    const left = this.currentId;
+    location.hash = '#/';
+    requestAnimationFrame(() =>
+      this.inbox.list.querySelector(`[data-conversation-id="${left}"] .row-link`)?.focus(),
+    );
+  }
+
   async show(id) {
     this.currentId = id;
     this.inbox.renderList();
-    try {
-      await this.thread.open(id);
-    } catch (error) {
-      this.toast(t('load_failed', { m: error.message }));
-    }
+    // A failure shows in the thread pane itself, with a retry (thread.js).
+    await this.thread.open(id);
   }
 
   setView(patch) {
@@ -154,8 +274,28 @@ class Console {
     try {
       await Promise.all([this.inbox.reload(), this.inbox.refreshCounts()]);
     } catch (error) {
-      this.toast(t('load_failed', { m: error.message }));
+      // The list shows its own error block with a retry; the toast covers the counts.
+      if (!this.inbox.failed) this.toast(t('load_failed', { m: error.message }));
     }
+  }
+
+  async loadMembers(inboxes) {
+    await Promise.all(
+      inboxes.map(async (inbox) => {
+        const members = await api(`/inboxes/${inbox.id}/members`);
+        this.memberships.set(inbox.id, new Set((members.data || members).map((u) => u.id)));
+      }),
+    );
+  }
+
+  // The inboxes again (a new one, settings or health changed), their members for new ones, then
+  // the sidebar, and any page showing inboxes is told (switchboard:inboxes).
+  async reloadInboxes() {
+    this.inboxes = await api('/inboxes');
+    await this.loadMembers(this.inboxes.filter((inbox) => !this.memberships.has(inbox.id)));
+    this.inbox.renderSidebar();
+    this.inbox.renderList();
+    document.dispatchEvent(new CustomEvent('switchboard:inboxes'));
   }
 
   async reloadAll() {
@@ -164,7 +304,12 @@ class Console {
   }
 
   onEvent(event) {
+    if (event.kind === 'inbox.updated') {
+      this.inboxesChanged();
+      return;
+    }
     this.thread.onEvent(event);
+    if (event.kind === 'conversation.created') this.inbox.expectNew(event.conversation_id);
     if (event.kind.startsWith('conversation.') || event.kind === 'message.created') this.refresh();
     if (event.kind === 'message.created') this.notify(event);
   }
@@ -195,7 +340,7 @@ class Console {
   showConnection(state, wait) {
     this.connection.dataset.state = state;
     this.connection.textContent =
-      state === 'offline' ? t('retry_in', { s: Math.ceil(wait / 1000) }) : t(state);
+      state === 'offline' ? t('retry_in', { s: num(Math.ceil(wait / 1000)) }) : t(state);
     if (state === 'live' && this.wasOffline) this.reloadAll();
     this.wasOffline = state === 'offline' || state === 'reconnecting';
   }
@@ -206,7 +351,7 @@ class Console {
   }
 
   toast(message) {
-    this.toastBox.textContent = message;
+    clear(this.toastText, codeSpans(message));
     this.toastBox.hidden = false;
     clearTimeout(this.toastTimer);
     this.toastTimer = setTimeout(() => {
@@ -215,6 +360,10 @@ class Console {
   }
 
   shortcut(e) {
+    if (e.key === 'Escape' && this.layout.escape()) {
+      e.preventDefault();
+      return;
+    }
     const typing = ['INPUT', 'TEXTAREA', 'SELECT'].includes(document.activeElement.tagName);
     if (typing || e.ctrlKey || e.metaKey || e.altKey) return;
     const go = (id) => {
@@ -227,10 +376,7 @@ class Console {
       n: () => this.thread.focusComposer('note'),
       e: () => this.thread.conversation && this.thread.setStatus('resolved'),
       a: () => this.thread.header?.querySelector('.assign').focus(),
-      '?': () =>
-        this.toast(
-          `${t('shortcuts')}: j/k · r ${t('reply')} · n ${t('note')} · e ${t('resolve')} · a ${t('assignee')}`,
-        ),
+      '?': () => this.showShortcuts(),
     };
     const action = actions[e.key];
     if (action) {
@@ -285,34 +431,115 @@ function loginForm(error) {
   clear(
     root,
     h(
+      'main',
+      { class: 'login-page' },
+      h(
+        'form',
+        {
+          class: 'login',
+          'aria-label': t('sign_in'),
+          onsubmit: async (e) => {
+            e.preventDefault();
+            try {
+              const { token } = await api('/auth/login', {
+                method: 'POST',
+                body: { email: email.value, password: password.value },
+              });
+              session.token = token;
+              boot();
+            } catch (err) {
+              problem.textContent = signInProblem(err);
+            }
+          },
+        },
+        h(
+          'div',
+          { class: 'login-brand' },
+          h('span', { class: 'brand-mark', 'aria-hidden': 'true' }),
+          h('h1', {}, 'Switchboard'),
+        ),
+        h('label', {}, h('span', {}, t('email')), email),
+        h('label', {}, h('span', {}, t('password')), password),
+        h('button', { class: 'primary', type: 'submit' }, t('sign_in')),
+        problem,
+      ),
+    ),
+  );
+}
+
+// The page an invitation link opens (#/invitation/<token>): choose a password, be signed in.
+function invitationForm(token) {
+  const password = h('input', {
+    type: 'password',
+    name: 'new_password',
+    required: true,
+    minlength: '8',
+    autocomplete: 'new-password',
+    autofocus: true,
+  });
+  const repeat = h('input', {
+    type: 'password',
+    name: 'repeat_password',
+    required: true,
+    autocomplete: 'new-password',
+  });
+  const problem = h('p', { class: 'error', role: 'alert' });
+  clear(
+    root,
+    h(
       'form',
       {
-        class: 'login',
+        class: 'login invitation',
         onsubmit: async (e) => {
           e.preventDefault();
+          if (password.value !== repeat.value) {
+            problem.textContent = t('invitation_mismatch');
+            return;
+          }
           try {
-            const { token } = await api('/auth/login', {
+            const answer = await api('/auth/accept-invitation', {
               method: 'POST',
-              body: { email: email.value, password: password.value },
+              body: { token, password: password.value },
             });
-            session.token = token;
+            session.token = answer.token;
+            // The link is spent: keep it out of the address bar and the history.
+            history.replaceState(null, '', `${location.pathname}#/`);
             boot();
           } catch (err) {
-            problem.textContent = err.message;
+            problem.textContent = signInProblem(err);
           }
         },
       },
-      h('h1', {}, 'Switchboard'),
-      h('label', {}, t('email'), email),
-      h('label', {}, t('password'), password),
-      h('button', { class: 'primary', type: 'submit' }, t('sign_in')),
+      h('h1', {}, t('invitation_title')),
+      h('p', {}, t('invitation_intro')),
+      h('label', {}, t('invitation_password'), password),
+      h('label', {}, t('invitation_repeat'), repeat),
+      h('button', { class: 'primary', type: 'submit' }, t('invitation_submit')),
       problem,
     ),
   );
 }
 
+// What a refused sign-in means, from the API's error code (its message is for developers).
+function signInProblem(error) {
+  switch (error.code) {
+    case 'unauthorized':
+      return t('wrong_credentials');
+    case 'invitation_invalid':
+      return t('invitation_invalid');
+    case 'forbidden':
+      return t('account_disabled');
+    case 'too_many_requests':
+      return t('too_many_attempts');
+    default:
+      return t('load_failed', { m: error.message });
+  }
+}
+
 async function boot() {
   setLocale();
+  const invitation = /^#\/invitation\/([^/]+)$/.exec(location.hash);
+  if (invitation) return invitationForm(decodeURIComponent(invitation[1]));
   if (!session.token) return loginForm();
   session.onExpired = () => {
     session.token = null;

@@ -2,10 +2,39 @@
 // (GET /api/v1/channels), so a channel added to the hub needs no code here. What the answer
 // carries once (the webhook address, a signing secret, the chat widget's snippet) is shown after.
 
-import { clear, h } from '../shared/dom.js';
+import { clear, codeSpans, h } from '../shared/dom.js';
 import { api } from './api.js';
-import { t } from './i18n.js';
-import { channelIcon, channelLabel } from './icons.js';
+import { fieldHelp, fieldLabel } from './channel-strings.js';
+import { defineStrings, t } from './i18n.js';
+import { actionSvg, channelIcon, channelLabel } from './icons.js';
+import { num } from './time.js';
+
+defineStrings({
+  en: {
+    test_connection: 'Test connection',
+    test_connection_running: 'Trying the servers…',
+    test_imap_ok: 'IMAP: signed in; the mailbox holds {n} mails.',
+    test_smtp_ok: 'SMTP: signed in; replies can go out.',
+    test_imap_failed: 'IMAP: {m}',
+    test_smtp_failed: 'SMTP: {m}',
+  },
+  fa: {
+    test_connection: 'آزمودن اتصال',
+    test_connection_running: 'در حال آزمودن سرورها…',
+    test_imap_ok: 'IMAP: ورود انجام شد؛ صندوق {n} نامه دارد.',
+    test_smtp_ok: 'SMTP: ورود انجام شد؛ پاسخ‌ها فرستاده می‌شوند.',
+    test_imap_failed: 'IMAP: {m}',
+    test_smtp_failed: 'SMTP: {m}',
+  },
+  ar: {
+    test_connection: 'اختبار الاتصال',
+    test_connection_running: 'جارٍ تجربة الخوادم…',
+    test_imap_ok: 'IMAP: تم تسجيل الدخول؛ في الصندوق {n} رسالة.',
+    test_smtp_ok: 'SMTP: تم تسجيل الدخول؛ يمكن إرسال الردود.',
+    test_imap_failed: 'IMAP: {m}',
+    test_smtp_failed: 'SMTP: {m}',
+  },
+});
 
 let uniqueId = 0;
 const nextId = (prefix) => `${prefix}-${++uniqueId}`;
@@ -29,7 +58,7 @@ async function openDialog(opener, onCreated) {
   try {
     channels = await api('/channels');
   } catch (error) {
-    opener.after(h('p', { class: 'error', role: 'alert' }, error.message));
+    opener.after(h('p', { class: 'error', role: 'alert' }, codeSpans(error.message)));
     return;
   }
   const titleId = nextId('new-inbox-title');
@@ -70,13 +99,34 @@ function drawForm(dialog, titleId, channels, done) {
   let drawn = [];
   const redraw = () => {
     const channel = channels.find((c) => c.kind === kind.value);
-    drawn = (channel?.fields || []).map(fieldControl);
+    drawn = (channel?.fields || []).map((field) => fieldControl(field, channel.kind));
     clear(
       fields,
       drawn.map((f) => f.row),
     );
     showForProvider(drawn);
   };
+  const collect = () => {
+    const body = { name: name.value.trim(), kind: kind.value, settings: {} };
+    for (const f of drawn) {
+      if (f.control.disabled) continue;
+      const value = f.value();
+      if (value === undefined) continue;
+      if (f.field.name === 'provider') body.provider = value;
+      else setPath(body.settings, f.field.name, value);
+    }
+    return body;
+  };
+  // Email: the servers tried with what is typed, before anything is saved.
+  const test = h('div', { class: 'setup-test' });
+  const showTest = () => {
+    const settings = () => {
+      const { email, imap_password, smtp_password } = collect().settings;
+      return { email, imap_password, smtp_password };
+    };
+    clear(test, kind.value === 'email' ? connectionTestButton('/inboxes/test-connection', settings) : null);
+  };
+  kind.addEventListener('change', showTest);
   kind.addEventListener('change', redraw);
   fields.addEventListener('change', (e) => {
     if (e.target.name === 'provider') showForProvider(drawn);
@@ -89,20 +139,13 @@ function drawForm(dialog, titleId, channels, done) {
         e.preventDefault();
         problem.textContent = '';
         for (const f of drawn) f.control.removeAttribute('aria-invalid');
-        const body = { name: name.value.trim(), kind: kind.value, settings: {} };
-        for (const f of drawn) {
-          if (f.control.disabled) continue;
-          const value = f.value();
-          if (value === undefined) continue;
-          if (f.field.name === 'provider') body.provider = value;
-          else setPath(body.settings, f.field.name, value);
-        }
+        const body = collect();
         submit.disabled = true;
         try {
           done(await api('/inboxes', { method: 'POST', body }));
         } catch (error) {
           // What was typed stays; the field the hub named is marked.
-          problem.textContent = error.message;
+          clear(problem, codeSpans(error.message));
           const named = drawn.find((f) => error.message.includes(`\`${f.field.name}\``));
           if (named) {
             named.control.setAttribute('aria-invalid', 'true');
@@ -119,6 +162,7 @@ function drawForm(dialog, titleId, channels, done) {
     h('label', { for: name.id }, t('inbox_name'), requiredMark()),
     name,
     fields,
+    test,
     problem,
     h(
       'div',
@@ -129,6 +173,39 @@ function drawForm(dialog, titleId, channels, done) {
   );
   clear(dialog, form);
   redraw();
+  showTest();
+}
+
+// "Test connection" for an email inbox: POSTs `body()` to `path` and shows what each server
+// said, the server's own words when it refused. Nothing is saved.
+export function connectionTestButton(path, body) {
+  const result = h('ul', { class: 'connection-test', role: 'status' });
+  const button = h('button', { type: 'button', class: 'test-connection' }, t('test_connection'));
+  button.addEventListener('click', async () => {
+    button.disabled = true;
+    clear(result, h('li', {}, t('test_connection_running')));
+    try {
+      const answer = await api(path, { method: 'POST', body: body() });
+      const line = (outcome, ok, failed) =>
+        outcome &&
+        h(
+          'li',
+          { class: outcome.ok ? 'saved' : 'error' },
+          outcome.ok ? t(ok, { n: num(outcome.mails ?? 0) }) : t(failed, { m: '' }),
+          outcome.ok ? null : h('code', { class: 'server-words', dir: 'ltr' }, outcome.message),
+        );
+      clear(
+        result,
+        line(answer.imap, 'test_imap_ok', 'test_imap_failed'),
+        line(answer.smtp, 'test_smtp_ok', 'test_smtp_failed'),
+      );
+    } catch (error) {
+      clear(result, h('li', { class: 'error' }, codeSpans(error.message)));
+    } finally {
+      button.disabled = false;
+    }
+  });
+  return h('div', { class: 'connection-test-box' }, button, result);
 }
 
 // The console's own name for a kind it knows (translated), else the hub's label.
@@ -138,12 +215,13 @@ function channelLabelOf(channel) {
 }
 
 // One field of a channel's form: its row (label, control, help) and how to read its value.
-function fieldControl(field) {
+export function fieldControl(field, kind) {
   const id = nextId(`field-${field.name.replace(/\W/g, '-')}`);
   const notes = [];
   // The hub's labels and help come in its language: isolated, so that an English sentence keeps
   // its full stop at its end inside a right-to-left console.
-  if (field.help) notes.push(h('small', { class: 'help', id: `${id}-help` }, h('bdi', {}, field.help)));
+  const help = fieldHelp(kind, field);
+  if (help) notes.push(h('small', { class: 'help', id: `${id}-help` }, h('bdi', {}, help)));
   if (field.secret) notes.push(h('small', { class: 'help secret', id: `${id}-secret` }, t('secret_field')));
   const describedBy = notes.map((n) => n.id).join(' ') || undefined;
   const common = {
@@ -189,7 +267,12 @@ function fieldControl(field) {
       value = () => control.value.trim() || undefined;
     }
   }
-  const label = h('label', { for: id }, h('bdi', {}, field.label), field.required ? requiredMark() : null);
+  const label = h(
+    'label',
+    { for: id },
+    h('bdi', {}, fieldLabel(field)),
+    field.required ? requiredMark() : null,
+  );
   const row =
     field.type === 'boolean'
       ? h('div', { class: 'setup-field check' }, control, label, notes)
@@ -221,7 +304,7 @@ function requiredMark() {
 }
 
 // `email.imap.host` = 1 → `{email: {imap: {host: 1}}}`.
-function setPath(target, path, value) {
+export function setPath(target, path, value) {
   const parts = path.split('.');
   let at = target;
   for (const part of parts.slice(0, -1)) {
@@ -263,7 +346,8 @@ function drawCreated(dialog, titleId, inbox) {
   (dialog.querySelector('.copy') || done).focus();
 }
 
-function copyable(label, value, help, { warning = null, className = '', block = false } = {}) {
+// A value shown once with a Copy button (also the API tokens page's, settings-tokens.js).
+export function copyable(label, value, help, { warning = null, className = '', block = false } = {}) {
   const id = nextId('shown');
   const status = h('span', { class: 'saved', role: 'status' });
   const text = block
@@ -280,13 +364,14 @@ function copyable(label, value, help, { warning = null, className = '', block = 
       'button',
       {
         type: 'button',
-        class: 'copy',
+        class: 'copy with-icon',
         'aria-describedby': id,
         onclick: async () => {
           status.textContent = (await copy(value, text)) ? t('copied') : t('copy_failed');
         },
       },
-      t('copy'),
+      actionSvg('copy'),
+      h('span', { class: 'button-text' }, t('copy')),
     ),
     status,
   );
@@ -294,7 +379,7 @@ function copyable(label, value, help, { warning = null, className = '', block = 
 
 // The clipboard API needs a secure context (https or localhost); elsewhere the text is selected
 // for the admin to copy by hand.
-async function copy(value, element) {
+export async function copy(value, element) {
   try {
     await navigator.clipboard.writeText(value);
     return true;

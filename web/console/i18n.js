@@ -62,10 +62,12 @@ const STRINGS = {
     round_robin: 'Round robin',
     balanced: 'Balanced',
     sticky: 'Sticky to the last agent',
+    assign_on_reply: 'Assign to whoever replies first',
     save: 'Save',
     saved: 'Saved',
     capacity: 'Capacity',
     queue: 'Waiting queue',
+    agents: 'Agents',
     waiting_since: 'Waiting since',
     embed: 'Paste this on your site',
     delivery_queued: 'Sending',
@@ -116,6 +118,26 @@ const STRINGS = {
     test_sent_id: 'Sent: the provider accepted it as {id}.',
     test_refused: 'Not sent: {m}',
     delivery_reason: 'Reason:',
+    presence: 'Presence',
+    wrong_credentials: 'Wrong email or password',
+    account_disabled: 'This account is disabled',
+    too_many_attempts: 'Too many attempts: wait a little and try again',
+    typing: '{name} is typing…',
+    unread: '{n} unread',
+    menu: 'Menu',
+    back: 'Back to the list',
+    contact_info: 'Contact details',
+    close: 'Close',
+    activity_open: '{actor} reopened the conversation',
+    activity_pending: '{actor} marked the conversation pending',
+    activity_snoozed: '{actor} snoozed the conversation',
+    activity_resolved: '{actor} resolved the conversation',
+    activity_assigned: '{actor} assigned the conversation to {assignee}',
+    activity_unassigned: '{actor} unassigned the conversation',
+    activity_routed: 'Routed to {assignee}',
+    activity_replied_assigned: '{assignee} replied and was assigned the conversation',
+    activity_rerouted_agent_offline: 'Re-routed: the agent went offline',
+    activity_rerouted_first_reply_deadline: 'Re-routed: no first reply before the deadline',
   },
   fa: {
     cc: 'رونوشت',
@@ -177,10 +199,12 @@ const STRINGS = {
     round_robin: 'نوبتی',
     balanced: 'متوازن',
     sticky: 'به آخرین کارشناس',
+    assign_on_reply: 'واگذاری به نخستین کسی که پاسخ می‌دهد',
     save: 'ذخیره',
     saved: 'ذخیره شد',
     capacity: 'ظرفیت',
     queue: 'صف انتظار',
+    agents: 'کارشناسان',
     waiting_since: 'در انتظار از',
     embed: 'این را در سایت خود بگذارید',
     delivery_queued: 'در حال ارسال',
@@ -230,6 +254,26 @@ const STRINGS = {
     test_sent_id: 'فرستاده شد: ارائه‌دهنده آن را با شناسهٔ {id} پذیرفت.',
     test_refused: 'فرستاده نشد: {m}',
     delivery_reason: 'علت:',
+    presence: 'حضور',
+    wrong_credentials: 'ایمیل یا گذرواژه نادرست است',
+    account_disabled: 'این حساب غیرفعال است',
+    too_many_attempts: 'تلاش‌های زیاد: کمی صبر کنید و دوباره امتحان کنید',
+    typing: '{name} در حال نوشتن…',
+    unread: '{n} خوانده‌نشده',
+    menu: 'منو',
+    back: 'بازگشت به فهرست',
+    contact_info: 'جزئیات مخاطب',
+    close: 'بستن',
+    activity_open: '{actor} گفتگو را دوباره باز کرد',
+    activity_pending: '{actor} گفتگو را در انتظار گذاشت',
+    activity_snoozed: '{actor} گفتگو را به تعویق انداخت',
+    activity_resolved: '{actor} گفتگو را حل‌شده علامت زد',
+    activity_assigned: '{actor} گفتگو را به {assignee} سپرد',
+    activity_unassigned: '{actor} مسئول گفتگو را برداشت',
+    activity_routed: 'به {assignee} سپرده شد',
+    activity_replied_assigned: '{assignee} پاسخ داد و گفتگو به او سپرده شد',
+    activity_rerouted_agent_offline: 'دوباره مسیریابی شد: کارشناس آفلاین شد',
+    activity_rerouted_first_reply_deadline: 'دوباره مسیریابی شد: تا پایان مهلت پاسخ نخستی داده نشد',
   },
   ar: {
     cc: 'نسخة إلى',
@@ -291,10 +335,12 @@ const STRINGS = {
     round_robin: 'بالتناوب',
     balanced: 'متوازن',
     sticky: 'إلى آخر وكيل',
+    assign_on_reply: 'الإسناد إلى أول من يرد',
     save: 'حفظ',
     saved: 'تم الحفظ',
     capacity: 'السعة',
     queue: 'طابور الانتظار',
+    agents: 'الوكلاء',
     waiting_since: 'ينتظر منذ',
     embed: 'الصق هذا في موقعك',
     delivery_queued: 'جارٍ الإرسال',
@@ -344,6 +390,26 @@ const STRINGS = {
     test_sent_id: 'أُرسلت: قبلها المزوّد بالمعرّف {id}.',
     test_refused: 'لم تُرسل: {m}',
     delivery_reason: 'السبب:',
+    presence: 'الحضور',
+    wrong_credentials: 'البريد الإلكتروني أو كلمة المرور غير صحيحة',
+    account_disabled: 'هذا الحساب معطّل',
+    too_many_attempts: 'محاولات كثيرة: انتظر قليلًا ثم حاول مجددًا',
+    typing: '{name} يكتب…',
+    unread: '{n} غير مقروءة',
+    menu: 'القائمة',
+    back: 'العودة إلى القائمة',
+    contact_info: 'تفاصيل جهة الاتصال',
+    close: 'إغلاق',
+    activity_open: 'أعاد {actor} فتح المحادثة',
+    activity_pending: 'جعل {actor} المحادثة معلقة',
+    activity_snoozed: 'أجّل {actor} المحادثة',
+    activity_resolved: 'حلّ {actor} المحادثة',
+    activity_assigned: 'أسند {actor} المحادثة إلى {assignee}',
+    activity_unassigned: 'ألغى {actor} إسناد المحادثة',
+    activity_routed: 'وُجّهت إلى {assignee}',
+    activity_replied_assigned: 'ردّ {assignee} فأُسندت إليه المحادثة',
+    activity_rerouted_agent_offline: 'أُعيد التوجيه: أصبح الوكيل غير متصل',
+    activity_rerouted_first_reply_deadline: 'أُعيد التوجيه: لم يُرسل أول رد قبل المهلة',
   },
 };
 
@@ -364,6 +430,27 @@ export function setLocale(preferred) {
 
 export function locale() {
   return current;
+}
+
+// A page's own strings, kept beside the page (settings-*.js) so that each page is one file:
+// `defineStrings({ en: {...}, fa: {...}, ar: {...} })`. A key defined twice is a mistake that
+// would silently change another page's text, so it throws.
+export function defineStrings(byLanguage) {
+  for (const [language, strings] of Object.entries(byLanguage)) {
+    const table = STRINGS[language];
+    if (!table) throw new Error(`defineStrings: no language ${language}`);
+    for (const [key, text] of Object.entries(strings)) {
+      if (key in table && table[key] !== text)
+        throw new Error(`defineStrings: ${language}.${key} is already defined`);
+      table[key] = text;
+    }
+  }
+}
+
+// Whether the console's language has its own text for `key` (English counts only when English
+// is the language): for texts the hub also says in English, such as its channels' forms.
+export function hasString(key) {
+  return Object.hasOwn(STRINGS[current], key);
 }
 
 export function t(key, vars = {}) {

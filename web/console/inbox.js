@@ -3,11 +3,21 @@
 
 import { clear, h } from '../shared/dom.js';
 import { api } from './api.js';
-import { locale, t } from './i18n.js';
-import { channelIcon } from './icons.js';
-import { timeAgo } from './time.js';
+import { avatar } from './avatar.js';
+import { healthBadge } from './health.js';
+import { defineStrings, t } from './i18n.js';
+import { actionSvg, channelIcon } from './icons.js';
+import { firstSteps } from './onboarding.js';
+import { errorBlock, skeleton } from './states.js';
+import { num, timeAgo } from './time.js';
 
 const PAGE = 25;
+
+defineStrings({
+  en: { row_unread: 'unread' },
+  fa: { row_unread: 'خوانده‌نشده' },
+  ar: { row_unread: 'غير مقروءة' },
+});
 
 export class Inbox {
   constructor(app) {
@@ -15,8 +25,20 @@ export class Inbox {
     this.rows = [];
     this.cursor = null;
     this.loading = false;
-    this.sidebar = h('nav', { class: 'sidebar', 'aria-label': t('inboxes') });
-    this.list = h('ul', { class: 'conversation-list', role: 'listbox', 'aria-label': t('all') });
+    this.loaded = false;
+    this.failed = false;
+    // Conversations the socket said were created, announced when the list first shows them.
+    this.expected = new Set();
+    // The views, then (on a phone, where the sidebar is a drawer) the agent's own controls.
+    this.views = h('div', { class: 'sidebar-views' });
+    this.sidebar = h('nav', { class: 'sidebar', 'aria-label': t('inboxes') }, this.views);
+    // A plain list of links: every row is reachable with Tab as well as with j/k.
+    this.list = h('ul', {
+      class: 'conversation-list',
+      id: 'conversation-list',
+      tabindex: '-1',
+      'aria-label': t('all'),
+    });
     this.sentinel = h('li', { class: 'sentinel', 'aria-hidden': 'true' });
     this.pane = h('section', { class: 'list-pane' }, this.filters(), this.list);
     new IntersectionObserver(
@@ -41,7 +63,12 @@ export class Inbox {
     });
     this.statusSelect = status;
     this.labelInput = label;
-    return h('div', { class: 'filters' }, status, label);
+    return h(
+      'div',
+      { class: 'filters' },
+      status,
+      h('span', { class: 'search-field' }, actionSvg('search'), label),
+    );
   }
 
   query(limit) {
@@ -57,10 +84,50 @@ export class Inbox {
   // were shown so infinite scroll does not jump back.
   async reload() {
     const limit = Math.min(100, Math.max(PAGE, this.rows.length));
-    const page = await api(`/conversations?${this.query(limit)}`);
+    if (!this.loaded) clear(this.list, h('li', { class: 'list-state' }, skeleton('list')));
+    let page;
+    try {
+      page = await api(`/conversations?${this.query(limit)}`);
+    } catch (error) {
+      // Rows already shown stay; an empty list says why it is empty and offers a retry.
+      this.failed = !this.rows.length;
+      if (this.failed) {
+        this.loaded = false;
+        clear(
+          this.list,
+          h(
+            'li',
+            { class: 'list-state' },
+            errorBlock(error.message, () => this.app.reloadList()),
+          ),
+        );
+      }
+      throw error;
+    }
+    this.failed = false;
+    this.loaded = true;
     this.rows = page.data;
     this.cursor = page.next_cursor;
     this.renderList();
+    this.announceNew();
+  }
+
+  expectNew(id) {
+    if (id) this.expected.add(id);
+  }
+
+  announceNew() {
+    for (const row of this.rows) {
+      if (!this.expected.delete(row.id)) continue;
+      const name = row.summary?.contact_name || t('customer');
+      this.app.announce(t('announce_conversation', { name }));
+    }
+  }
+
+  // The skip link's target: the open conversation's row, else the first.
+  focusList() {
+    const link = this.list.querySelector('.row.current .row-link') || this.list.querySelector('.row-link');
+    (link || this.list).focus();
   }
 
   async more() {
@@ -86,7 +153,9 @@ export class Inbox {
 
   renderSidebar() {
     const c = this.counts || { mine: 0, unassigned: 0, all: 0, by_inbox: [] };
-    const v = this.app.view;
+    // With Settings open, Settings is where the agent is, not the view they came from.
+    const settings = location.hash.startsWith('#/settings');
+    const v = settings ? {} : this.app.view;
     const byInbox = new Map(c.by_inbox);
     const item = (label, count, active, patch, key) =>
       h(
@@ -100,12 +169,12 @@ export class Inbox {
             dataset: { view: key },
             onclick: () => this.app.setView(patch),
           },
-          h('span', {}, label),
-          h('span', { class: 'count' }, String(count)),
+          h('span', { class: 'view-name' }, label),
+          h('span', { class: 'count' }, num(count)),
         ),
       );
     clear(
-      this.sidebar,
+      this.views,
       h(
         'ul',
         { class: 'views' },
@@ -117,7 +186,7 @@ export class Inbox {
           { assignee: 'none', inbox: null },
           'unassigned',
         ),
-        item(t('all'), c.all, !v.assignee && !v.inbox, { assignee: null, inbox: null }, 'all'),
+        item(t('all'), c.all, !settings && !v.assignee && !v.inbox, { assignee: null, inbox: null }, 'all'),
       ),
       h('h2', {}, t('inboxes')),
       h(
@@ -125,7 +194,7 @@ export class Inbox {
         { class: 'views' },
         this.app.inboxes.map((inbox) =>
           item(
-            [channelIcon(inbox.kind), ' ', h('bdi', {}, inbox.name)],
+            [channelIcon(inbox.kind), ' ', h('bdi', {}, inbox.name), healthBadge(inbox)],
             byInbox.get(inbox.id) || 0,
             v.inbox === inbox.id,
             { inbox: inbox.id, assignee: null },
@@ -133,55 +202,87 @@ export class Inbox {
           ),
         ),
       ),
+      h(
+        'a',
+        { href: '#/settings', class: 'view settings-link', 'aria-current': settings ? 'page' : undefined },
+        actionSvg('settings'),
+        h('span', { class: 'view-name' }, t('settings')),
+      ),
     );
-    this.statusSelect.value = v.status;
-    this.labelInput.value = v.label || '';
+    this.statusSelect.value = this.app.view.status;
+    this.labelInput.value = this.app.view.label || '';
   }
 
   renderList() {
+    if (!this.loaded) return;
     const current = this.app.currentId;
+    const focused = document.activeElement?.closest?.('.row')?.dataset.conversationId;
     const items = this.rows.map((c) => {
       const s = c.summary || {};
       const inbox = this.app.inboxes.find((i) => i.id === c.inbox_id);
       const assignee = this.app.userName(c.assignee_id);
+      const name = s.contact_name || `#${num(c.contact_id)}`;
       return h(
         'li',
         {
-          role: 'option',
-          tabindex: '-1',
-          'aria-selected': c.id === current ? 'true' : 'false',
           class: `row${c.id === current ? ' current' : ''}${s.unread ? ' unread' : ''}`,
           dataset: { conversationId: String(c.id) },
-          onclick: () => this.app.open(c.id),
         },
         h(
-          'div',
-          { class: 'row-top' },
-          channelIcon(inbox?.kind),
-          h('bdi', { class: 'name' }, s.contact_name || `#${c.contact_id}`),
-          s.unread
-            ? h('span', { class: 'badge', 'aria-label': `${s.unread} unread` }, String(s.unread))
-            : null,
+          'a',
+          {
+            class: 'row-link',
+            href: `#/conversations/${c.id}`,
+            'aria-current': c.id === current ? 'true' : undefined,
+          },
+          avatar(name),
           h(
-            'time',
-            { datetime: new Date(c.last_activity_at).toISOString() },
-            timeAgo(c.last_activity_at, locale()),
+            'span',
+            { class: 'row-body' },
+            h(
+              'span',
+              { class: 'row-top' },
+              h('bdi', { class: 'name' }, name),
+              h(
+                'time',
+                { datetime: new Date(c.last_activity_at).toISOString() },
+                timeAgo(c.last_activity_at),
+              ),
+            ),
+            h(
+              'span',
+              { class: 'row-middle' },
+              h('span', { class: 'preview', dir: 'auto' }, s.last_message || ''),
+              s.unread
+                ? h(
+                    'span',
+                    { class: 'badge' },
+                    num(s.unread),
+                    h('span', { class: 'sr-only' }, ` ${t('row_unread')}`),
+                  )
+                : null,
+            ),
+            h(
+              'span',
+              { class: 'row-meta' },
+              channelIcon(inbox?.kind),
+              inbox ? h('bdi', { class: 'row-inbox' }, inbox.name) : null,
+              assignee ? h('span', { class: 'assignee' }, actionSvg('assign'), h('bdi', {}, assignee)) : null,
+              c.labels.map((l) => h('span', { class: 'chip' }, l)),
+            ),
           ),
-        ),
-        h('div', { class: 'preview', dir: 'auto' }, s.last_message || ''),
-        h(
-          'div',
-          { class: 'row-meta' },
-          assignee ? h('span', { class: 'assignee' }, assignee) : null,
-          c.labels.map((l) => h('span', { class: 'chip' }, l)),
         ),
       );
     });
     clear(
       this.list,
-      items.length ? items : h('li', { class: 'empty' }, t('no_conversations')),
+      items.length
+        ? items
+        : h('li', { class: 'empty' }, this.app.inboxes.length ? t('no_conversations') : firstSteps(this.app)),
       this.sentinel,
     );
+    // A live redraw must not throw keyboard users out of the list.
+    if (focused) this.list.querySelector(`[data-conversation-id="${focused}"] .row-link`)?.focus();
   }
 
   // The conversation after (or before) the open one, for j/k.

@@ -1,247 +1,78 @@
-// Settings for admins and supervisors: new inboxes (channel-setup.js), each inbox's routing
-// policy, test send and (for website chat) the script tag to paste, each agent's capacity, and
-// the queue of customers waiting for an agent.
+// Settings: one page per thing a team lead sets up, behind a list of sections. A page is one
+// module, settings-<id>.js, exporting `render(app, pane, rest)` where `rest` is what follows
+// #/settings/<id>/ in the address (an inbox's id, say). Admin pages are left out of an agent's
+// list; the API refuses them anyway.
 
 import { clear, h } from '../shared/dom.js';
-import { api } from './api.js';
-import { newInboxButton } from './channel-setup.js';
-import { locale, t } from './i18n.js';
-import { channelIcon } from './icons.js';
-import { timeAgo } from './time.js';
+import { t } from './i18n.js';
+import * as agents from './settings-agents.js';
+import * as canned from './settings-canned.js';
+import * as inboxes from './settings-inboxes.js';
+import * as profile from './settings-profile.js';
+import * as queue from './settings-queue.js';
+import * as teams from './settings-teams.js';
+import * as tokens from './settings-tokens.js';
+import { errorBlock, skeleton } from './states.js';
+
+// The sections in the order the list shows them; the first one a member may see is where
+// "Settings" opens. `label` is an i18n key.
+const SECTIONS = [
+  { id: 'inboxes', label: 'inboxes', page: inboxes, admin: true },
+  { id: 'agents', label: 'agents', page: agents, admin: true },
+  { id: 'teams', label: 'teams_section', page: teams, admin: true },
+  { id: 'queue', label: 'queue', page: queue, admin: false },
+  { id: 'canned', label: 'canned_title', page: canned, admin: false },
+  { id: 'profile', label: 'profile_title', page: profile, admin: false },
+  { id: 'tokens', label: 'tokens_title', page: tokens, admin: false },
+];
+
+// The section an address names: #/settings/<id>/<rest…>.
+export function settingsAddress(hash) {
+  const [, id = '', ...rest] = hash.replace(/^#\/?/, '').split('/');
+  return { id, rest };
+}
 
 export async function renderSettings(app, pane) {
-  clear(pane, h('h1', {}, t('settings')));
-  const isAdmin = app.me.role !== 'agent';
-  const queue = await api('/queue');
-  pane.append(
+  const { id, rest } = settingsAddress(location.hash);
+  const visible = SECTIONS.filter((s) => !s.admin || app.me.role !== 'agent');
+  const section = visible.find((s) => s.id === id) || visible[0];
+  const page = h('div', { class: 'settings-page', dataset: { section: section.id } });
+  clear(
+    pane,
     h(
-      'section',
-      { class: 'card queue' },
-      h('h2', {}, t('queue')),
-      queue.length
-        ? h(
-            'table',
-            {},
-            h(
-              'thead',
-              {},
-              h('tr', {}, h('th', {}, '#'), h('th', {}, t('inboxes')), h('th', {}, t('waiting_since'))),
-            ),
-            h(
-              'tbody',
-              {},
-              queue.map((w) =>
-                h(
-                  'tr',
-                  {},
-                  h('td', {}, String(w.position)),
-                  h(
-                    'td',
-                    {},
-                    h(
-                      'a',
-                      { href: `#/conversations/${w.conversation.id}` },
-                      inboxName(app, w.conversation.inbox_id),
-                      ` · #${w.conversation.id}`,
-                    ),
-                  ),
-                  h('td', {}, timeAgo(Date.now() - w.waiting_ms, locale())),
-                ),
-              ),
-            ),
-          )
-        : h('p', {}, t('no_conversations')),
-    ),
-  );
-  if (!isAdmin) return;
-  pane.append(inboxesCard(app, pane));
-  for (const inbox of app.inboxes) pane.append(await inboxCard(app, inbox));
-  pane.append(await agentsCard(app));
-}
-
-// The list of inboxes with their channels, and the way to add one.
-function inboxesCard(app, pane) {
-  const created = async (inbox) => {
-    app.inboxes = await api('/inboxes');
-    if (!app.memberships.has(inbox.id)) app.memberships.set(inbox.id, new Set());
-    app.inbox.renderSidebar();
-    await renderSettings(app, pane);
-    pane.querySelector(`[data-inbox-id="${inbox.id}"] h2`)?.scrollIntoView({ block: 'nearest' });
-  };
-  return h(
-    'section',
-    { class: 'card inboxes-card' },
-    h('h2', {}, t('inboxes')),
-    app.inboxes.length
-      ? h(
-          'ul',
-          { class: 'inbox-list' },
-          app.inboxes.map((inbox) =>
-            h(
-              'li',
-              { dataset: { inboxId: String(inbox.id) } },
-              h('a', { href: `#/settings/inboxes/${inbox.id}`, onclick: (e) => jumpTo(e, pane, inbox.id) }, [
-                channelIcon(inbox.kind, { visible: true }),
-                ' · ',
-                h('bdi', {}, inbox.name),
-              ]),
-            ),
-          ),
-        )
-      : h('p', {}, t('no_inboxes')),
-    newInboxButton(created),
-  );
-}
-
-function jumpTo(event, pane, inboxId) {
-  event.preventDefault();
-  const card = pane.querySelector(`section.inbox-card[data-inbox-id="${inboxId}"]`);
-  card?.scrollIntoView({ block: 'start' });
-  card?.querySelector('select, input, button')?.focus();
-}
-
-// "Send test": a short message through the inbox's channel now, and what the provider said.
-function testSendForm(inbox) {
-  const to = h('input', {
-    name: 'to',
-    type: 'text',
-    required: true,
-    maxlength: '255',
-    dir: 'ltr',
-    autocomplete: 'off',
-    placeholder: t('test_to_placeholder'),
-  });
-  const text = h('input', {
-    name: 'text',
-    type: 'text',
-    maxlength: '320',
-    dir: 'auto',
-    placeholder: t('test_text'),
-  });
-  const status = h('p', { class: 'test-result', role: 'status' });
-  const send = h('button', { type: 'submit' }, t('send_test'));
-  return h(
-    'form',
-    {
-      class: 'send-test',
-      onsubmit: async (e) => {
-        e.preventDefault();
-        send.disabled = true;
-        status.className = 'test-result';
-        status.textContent = t('test_sending');
-        try {
-          const body = { to: to.value.trim() };
-          if (text.value.trim()) body.text = text.value.trim();
-          const answer = await api(`/inboxes/${inbox.id}/test`, { method: 'POST', body });
-          status.classList.add('saved');
-          status.textContent = answer.provider_message_id
-            ? t('test_sent_id', { id: answer.provider_message_id })
-            : t('test_sent');
-        } catch (error) {
-          status.classList.add('error');
-          status.textContent = t('test_refused', { m: error.message });
-        } finally {
-          send.disabled = false;
-        }
-      },
-    },
-    h('h3', {}, t('send_test')),
-    h('label', {}, t('test_to'), ' ', to),
-    h('label', {}, t('test_text_label'), ' ', text),
-    send,
-    status,
-  );
-}
-
-function inboxName(app, id) {
-  const inbox = app.inboxes.find((i) => i.id === id);
-  return inbox ? [channelIcon(inbox.kind), ' ', h('bdi', {}, inbox.name)] : `#${id}`;
-}
-
-async function inboxCard(app, inbox) {
-  const policy = await api(`/inboxes/${inbox.id}/routing`);
-  const mode = h(
-    'select',
-    { name: 'mode', 'aria-label': t('mode') },
-    ['manual', 'round_robin', 'balanced'].map((m) =>
-      h('option', { value: m, selected: policy.mode === m }, t(m)),
-    ),
-  );
-  const sticky = h('input', { type: 'checkbox', name: 'sticky', checked: policy.sticky });
-  const capacity = h('input', {
-    type: 'number',
-    min: '1',
-    name: 'inbox_capacity',
-    value: policy.inbox_capacity ?? '',
-  });
-  const status = h('span', { class: 'saved', role: 'status' });
-  const save = async (e) => {
-    e.preventDefault();
-    const body = {
-      ...policy,
-      mode: mode.value,
-      sticky: sticky.checked,
-      inbox_capacity: capacity.value ? Number(capacity.value) : null,
-    };
-    try {
-      await api(`/inboxes/${inbox.id}/routing`, { method: 'PUT', body });
-      status.textContent = t('saved');
-    } catch (error) {
-      status.textContent = error.message;
-    }
-  };
-  const embed =
-    inbox.kind === 'web_chat' && inbox.embed_snippet
-      ? [h('h3', {}, t('embed')), h('pre', { class: 'snippet', dir: 'ltr' }, inbox.embed_snippet)]
-      : null;
-  return h(
-    'section',
-    { class: 'card inbox-card', dataset: { inboxId: String(inbox.id) } },
-    h('h2', {}, inboxName(app, inbox.id)),
-    h(
-      'form',
-      { class: 'routing', onsubmit: save },
-      h('label', {}, t('mode'), ' ', mode),
-      h('label', {}, sticky, ' ', t('sticky')),
-      h('label', {}, t('capacity'), ' ', capacity),
-      h('button', { class: 'primary' }, t('save')),
-      status,
-    ),
-    testSendForm(inbox),
-    embed,
-  );
-}
-
-async function agentsCard(app) {
-  const rows = await Promise.all(
-    app.users.map(async (user) => {
-      const routing = await api(`/users/${user.id}/routing`);
-      const capacity = h('input', {
-        type: 'number',
-        min: '0',
-        value: String(routing.capacity),
-        'aria-label': `${t('capacity')} ${user.name}`,
-      });
-      const status = h('span', { class: 'saved', role: 'status' });
-      capacity.addEventListener('change', async () => {
-        try {
-          await api(`/users/${user.id}/routing`, {
-            method: 'PUT',
-            body: { capacity: Number(capacity.value), skills: routing.skills },
-          });
-          status.textContent = t('saved');
-        } catch (error) {
-          status.textContent = error.message;
-        }
-      });
-      return h(
-        'tr',
+      'nav',
+      { class: 'settings-nav', 'aria-label': t('settings') },
+      h('h1', {}, t('settings')),
+      h(
+        'ul',
         {},
-        h('td', {}, h('bdi', {}, user.name)),
-        h('td', {}, user.role),
-        h('td', {}, capacity, status),
-      );
-    }),
+        visible.map((s) =>
+          h(
+            'li',
+            {},
+            h('a', { href: `#/settings/${s.id}`, 'aria-current': s === section ? 'page' : null }, t(s.label)),
+          ),
+        ),
+      ),
+    ),
+    page,
   );
-  return h('section', { class: 'card' }, h('h2', {}, t('capacity')), h('table', {}, h('tbody', {}, rows)));
+  // The page draws itself out of sight; a skeleton stands in until it is done, an error block
+  // with a retry if it fails.
+  const loading = skeleton('page', 2);
+  page.before(loading);
+  page.hidden = true;
+  try {
+    await section.page.render(app, page, rest);
+    page.hidden = false;
+    loading.remove();
+  } catch (error) {
+    loading.replaceWith(
+      h(
+        'div',
+        { class: 'settings-page' },
+        errorBlock(t('load_failed', { m: error.message }), () => renderSettings(app, pane)),
+      ),
+    );
+  }
 }

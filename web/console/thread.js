@@ -4,10 +4,24 @@
 
 import { clear, fileToBase64, h } from '../shared/dom.js';
 import { all, api } from './api.js';
+import { avatar } from './avatar.js';
+import { contactRatings, ratingLine } from './csat.js';
 import { emailHtml } from './email.js';
-import { locale, t } from './i18n.js';
-import { attachmentSvg, channelIcon } from './icons.js';
-import { clock } from './time.js';
+import { defineStrings, t } from './i18n.js';
+import { actionSvg, attachmentSvg, channelIcon, iconButton } from './icons.js';
+import { failedBubble, newClientId } from './send-failure.js';
+import { errorBlock, skeleton } from './states.js';
+import { clock, num } from './time.js';
+
+// A typist whose frames stop (the widget says "typing" every 3 s while the visitor types and
+// nothing when they just stop) is taken to have stopped after this long.
+const TYPING_LASTS_MS = 6000;
+
+defineStrings({
+  en: { thread_messages: 'Messages', thread_remove_label: 'Remove the label {label}' },
+  fa: { thread_messages: 'پیام‌ها', thread_remove_label: 'حذف برچسب {label}' },
+  ar: { thread_messages: 'الرسائل', thread_remove_label: 'إزالة الوسم {label}' },
+});
 
 export class Thread {
   constructor(app) {
@@ -15,40 +29,94 @@ export class Thread {
     this.messages = [];
     this.files = [];
     this.mode = 'reply';
+    // Sends the hub did not confirm, per conversation: shown with Retry until they go through.
+    this.unsent = new Map();
     // Messages whose remote images the agent asked to load.
     this.imagesShown = new Set();
-    this.pane = h(
-      'section',
-      { class: 'thread-pane', 'aria-label': t('reply') },
-      h('p', { class: 'placeholder' }, t('pick_conversation')),
-    );
+    this.pane = h('section', { class: 'thread-pane', 'aria-label': t('reply') });
+    clear(this.pane, this.placeholder());
     this.contactPane = h('aside', { class: 'contact-pane', 'aria-label': t('contact') });
+    // Who is typing in the open conversation: 'contact' or 'user-<id>' → { name, timer }.
+    this.typists = new Map();
   }
 
+  // Shows a skeleton while the conversation loads, and an error block with a retry if it fails.
   async open(id) {
-    this.conversation = await api(`/conversations/${id}`);
-    this.messages = await all(`/conversations/${id}/messages`, 2000);
+    const switching = this.conversation?.id !== id;
+    this.opening = id;
+    if (switching) {
+      this.conversation = null;
+      this.contact = null;
+      clear(this.pane, skeleton('thread', 5));
+      clear(this.contactPane, skeleton('list', 2));
+    }
+    let conversation;
+    let messages;
+    try {
+      [conversation, messages] = await Promise.all([
+        api(`/conversations/${id}`),
+        all(`/conversations/${id}/messages`, 2000),
+      ]);
+    } catch (error) {
+      if (this.opening !== id) return;
+      clear(
+        this.pane,
+        errorBlock(t('load_failed', { m: error.message }), () => this.open(id)),
+      );
+      clear(this.contactPane);
+      return;
+    }
+    if (this.opening !== id) return;
+    this.conversation = conversation;
+    this.rating = conversation.rating || null;
+    this.messages = messages;
     this.files = [];
+    this.clearTyping();
     this.render();
     this.markRead();
-    this.loadContact();
+    this.loadContact().catch(() => {});
   }
 
   close() {
     this.conversation = null;
-    clear(this.pane, h('p', { class: 'placeholder' }, t('pick_conversation')));
+    this.opening = null;
+    this.clearTyping();
+    clear(this.pane, this.placeholder());
     clear(this.contactPane);
+  }
+
+  placeholder() {
+    return h(
+      'div',
+      { class: 'placeholder' },
+      h('span', { class: 'placeholder-icon', 'aria-hidden': 'true' }, channelIcon('web_chat')),
+      h('p', {}, t('pick_conversation')),
+    );
   }
 
   // Live updates for the open conversation.
   onEvent(event) {
     if (!this.conversation || event.conversation_id !== this.conversation.id) return;
+    if (event.kind === 'conversation.rated') {
+      this.rating = event.payload;
+      this.renderHeader();
+      this.loadContact();
+      return;
+    }
     if (event.kind === 'message.created' || event.kind === 'message.updated') {
       const m = event.payload;
       const i = this.messages.findIndex((x) => x.id === m.id);
       const shown = i === -1 ? null : this.list?.querySelector(`[data-message-id="${m.id}"]`);
       if (i === -1) this.messages.push(m);
       else this.messages[i] = m;
+      // Another person's words in the open conversation are read out; one's own are not.
+      const mine = m.sender_kind !== 'contact' && m.sender_id === this.app.me.id;
+      if (i === -1 && !mine && m.direction !== 'activity') {
+        this.app.announce(t('announce_message', { name: this.senderName(m), text: m.text.slice(0, 200) }));
+      }
+      // Whoever wrote it has stopped typing, whether or not their "stopped" frame came first.
+      if (i === -1 && m.direction === 'incoming') this.stopTyping('contact');
+      else if (i === -1 && m.sender_id) this.stopTyping(`user-${m.sender_id}`);
       // A delivery status moving on redraws its message only: the rest of the thread stays as
       // it was (scroll, focus, what a screen reader already read).
       if (shown) shown.replaceWith(this.message(m));
@@ -66,8 +134,45 @@ export class Thread {
 
   onTyping(frame) {
     if (!this.conversation || frame.conversation_id !== this.conversation.id || !this.typing) return;
-    const who = frame.contact ? t('customer') : this.app.userName(frame.user_id);
-    this.typing.textContent = frame.on ? `${who} …` : '';
+    const key = frame.contact ? 'contact' : `user-${frame.user_id}`;
+    if (!frame.on) return this.stopTyping(key);
+    clearTimeout(this.typists.get(key)?.timer);
+    const timer = setTimeout(() => this.stopTyping(key), TYPING_LASTS_MS);
+    this.typists.set(key, {
+      timer,
+      contact: frame.contact,
+      name: frame.name || this.app.userName(frame.user_id),
+    });
+    this.renderTyping();
+  }
+
+  stopTyping(key) {
+    const typist = this.typists.get(key);
+    if (!typist) return;
+    clearTimeout(typist.timer);
+    this.typists.delete(key);
+    this.renderTyping();
+  }
+
+  clearTyping() {
+    for (const typist of this.typists.values()) clearTimeout(typist.timer);
+    this.typists.clear();
+    this.renderTyping();
+  }
+
+  // "Nora is typing…", with the contact's name as the contact pane shows it.
+  renderTyping() {
+    if (!this.typing) return;
+    const names = [...this.typists.values()].map((typist) =>
+      typist.contact ? this.contactName() : typist.name || t('customer'),
+    );
+    this.typing.textContent = names.length ? t('typing', { name: names.join(', ') }) : '';
+  }
+
+  contactName() {
+    const c = this.contact;
+    const row = this.app.inbox.rows.find((r) => r.id === this.conversation?.id);
+    return c?.name || row?.summary?.contact_name || c?.email || t('customer');
   }
 
   markRead() {
@@ -78,9 +183,18 @@ export class Thread {
 
   render() {
     this.header = h('header', { class: 'thread-header' });
-    this.list = h('ol', { class: 'messages', 'aria-live': 'polite' });
+    // Not a live region itself: new messages are announced once by the console's announcer,
+    // and a redraw of the list is not read out again.
+    this.list = h('ol', { class: 'messages', tabindex: '0', 'aria-label': t('thread_messages') });
     this.typing = h('div', { class: 'typing', 'aria-live': 'polite' });
     clear(this.pane, this.header, this.list, this.typing, this.composer());
+    // Where the contact pane starts when it lies over the conversation (responsive.css), so
+    // that the header's button to hide it stays in reach.
+    this.headerSize?.disconnect();
+    this.headerSize = new ResizeObserver(() =>
+      this.app.main.style.setProperty('--thread-header-size', `${this.header.offsetHeight}px`),
+    );
+    this.headerSize.observe(this.header);
     this.renderHeader();
     this.renderMessages();
   }
@@ -93,13 +207,23 @@ export class Thread {
     );
     const assign = h(
       'select',
-      { 'aria-label': t('assignee'), class: 'assign', onchange: (e) => this.assign(e.target.value) },
+      {
+        'aria-label': t('assignee'),
+        class: 'assign',
+        title: t('assignee'),
+        onchange: (e) => this.assign(e.target.value),
+      },
       h('option', { value: '' }, t('nobody')),
       members.map((u) => h('option', { value: String(u.id), selected: u.id === c.assignee_id }, u.name)),
     );
     const team = h(
       'select',
-      { 'aria-label': t('team'), class: 'team', onchange: (e) => this.assignTeam(e.target.value) },
+      {
+        'aria-label': t('team'),
+        class: 'team',
+        title: t('team'),
+        onchange: (e) => this.assignTeam(e.target.value),
+      },
       h('option', { value: '' }, t('no_team')),
       this.app.teams.map((tm) =>
         h('option', { value: String(tm.id), selected: tm.id === c.team_id }, tm.name),
@@ -109,6 +233,8 @@ export class Thread {
       'select',
       {
         'aria-label': t('snooze'),
+        class: 'snooze',
+        title: t('snooze'),
         onchange: (e) => {
           if (e.target.value) this.snooze(e.target.value);
         },
@@ -130,63 +256,90 @@ export class Thread {
         }
       },
     });
+    const name = this.contact
+      ? this.contact.name || this.contact.email || `#${c.contact_id}`
+      : `#${c.contact_id}`;
+    // Redrawn on every change: keep the keyboard where it was.
+    const focused = this.header.contains(document.activeElement)
+      ? [...this.header.querySelectorAll('button, select, input')].indexOf(document.activeElement)
+      : -1;
+    const field = (icon, control) => h('span', { class: 'field-with-icon' }, actionSvg(icon), control);
     clear(
       this.header,
       h(
         'div',
         { class: 'title' },
-        channelIcon(inbox?.kind),
-        h(
-          'bdi',
-          { class: 'name' },
-          this.contact ? this.contact.name || this.contact.email || `#${c.contact_id}` : `#${c.contact_id}`,
+        iconButton(
+          'back',
+          t('ui_back'),
+          { class: 'back back-button', onclick: () => this.app.closeConversation() },
+          { iconOnly: true },
         ),
-        h('span', { class: `status status-${c.status}` }, t(c.status)),
+        avatar(name, { size: 'lg' }),
+        h(
+          'span',
+          { class: 'title-text' },
+          h('bdi', { class: 'name' }, name),
+          h(
+            'span',
+            { class: 'title-meta' },
+            channelIcon(inbox?.kind),
+            inbox ? h('bdi', {}, inbox.name) : null,
+            h('span', { class: `status status-${c.status}` }, t(c.status)),
+          ),
+        ),
+        h(
+          'span',
+          { class: 'title-actions' },
+          iconButton(resolved ? 'reopen' : 'resolve', resolved ? t('reopen') : t('resolve'), {
+            class: resolved ? 'reopen' : 'resolve primary',
+            onclick: () => this.setStatus(resolved ? 'open' : 'resolved'),
+          }),
+          this.app.layout.contactButton(),
+        ),
       ),
       h(
         'div',
         { class: 'actions' },
-        assign,
-        team,
-        snooze,
+        field('assign', assign),
+        field('team', team),
+        field('snooze', snooze),
         h(
-          'button',
-          {
-            class: resolved ? 'reopen' : 'resolve primary',
-            onclick: () => this.setStatus(resolved ? 'open' : 'resolved'),
-          },
-          resolved ? t('reopen') : t('resolve'),
-        ),
-      ),
-      h(
-        'div',
-        { class: 'labels' },
-        c.labels.map((l) =>
-          h(
-            'span',
-            { class: 'chip' },
-            l,
+          'span',
+          { class: 'labels' },
+          c.labels.map((l) =>
             h(
-              'button',
-              {
-                class: 'chip-x',
-                'aria-label': `remove ${l}`,
-                onclick: () => this.setLabels(c.labels.filter((x) => x !== l)),
-              },
-              '×',
+              'span',
+              { class: 'chip' },
+              h('bdi', {}, l),
+              iconButton(
+                'close',
+                t('thread_remove_label', { label: l }),
+                { class: 'chip-x', onclick: () => this.setLabels(c.labels.filter((x) => x !== l)) },
+                { iconOnly: true },
+              ),
             ),
           ),
+          field('label', labelInput),
         ),
-        labelInput,
       ),
+      this.rating ? ratingLine(this.rating) : null,
     );
+    if (focused >= 0) this.header.querySelectorAll('button, select, input')[focused]?.focus();
   }
 
   renderMessages() {
     const nearBottom = this.list.scrollHeight - this.list.scrollTop - this.list.clientHeight < 80;
+    const unsent = this.unsent.get(this.conversation.id) || [];
     clear(
       this.list,
       this.messages.map((m) => this.message(m)),
+      unsent.map((pending) =>
+        failedBubble(pending, {
+          onRetry: () => this.retry(pending),
+          onDiscard: () => this.discard(pending),
+        }),
+      ),
     );
     if (nearBottom || this.list.dataset.scrolled !== 'yes') {
       this.list.scrollTop = this.list.scrollHeight;
@@ -194,16 +347,26 @@ export class Thread {
     }
   }
 
+  senderName(m) {
+    if (m.sender_kind === 'contact') return this.contact?.name || t('customer');
+    if (m.sender_id === this.app.me.id) return t('you');
+    return this.app.userName(m.sender_id) || 'Switchboard';
+  }
+
   message(m) {
     if (m.direction === 'activity')
-      return h('li', { class: 'activity', dir: 'auto' }, m.text, ' · ', clock(m.created_at, locale()));
+      return h(
+        'li',
+        { class: 'activity', dataset: { messageId: String(m.id) } },
+        h('span', { class: 'activity-text', dir: 'auto' }, activityText(m)),
+        // Its own bidi island: a date's digits and slashes inside a right-to-left sentence would
+        // otherwise be reordered with the words around them.
+        h('bdi', {}, h('time', { datetime: new Date(m.created_at).toISOString() }, clock(m.created_at))),
+      );
     const inbox = this.app.inboxes.find((i) => i.id === m.inbox_id);
-    const sender =
-      m.sender_kind === 'contact'
-        ? this.contact?.name || t('customer')
-        : m.sender_id === this.app.me.id
-          ? t('you')
-          : this.app.userName(m.sender_id) || 'Switchboard';
+    const sender = this.senderName(m);
+    // The avatar shows the person: the contact's name, or the agent's own (not "You").
+    const person = m.sender_kind === 'contact' ? sender : this.app.userName(m.sender_id) || sender;
     // Email HTML is shown in a sandbox with no forms or same-origin access, remote images held
     // back until the agent asks (email.js).
     const frame = () =>
@@ -238,40 +401,27 @@ export class Thread {
     return h(
       'li',
       { class: `message ${m.direction}`, dataset: { messageId: String(m.id) } },
+      avatar(person, { size: 'sm', kind: m.sender_kind === 'contact' ? 'contact' : 'agent' }),
       h(
         'div',
-        { class: 'meta' },
-        channelIcon(messageChannel(m) || inbox?.kind),
-        h('bdi', { class: 'sender' }, sender),
-        m.direction === 'note' ? h('span', { class: 'note-tag' }, t('note')) : null,
-        h('time', {}, clock(m.created_at, locale())),
-        m.direction === 'outgoing' ? deliveryStatus(m) : null,
+        { class: 'bubble' },
+        h(
+          'div',
+          { class: 'meta' },
+          h('bdi', { class: 'sender' }, sender),
+          m.direction === 'note' ? h('span', { class: 'note-tag' }, actionSvg('note'), t('note')) : null,
+        ),
+        body,
+        deliveryFailure(m),
+        attachmentList(m, (e, a) => this.download(e, a)),
+        h(
+          'div',
+          { class: 'message-foot' },
+          channelIcon(messageChannel(m) || inbox?.kind),
+          h('time', { datetime: new Date(m.created_at).toISOString() }, clock(m.created_at)),
+          m.direction === 'outgoing' ? deliveryStatus(m) : null,
+        ),
       ),
-      body,
-      m.attachments.length
-        ? h(
-            'ul',
-            { class: 'attachments' },
-            m.attachments.map((a) =>
-              h(
-                'li',
-                {},
-                h(
-                  'a',
-                  {
-                    href: a.url || `/api/v1/attachments/${a.id}`,
-                    target: '_blank',
-                    rel: 'noopener',
-                    onclick: (e) => this.download(e, a),
-                  },
-                  attachmentSvg(),
-                  ` ${a.filename}`,
-                ),
-                ` (${Math.ceil(a.size / 1024)} KiB)`,
-              ),
-            ),
-          )
-        : null,
     );
   }
 
@@ -303,8 +453,12 @@ export class Thread {
     this.tabs = h(
       'div',
       { class: 'tabs', role: 'tablist' },
-      h('button', { role: 'tab', class: 'tab-reply', onclick: () => this.setMode('reply') }, t('reply')),
-      h('button', { role: 'tab', class: 'tab-note', onclick: () => this.setMode('note') }, t('note')),
+      iconButton('reply', t('reply'), {
+        role: 'tab',
+        class: 'tab-reply',
+        onclick: () => this.setMode('reply'),
+      }),
+      iconButton('note', t('note'), { role: 'tab', class: 'tab-note', onclick: () => this.setMode('note') }),
     );
     this.suggestions = h('ul', { class: 'canned', role: 'listbox', hidden: true });
     this.fileList = h('span', { class: 'files' });
@@ -351,10 +505,15 @@ export class Thread {
       h(
         'div',
         { class: 'composer-actions' },
-        h('button', { type: 'button', onclick: () => picker.click() }, attachmentSvg(), ` ${t('attach')}`),
+        iconButton('attach', t('attach'), { class: 'attach', onclick: () => picker.click() }),
         picker,
         this.fileList,
-        h('button', { type: 'submit', class: 'primary send' }, t('send')),
+        h(
+          'button',
+          { type: 'submit', class: 'primary send with-icon' },
+          h('span', { class: 'button-text' }, t('send')),
+          actionSvg('send'),
+        ),
       ),
     );
     this.setMode(this.mode);
@@ -367,6 +526,7 @@ export class Thread {
     this.input.placeholder = mode === 'note' ? t('note_placeholder') : t('reply_placeholder');
     for (const tab of this.tabs.children)
       tab.setAttribute('aria-selected', String(tab.classList.contains(`tab-${mode}`)));
+    this.input.setAttribute('aria-label', mode === 'note' ? t('note') : t('reply'));
   }
 
   focusComposer(mode) {
@@ -404,7 +564,7 @@ export class Thread {
           {
             role: 'option',
             'aria-selected': String(i === 0),
-            dataset: { code: c.short_code },
+            dataset: { code: c.short_code, scope: c.shared ? 'shared' : 'personal' },
             onmousedown: (e) => {
               e.preventDefault();
               this.useCanned(c);
@@ -412,6 +572,9 @@ export class Thread {
           },
           h('b', {}, `/${c.short_code}`),
           ' ',
+          // The agent's own, told apart from the team's (settings-canned.js defines the word).
+          c.shared ? null : h('span', { class: 'badge personal' }, t('canned_personal_badge')),
+          c.shared ? null : ' ',
           c.content,
         ),
       ),
@@ -464,7 +627,8 @@ export class Thread {
         data: await fileToBase64(f),
       })),
     );
-    const body = { text, private: this.mode === 'note', attachments };
+    // The client id is made once per send; a retry reuses it, so the hub stores the reply once.
+    const body = { text, private: this.mode === 'note', attachments, client_id: newClientId() };
     if (this.copies && this.mode === 'reply') {
       const list = (input) =>
         input.value
@@ -475,25 +639,66 @@ export class Thread {
       body.bcc = list(this.bcc);
     }
     this.input.disabled = true;
-    try {
-      const message = await api(`/conversations/${this.conversation.id}/messages`, { method: 'POST', body });
-      if (!this.messages.some((m) => m.id === message.id)) this.messages.push(message);
-      this.input.value = '';
-      if (this.copies) {
-        this.cc.value = '';
-        this.bcc.value = '';
-      }
-      this.files = [];
-      this.renderFiles();
-      this.renderMessages();
-      this.app.live.send({ type: 'typing', conversation_id: this.conversation.id, on: false });
-      this.typedAt = 0;
-    } catch (error) {
-      this.app.toast(error.message);
-    } finally {
-      this.input.disabled = false;
-      this.input.focus();
+    const conversationId = this.conversation.id;
+    // Whatever the answer, the words leave the box: a failure keeps them in the thread.
+    const delivered = await this.post(conversationId, { body });
+    this.input.value = '';
+    if (this.copies) {
+      this.cc.value = '';
+      this.bcc.value = '';
     }
+    this.files = [];
+    this.renderFiles();
+    if (delivered) {
+      this.app.live.send({ type: 'typing', conversation_id: conversationId, on: false });
+      this.typedAt = 0;
+    }
+    this.input.disabled = false;
+    this.input.focus();
+  }
+
+  // Posts one send; on failure it stays in the thread as unsent. Answers whether it went through.
+  async post(conversationId, pending) {
+    const unsent = this.unsent.get(conversationId) || [];
+    pending.sending = true;
+    try {
+      const message = await api(`/conversations/${conversationId}/messages`, {
+        method: 'POST',
+        body: pending.body,
+      });
+      this.unsent.set(
+        conversationId,
+        unsent.filter((p) => p !== pending),
+      );
+      if (this.conversation?.id === conversationId) {
+        if (!this.messages.some((m) => m.id === message.id)) this.messages.push(message);
+        this.renderMessages();
+      }
+      return true;
+    } catch (error) {
+      pending.error = error;
+      pending.sending = false;
+      if (!unsent.includes(pending)) unsent.push(pending);
+      this.unsent.set(conversationId, unsent);
+      if (this.conversation?.id === conversationId) this.renderMessages();
+      return false;
+    }
+  }
+
+  async retry(pending) {
+    const conversationId = this.conversation.id;
+    pending.sending = true;
+    this.renderMessages();
+    await this.post(conversationId, pending);
+  }
+
+  discard(pending) {
+    const id = this.conversation.id;
+    this.unsent.set(
+      id,
+      (this.unsent.get(id) || []).filter((p) => p !== pending),
+    );
+    this.renderMessages();
   }
 
   async update(body) {
@@ -555,10 +760,17 @@ export class Thread {
     this.contact = contact;
     this.renderHeader();
     this.renderMessages();
+    this.renderTyping();
     const attributes = Object.entries(contact.attributes || {});
     clear(
       this.contactPane,
-      h('h2', {}, h('bdi', {}, contact.name || contact.email || `#${contact.id}`)),
+      this.app.layout.closeButton(),
+      h(
+        'div',
+        { class: 'contact-head' },
+        avatar(contact.name || contact.email || `#${num(contact.id)}`, { size: 'xl' }),
+        h('h2', {}, h('bdi', {}, contact.name || contact.email || `#${num(contact.id)}`)),
+      ),
       h(
         'dl',
         {},
@@ -578,6 +790,7 @@ export class Thread {
           : null,
         contact.phone ? [h('dt', {}, 'Phone'), h('dd', { dir: 'ltr' }, contact.phone)] : null,
       ),
+      contactRatings(contact.ratings),
       h('h3', {}, t('identities')),
       h(
         'ul',
@@ -592,7 +805,7 @@ export class Thread {
             h(
               'dl',
               {},
-              attributes.map(([k, v]) => [
+              attributes.flatMap(([k, v]) => [
                 h('dt', {}, k),
                 h('dd', { dir: 'auto' }, typeof v === 'string' ? v : JSON.stringify(v)),
               ]),
@@ -614,7 +827,7 @@ export class Thread {
                 'a',
                 { href: `#/conversations/${p.id}` },
                 channelIcon(inbox?.kind),
-                ` #${p.id} · ${t(p.status)}`,
+                ` #${num(p.id)} · ${t(p.status)}`,
               ),
               h('div', { class: 'preview', dir: 'auto' }, p.summary?.last_message || ''),
             );
@@ -624,6 +837,49 @@ export class Thread {
   }
 }
 
+// A message's files, each a link (uploads are fetched with the agent's token by `download`).
+function attachmentList(m, download) {
+  if (!m.attachments.length) return null;
+  return h(
+    'ul',
+    { class: 'attachments' },
+    m.attachments.map((a) =>
+      h(
+        'li',
+        {},
+        h(
+          'a',
+          {
+            href: a.url || `/api/v1/attachments/${a.id}`,
+            target: '_blank',
+            rel: 'noopener',
+            onclick: (e) => download(e, a),
+          },
+          attachmentSvg(),
+          h('bdi', {}, a.filename),
+        ),
+        h('span', { class: 'attachment-size' }, `${num(Math.ceil(a.size / 1024))} KiB`),
+      ),
+    ),
+  );
+}
+
+// An activity line in the agent's language, from the parts the hub keeps with it (meta.activity);
+// a kind this console does not know shows the hub's English sentence. Names are isolated
+// (U+2068…U+2069) so a Latin name does not reorder a right-to-left sentence around it.
+function activityText(m) {
+  const a = m.meta?.activity;
+  const name = (n) => `\u2068${n}\u2069`;
+  const key =
+    a?.kind === 'status'
+      ? `activity_${a.status}`
+      : a?.kind === 'rerouted'
+        ? `activity_rerouted_${a.reason}`
+        : `activity_${a?.kind}`;
+  const text = a ? t(key, { actor: name(a.actor), assignee: name(a.assignee) }) : key;
+  return text === key ? m.text : text;
+}
+
 // The channel a message came or went by, where the hub says (a contact may write to one inbox
 // by SMS and WhatsApp); older hubs leave it out and the inbox's kind stands in.
 function messageChannel(m) {
@@ -631,19 +887,16 @@ function messageChannel(m) {
 }
 
 // Where an outgoing message is: queued, sent, delivered, read or failed. A failure's reason is
-// part of the text (screen readers read it) and shows beside it on hover and keyboard focus.
+// written out in the bubble (deliveryFailure), readable without hovering.
 function deliveryStatus(m) {
-  const reason = m.status === 'failed' && m.error ? m.error : null;
   return h(
     'span',
-    {
-      class: `delivery delivery-${m.status}`,
-      dataset: { status: m.status },
-      tabindex: reason ? '0' : undefined,
-    },
+    { class: `delivery delivery-${m.status}`, dataset: { status: m.status } },
     t(`delivery_${m.status}`),
-    reason
-      ? h('span', { class: 'delivery-error', role: 'tooltip' }, `${t('delivery_reason')} ${reason}`)
-      : null,
   );
+}
+
+function deliveryFailure(m) {
+  if (m.direction !== 'outgoing' || m.status !== 'failed' || !m.error) return null;
+  return h('p', { class: 'send-reason', dir: 'auto' }, `${t('delivery_reason')} ${m.error}`);
 }

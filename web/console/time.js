@@ -1,4 +1,8 @@
-// Times as agents read them (how long ago, a short clock time) and a debounce for typing.
+// Times and numbers as agents read them (how long ago, a short clock time, a count), all through
+// Intl with the console's language so that each language has one set of digits everywhere
+// (Persian digits in Persian, never mixed with Latin ones), and a debounce for typing.
+
+import { locale } from './i18n.js';
 
 export function debounce(fn, ms) {
   let timer;
@@ -8,8 +12,8 @@ export function debounce(fn, ms) {
   };
 }
 
-export function timeAgo(ms, locale) {
-  const rtf = new Intl.RelativeTimeFormat(locale, { numeric: 'auto', style: 'narrow' });
+export function timeAgo(ms, lang = locale()) {
+  const rtf = new Intl.RelativeTimeFormat(lang, { numeric: 'auto', style: 'narrow' });
   const seconds = Math.round((ms - Date.now()) / 1000);
   const steps = [
     [60, 'second'],
@@ -27,6 +31,10 @@ export function timeAgo(ms, locale) {
   return rtf.format(value, 'year');
 }
 
-export function clock(ms, locale) {
-  return new Intl.DateTimeFormat(locale, { dateStyle: 'short', timeStyle: 'short' }).format(ms);
+export function clock(ms, lang = locale()) {
+  return new Intl.DateTimeFormat(lang, { dateStyle: 'short', timeStyle: 'short' }).format(ms);
+}
+
+export function num(n, lang = locale()) {
+  return new Intl.NumberFormat(lang, { useGrouping: false }).format(n);
 }

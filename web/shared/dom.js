@@ -3,7 +3,8 @@
 // goes in as text, never as HTML.
 
 // `h('button', { class: 'send', onclick: fn }, 'Send')`: attributes that are null, undefined or
-// false are left out, `on…` become listeners, `true` becomes an empty attribute.
+// false are left out, `on…` become listeners, `true` becomes an empty attribute. Children are
+// nodes, text, or arrays of them nested as deep as the caller likes.
 export function h(tag, attrs = {}, ...children) {
   const el = document.createElement(tag);
   for (const [key, value] of Object.entries(attrs)) {
@@ -24,8 +25,9 @@ export function clear(el, ...children) {
   return el;
 }
 
+// Children may come as arrays at any depth (a list of [dt, dd] pairs, say): all flattened.
 function present(children) {
-  return children.flat().filter((c) => c !== null && c !== undefined && c !== false);
+  return children.flat(Number.POSITIVE_INFINITY).filter((c) => c !== null && c !== undefined && c !== false);
 }
 
 // Reads a picked file as base64, the upload form of the API and of the widget protocol.
@@ -36,4 +38,13 @@ export function fileToBase64(file) {
     reader.onerror = () => reject(reader.error);
     reader.readAsDataURL(file);
   });
+}
+
+// A server message as people read it: the API quotes names in Markdown backticks
+// ("`inbox_capacity` must be at least 1"); those become <code>, the rest stays text.
+export function codeSpans(text) {
+  return String(text)
+    .split(/`([^`]*)`/)
+    .map((part, i) => (i % 2 ? h('code', {}, part) : part))
+    .filter((part) => part !== '');
 }

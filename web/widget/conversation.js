@@ -89,6 +89,11 @@ export class Conversation {
     this.messages = [];
   }
 
+  // An agent has answered: the visitor is no longer waiting in the queue.
+  agentReplied() {
+    return this.messages.some((m) => m.direction === 'outgoing');
+  }
+
   isOpen() {
     return Boolean(this.current) && this.current.status !== 'resolved';
   }

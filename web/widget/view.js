@@ -51,9 +51,11 @@ export class WidgetView {
     this.root = root;
     adoptStyle(root, nonce);
     this.badge = h('span', { class: 'badge', hidden: true });
-    const launcher = h(
+    // Hidden until the session tells the inbox's colour: its first paint is in that colour,
+    // never a white icon on a see-through button.
+    this.launcher = h(
       'button',
-      { class: 'launcher', dir, 'aria-label': t('open_chat'), onclick: () => this.toggle() },
+      { class: 'launcher', dir, hidden: true, 'aria-label': t('open_chat'), onclick: () => this.toggle() },
       bubbleIcon(),
       this.badge,
     );
@@ -78,7 +80,7 @@ export class WidgetView {
     this.log = h('div', { class: 'log', role: 'log', 'aria-live': 'polite' });
     this.info = h('div', { class: 'info', 'aria-live': 'polite' });
     this.composer = this.buildComposer();
-    root.append(launcher, this.panel);
+    root.append(this.launcher, this.panel);
   }
 
   mount(parent) {
@@ -109,6 +111,7 @@ export class WidgetView {
     const s = this.chat.session;
     // The launcher wears the inbox's colour too, before the panel was ever opened.
     this.host.style.setProperty('--c', s?.inbox.color || DEFAULT_COLOR);
+    if (s) this.launcher.hidden = false;
     if (!this.isOpen) return;
     this.title.textContent = s?.inbox.name || this.t('title');
     this.status.textContent = s && !s.inbox.online ? this.t('away') : '';
@@ -145,7 +148,8 @@ export class WidgetView {
     let text = '';
     if (error) text = error.text || this.t(error.key);
     else if (agentTyping) text = this.t('typing', { name: agentTyping });
-    else if (queue > 0 && current?.status === 'open') text = this.t('queue', { n: queue });
+    else if (queue > 0 && current?.status === 'open' && !this.chat.agentReplied())
+      text = this.t('queue', { n: queue });
     this.info.textContent = text;
   }
 
@@ -258,6 +262,8 @@ export class WidgetView {
           const text = this.box.value.trim();
           if (!text) return;
           this.box.value = '';
+          // Sent with the button or Enter, the visitor goes on writing in the box.
+          this.box.focus();
           this.actions.send(text);
         },
       },
