@@ -1,5 +1,6 @@
 //! Joins the website widget's modules (web/widget/, and web/shared/dom.js which the console
-//! shares) into the one classic script `/widget.js` serves, and minifies it.
+//! shares) into the one classic script `/widget.js` serves, and minifies it; likewise the
+//! preview of it an inbox's settings page frames (`/console/widget-preview.js`).
 //!
 //! The parts are ES modules so that editors, Biome and the console read them as modules. A site
 //! embeds one plain `<script>` tag, though, and must not have to build anything: joining drops
@@ -9,7 +10,14 @@
 //! only: nothing of it is in the binary) drops comments and whitespace and shortens the names
 //! inside that function, because every visitor of every site downloads the result (bench
 //! scenario widget-size measures it). A part that does not parse fails the build, not a visitor.
+//!
+//! It also compresses what the binary serves of its own (the widget, web/console/, web/shared/)
+//! with brotli and gzip at their best, once per build: the encoder stays out of the binary, no
+//! request waits for compression, and the compressed forms are read from the binary's pages
+//! rather than copied onto the heap. Each file `x` gets `x.br` and `x.gz` under OUT_DIR, empty
+//! where compressing does not make it smaller (src/http/static_files.rs reads them so).
 
+use std::io::Write as _;
 use std::path::Path;
 
 use oxc_allocator::Allocator;
@@ -29,8 +37,19 @@ const PARTS: &[&str] = &[
     "web/widget/transport.js",
     "web/widget/conversation.js",
     "web/widget/view.js",
-    "web/widget/preview.js",
     "web/widget/main.js",
+];
+
+/// The preview an inbox's settings page frames: the same view, started by preview.js instead of
+/// main.js, so that visitors download none of it.
+const PREVIEW_PARTS: &[&str] = &[
+    "web/shared/dom.js",
+    "web/widget/strings.js",
+    "web/widget/attachments.js",
+    "web/widget/transport.js",
+    "web/widget/conversation.js",
+    "web/widget/view.js",
+    "web/widget/preview.js",
 ];
 
 const BANNER: &str =
@@ -41,22 +60,95 @@ fn main() {
     let out = std::env::var("OUT_DIR").expect("cargo sets OUT_DIR");
     println!("cargo::rerun-if-changed=build.rs");
     println!("cargo::rerun-if-changed={STYLE}");
+    let css = style(&read(STYLE));
+    for (name, parts) in [("widget.js", PARTS), ("widget-preview.js", PREVIEW_PARTS)] {
+        let script = join(&css, parts);
+        write(&out, name, &script);
+        compress_into(&out, name, script.as_bytes());
+        // The parts as the tests read them, so each list above is written once.
+        let list: String = parts
+            .iter()
+            .map(|p| format!("include_str!(concat!(env!(\"CARGO_MANIFEST_DIR\"), \"/{p}\")),\n"))
+            .collect();
+        write(&out, &format!("{name}.parts.rs"), &format!("&[\n{list}]"));
+    }
+    for dir in SERVED_DIRS {
+        compress_dir(&out, dir);
+    }
+}
+
+/// The parts in one function's scope, the stylesheet first as `WIDGET_CSS`, minified.
+fn join(css: &str, parts: &[&str]) -> String {
     let mut joined = String::from("(() => {\n'use strict';\nconst WIDGET_CSS = String.raw`");
-    joined.push_str(&style(&read(STYLE)));
+    joined.push_str(css);
     joined.push_str("`;\n");
-    for part in PARTS {
+    for part in parts {
         println!("cargo::rerun-if-changed={part}");
         joined.push_str(&module(&read(part)));
     }
     joined.push_str("})();\n");
-    let minified = format!("{BANNER}{}\n", minify(&joined));
-    write(&out, "widget.js", &minified);
-    // The parts as the tests read them, so the list above is written once.
-    let list: String = PARTS
-        .iter()
-        .map(|p| format!("include_str!(concat!(env!(\"CARGO_MANIFEST_DIR\"), \"/{p}\")),\n"))
-        .collect();
-    write(&out, "widget_parts.rs", &format!("&[\n{list}]"));
+    format!("{BANNER}{}\n", minify(&joined))
+}
+
+/// The folders whose every file the hub serves as it is (src/http/assets.rs says which).
+const SERVED_DIRS: &[&str] = &["web/console", "web/shared"];
+
+fn compress_dir(out: &str, dir: &str) {
+    println!("cargo::rerun-if-changed={dir}");
+    let entries = std::fs::read_dir(dir).unwrap_or_else(|e| panic!("cannot list {dir}: {e}"));
+    for entry in entries {
+        let path = entry.expect("a folder entry").path();
+        if !path.is_file() {
+            continue;
+        }
+        let body = std::fs::read(&path).unwrap_or_else(|e| panic!("cannot read {path:?}: {e}"));
+        let name = path.to_str().expect("web/ file names are UTF-8");
+        compress_into(out, name, &body);
+    }
+}
+
+/// Writes `<out>/<name>.br` and `.gz` (folders made as needed), each empty unless smaller.
+fn compress_into(out: &str, name: &str, body: &[u8]) {
+    let smaller = |packed: Vec<u8>| {
+        if packed.len() < body.len() {
+            packed
+        } else {
+            Vec::new()
+        }
+    };
+    let base = Path::new(out).join(name);
+    let folder = base.parent().expect("a file has a folder");
+    std::fs::create_dir_all(folder).unwrap_or_else(|e| panic!("cannot make {folder:?}: {e}"));
+    for (coding, packed) in [("br", brotli(body)), ("gz", gzip(body))] {
+        let path = base.with_extension(match base.extension() {
+            Some(ext) => format!("{}.{coding}", ext.to_string_lossy()),
+            None => coding.to_string(),
+        });
+        std::fs::write(&path, smaller(packed))
+            .unwrap_or_else(|e| panic!("cannot write {path:?}: {e}"));
+    }
+}
+
+fn brotli(body: &[u8]) -> Vec<u8> {
+    // The window need be no larger than the file.
+    let lgwin = (usize::BITS - body.len().max(1).leading_zeros()).clamp(16, 24) as i32;
+    let params = brotli::enc::BrotliEncoderParams {
+        quality: 11,
+        lgwin,
+        ..Default::default()
+    };
+    let mut packed = Vec::new();
+    brotli::BrotliCompress(&mut &body[..], &mut packed, &params)
+        .expect("compressing into memory cannot fail");
+    packed
+}
+
+fn gzip(body: &[u8]) -> Vec<u8> {
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    encoder
+        .write_all(body)
+        .and_then(|()| encoder.finish())
+        .expect("compressing into memory cannot fail")
 }
 
 fn read(path: &str) -> String {

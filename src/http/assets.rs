@@ -1,5 +1,6 @@
 //! The agents' console and the website widget script, compiled into the binary so that one file
-//! is the whole product. How they are served (compressed, ETag, caching) is `static_files`.
+//! is the whole product, with the compressed forms build.rs made of each. How they are served
+//! (the encoding, ETag, caching) is `static_files`.
 
 use std::sync::LazyLock;
 
@@ -9,7 +10,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 
-use super::static_files::{compressed, Caching, StaticFile, StaticFiles};
+use super::static_files::{Caching, StaticFile, StaticFiles};
 use super::AppState;
 
 mod widget_script;
@@ -18,15 +19,29 @@ struct Asset {
     name: &'static str,
     content_type: &'static str,
     body: &'static [u8],
+    /// Its brotli and gzip forms, empty where compressing does not pay.
+    brotli: &'static [u8],
+    gzip: &'static [u8],
 }
 
 macro_rules! asset {
-    ($name:literal, $type:expr) => {
+    ($dir:literal, $name:literal, $type:expr) => {
         Asset {
             name: $name,
             content_type: $type,
-            body: include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/web/console/", $name)),
+            body: include_bytes!(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/web/",
+                $dir,
+                "/",
+                $name
+            )),
+            brotli: include_bytes!(concat!(env!("OUT_DIR"), "/web/", $dir, "/", $name, ".br")),
+            gzip: include_bytes!(concat!(env!("OUT_DIR"), "/web/", $dir, "/", $name, ".gz")),
         }
+    };
+    ($name:literal, $type:expr) => {
+        asset!("console", $name, $type)
     };
 }
 
@@ -77,45 +92,60 @@ const EMAIL_FRAME_CSP: &str = "default-src 'none'; script-src 'self'; style-src 
      frame-ancestors 'self'";
 
 /// The frame an inbox's settings page previews the widget in (settings-webchat.js): it runs
-/// /widget.js in preview mode and may call nobody, so a preview can never make a visitor.
+/// widget-preview.js and may call nobody, so a preview can never make a visitor.
 const WIDGET_PREVIEW_CSP: &str = "default-src 'none'; script-src 'self'; connect-src 'none'; \
      base-uri 'none'; form-action 'none'; frame-ancestors 'self'";
 
 /// Modules both the console and the widget use (web/shared/), served at /shared/{name}.
-static SHARED: &[Asset] = &[Asset {
-    name: "dom.js",
-    content_type: JS,
-    body: include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/web/shared/dom.js")),
-}];
+static SHARED: &[Asset] = &[asset!("shared", "dom.js", JS)];
 
-use widget_script::WIDGET;
-
-/// The console's files, compressed when first asked for (see `static_files::compressed`). Their URLs carry no
-/// version, so browsers revalidate them.
+/// The console's files. Their URLs carry no version, so browsers revalidate them.
 static CONSOLE_FILES: LazyLock<StaticFiles> = LazyLock::new(|| revalidated(CONSOLE));
 
 /// Sites embed widget.js by a fixed address: revalidated, so an upgrade reaches visitors at once.
-static WIDGET_FILE: LazyLock<StaticFile> =
-    LazyLock::new(|| StaticFile::new(JS, Caching::Revalidate, WIDGET));
+static WIDGET_FILE: LazyLock<StaticFile> = LazyLock::new(|| {
+    use widget_script::{WIDGET, WIDGET_BROTLI, WIDGET_GZIP};
+    StaticFile::built(JS, Caching::Revalidate, WIDGET, WIDGET_BROTLI, WIDGET_GZIP)
+});
 
-/// The modules the console and the widget share, compressed like the console's.
+/// The widget as an inbox's settings page previews it (widget-preview.html).
+static PREVIEW_FILE: LazyLock<StaticFile> = LazyLock::new(|| {
+    use widget_script::{PREVIEW, PREVIEW_BROTLI, PREVIEW_GZIP};
+    StaticFile::built(
+        JS,
+        Caching::Revalidate,
+        PREVIEW,
+        PREVIEW_BROTLI,
+        PREVIEW_GZIP,
+    )
+});
+
+/// The modules the console and the widget share, served like the console's.
 static SHARED_FILES: LazyLock<StaticFiles> = LazyLock::new(|| revalidated(SHARED));
 
 /// A table of assets whose URLs carry no version, so browsers revalidate them.
 fn revalidated(assets: &[Asset]) -> StaticFiles {
     StaticFiles::new(assets.iter().map(|a| {
-        let file = StaticFile::new(a.content_type, Caching::Revalidate, a.body);
+        let file = StaticFile::built(
+            a.content_type,
+            Caching::Revalidate,
+            a.body,
+            a.brotli,
+            a.gzip,
+        );
         (a.name.to_string(), file)
     }))
 }
 
-async fn serve(headers: &HeaderMap, name: &str) -> Option<Response> {
-    let files = compressed(&CONSOLE_FILES).await;
-    files.get(name).map(|file| file.response(headers))
+fn serve(headers: &HeaderMap, name: &str) -> Option<Response> {
+    if name == "widget-preview.js" {
+        return Some(PREVIEW_FILE.response(headers));
+    }
+    CONSOLE_FILES.get(name).map(|file| file.response(headers))
 }
 
 async fn console_file(Path(name): Path<String>, headers: HeaderMap) -> Response {
-    match serve(&headers, &name).await {
+    match serve(&headers, &name) {
         Some(mut response) if name == "email-frame.html" => {
             response.headers_mut().insert(
                 header::CONTENT_SECURITY_POLICY,
@@ -136,14 +166,14 @@ async fn console_file(Path(name): Path<String>, headers: HeaderMap) -> Response 
 }
 
 async fn shared_file(Path(name): Path<String>, headers: HeaderMap) -> Response {
-    match compressed(&SHARED_FILES).await.get(&name) {
+    match SHARED_FILES.get(&name) {
         Some(file) => file.response(&headers),
         None => super::error::ApiError::NotFound("file").into_response(),
     }
 }
 
 async fn console_page(headers: HeaderMap) -> Response {
-    let Some(mut response) = serve(&headers, CONSOLE[0].name).await else {
+    let Some(mut response) = serve(&headers, CONSOLE[0].name) else {
         return super::error::ApiError::NotFound("file").into_response();
     };
     // The console only talks to its own origin; nobody may frame it. No remote images: a
@@ -161,7 +191,7 @@ async fn console_page(headers: HeaderMap) -> Response {
 }
 
 async fn widget_script(headers: HeaderMap) -> Response {
-    let mut response = compressed(&WIDGET_FILE).await.response(&headers);
+    let mut response = WIDGET_FILE.response(&headers);
     // Any site may load the script; the inbox's allowed origins are enforced by the API.
     response.headers_mut().insert(
         header::ACCESS_CONTROL_ALLOW_ORIGIN,

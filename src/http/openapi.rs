@@ -107,7 +107,7 @@ fn swagger_config() -> Arc<Config<'static>> {
     Arc::new(Config::from("/api/v1/openapi.json").validator_url("none"))
 }
 
-/// The vendored Swagger UI files its page loads, compressed once. The rest of its distribution
+/// The vendored Swagger UI files its page loads, gzipped once. The rest of its distribution
 /// (source maps, other bundles) is served as it is, on the rare request for it.
 const SWAGGER_PAGE_FILES: &[(&str, Caching)] = &[
     ("index.html", Caching::Revalidate),

@@ -1,7 +1,9 @@
-//! How files fixed at build time are served (the console, widget.js, Swagger UI): each one
-//! compressed once (brotli and gzip) when its table is first built, the encoding picked by
-//! `Accept-Encoding`, a strong ETag per encoding with `304 Not Modified` on `If-None-Match`, and a
-//! `Cache-Control` chosen per file. Which files there are is the callers' business.
+//! How files fixed at build time are served (the console, widget.js, Swagger UI): the encoding
+//! picked by `Accept-Encoding` among brotli, gzip and the file as it is, a strong ETag per
+//! encoding with `304 Not Modified` on `If-None-Match`, and a `Cache-Control` chosen per file.
+//! The console's and the widget's compressed forms are made when the binary is built (build.rs);
+//! Swagger UI, vendored by a crate, is gzipped once when first asked for. Which files there are is
+//! the callers' business.
 
 use std::collections::HashMap;
 use std::io::Write as _;
@@ -61,14 +63,43 @@ pub struct StaticFile {
 }
 
 impl StaticFile {
-    /// Compresses `body` now (text only: images and fonts are compressed already).
+    /// Gzips `body` now (text only: images and fonts are compressed already). For files that
+    /// are not known when the binary is built; theirs are offered in gzip and as they are.
     pub fn new(content_type: &str, caching: Caching, body: impl Into<Bytes>) -> Self {
         let identity = body.into();
-        let compressible = is_compressible(content_type);
-        let smaller =
-            |packed: Vec<u8>| (packed.len() < identity.len()).then(|| Bytes::from(packed));
-        let brotli = compressible.then(|| brotli(&identity)).and_then(smaller);
-        let gzip = compressible.then(|| gzip(&identity)).and_then(smaller);
+        let gzip = is_compressible(content_type)
+            .then(|| gzip(&identity))
+            .filter(|packed| packed.len() < identity.len())
+            .map(Bytes::from);
+        StaticFile::with_forms(content_type, caching, identity, None, gzip)
+    }
+
+    /// A file whose compressed forms build.rs made: all three live in the binary and are sent
+    /// from there, no copy made. An empty form is one that did not make the file smaller.
+    pub fn built(
+        content_type: &str,
+        caching: Caching,
+        identity: &'static [u8],
+        brotli: &'static [u8],
+        gzip: &'static [u8],
+    ) -> Self {
+        let form = |packed: &'static [u8]| (!packed.is_empty()).then(|| Bytes::from_static(packed));
+        StaticFile::with_forms(
+            content_type,
+            caching,
+            Bytes::from_static(identity),
+            form(brotli),
+            form(gzip),
+        )
+    }
+
+    fn with_forms(
+        content_type: &str,
+        caching: Caching,
+        identity: Bytes,
+        brotli: Option<Bytes>,
+        gzip: Option<Bytes>,
+    ) -> Self {
         let digest = Sha256::digest(&identity);
         StaticFile {
             content_type: HeaderValue::from_str(content_type)
@@ -146,10 +177,9 @@ impl StaticFile {
     }
 }
 
-/// A file or table of files, compressed on its first request on a blocking thread rather than an
-/// async one. Not at start: a hub that never serves these pages keeps neither the compressed
-/// copies nor the encoder's buffers (Swagger UI's 1.4 MB bundle alone costs a core for a second
-/// or two).
+/// A file or table of files, made on its first request on a blocking thread rather than an async
+/// one. Not at start: a hub that never serves Swagger UI keeps no gzipped copy of it (its 1.4 MB
+/// bundle costs a core for a fraction of a second).
 pub async fn compressed<T: Send + Sync>(files: &'static LazyLock<T>) -> &'static T {
     if tokio::task::spawn_blocking(move || {
         LazyLock::force(files);
@@ -210,23 +240,6 @@ fn accepts(request: &HeaderMap, coding: &str) -> bool {
     named.or(any).unwrap_or(false)
 }
 
-fn brotli(body: &[u8]) -> Vec<u8> {
-    // The console's and the widget's files are small: the best quality costs milliseconds, once.
-    // Swagger UI's 1.4 MB bundle takes quality 9, most of the gain at a fraction of the time.
-    // The window is no larger than the file, so a small file needs small encoder buffers.
-    let quality = if body.len() <= 256 * 1024 { 11 } else { 9 };
-    let lgwin = (usize::BITS - body.len().max(1).leading_zeros()).clamp(16, 22) as i32;
-    let params = brotli::enc::BrotliEncoderParams {
-        quality,
-        lgwin,
-        ..Default::default()
-    };
-    let mut out = Vec::new();
-    brotli::BrotliCompress(&mut &body[..], &mut out, &params)
-        .expect("compressing into memory cannot fail");
-    out
-}
-
 fn gzip(body: &[u8]) -> Vec<u8> {
     let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
     encoder
@@ -247,11 +260,14 @@ mod tests {
         headers
     }
 
+    /// A file with all three forms, as build.rs makes them (the forms' bytes do not matter here).
     fn text() -> StaticFile {
-        StaticFile::new(
+        StaticFile::with_forms(
             "text/javascript; charset=utf-8",
             Caching::Revalidate,
-            "console.log('hello');\n".repeat(200).into_bytes(),
+            Bytes::from("console.log('hello');\n".repeat(200)),
+            Some(Bytes::from_static(b"brotli form")),
+            Some(Bytes::from_static(b"gzip form")),
         )
     }
 
@@ -287,6 +303,31 @@ mod tests {
         }
         let other = request(&[(header::IF_NONE_MATCH, "\"0123\", W/\"4567\"")]);
         assert_eq!(file.response(&other).status(), StatusCode::OK);
+    }
+
+    #[test]
+    fn a_file_made_at_run_time_is_gzipped_and_the_gzip_unpacks_to_it() {
+        let body = "console.log('hello');\n".repeat(200);
+        let file = StaticFile::new("text/javascript", Caching::Day, body.clone());
+        assert!(file.brotli.is_none());
+        let packed = file.gzip.as_ref().expect("text gzips");
+        let mut unpacked = String::new();
+        std::io::Read::read_to_string(
+            &mut flate2::read::GzDecoder::new(&packed[..]),
+            &mut unpacked,
+        )
+        .unwrap();
+        assert_eq!(unpacked, body);
+    }
+
+    #[test]
+    fn a_built_file_without_a_form_is_not_offered_in_it() {
+        static BODY: &[u8] = b"tiny";
+        let file = StaticFile::built("text/plain", Caching::Revalidate, BODY, b"", b"");
+        let accept = request(&[(header::ACCEPT_ENCODING, "gzip, br")]);
+        let response = file.response(&accept);
+        assert!(response.headers().get(header::CONTENT_ENCODING).is_none());
+        assert!(response.headers().get(header::VARY).is_none());
     }
 
     #[test]

@@ -2,8 +2,8 @@
 // form, allowed origins, identity verification, business hours, ratings), a live preview of the
 // real widget drawn from the settings being edited, and the embed snippet with a Copy button.
 //
-// The preview is /console/widget-preview.html in a frame: it runs /widget.js in preview mode
-// (web/widget/preview.js), gets the draft by postMessage from this page's own origin, and may
+// The preview is /console/widget-preview.html in a frame: it runs the widget's view started by
+// web/widget/preview.js (/console/widget-preview.js), gets the draft by postMessage from this page's own origin, and may
 // call nobody, so no visitor is ever made. Saving PATCHes the inbox; a refusal is shown beside
 // the field it names (`error.field`) and the draft stays as it was.
 

@@ -4,7 +4,6 @@
 import { fileToBase64 } from '../shared/dom.js';
 import { attachmentProblem } from './attachments.js';
 import { Conversation } from './conversation.js';
-import { startPreview } from './preview.js';
 import { chooseLanguage, isRightToLeft, translator } from './strings.js';
 import { LiveSocket, visitorApi } from './transport.js';
 import { WidgetView } from './view.js';
@@ -29,7 +28,6 @@ function start() {
   if (window.Switchboard?.loaded) return;
   const script = document.currentScript || document.querySelector('script[data-website-token]');
   if (!script) return;
-  if ('preview' in script.dataset) return startPreview(script);
   const hub = new URL(script.src, location.href).origin;
   const lang = chooseLanguage([script.dataset.locale, ...(navigator.languages || [navigator.language])]);
   const t = translator(lang);

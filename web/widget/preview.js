@@ -1,8 +1,9 @@
 // The widget as an inbox's settings page shows it before saving (web/console/settings-webchat.js):
 // the real view and the real pre-chat rules, drawn from settings the console posts into the
-// preview frame (/console/widget-preview.html, whose script tag says data-preview). Nothing here
-// calls the hub, so no visitor, contact or conversation is ever made; the frame's policy
-// (connect-src 'none') would refuse any call anyway.
+// preview frame (/console/widget-preview.html). Nothing here calls the hub, so no visitor, contact
+// or conversation is ever made; the frame's policy (connect-src 'none') would refuse any call
+// anyway. build.rs joins it with the view's modules into /console/widget-preview.js, in place of
+// main.js: the script every visitor of every site downloads carries none of it.
 
 import { Conversation } from './conversation.js';
 import { chooseLanguage, isRightToLeft, translator } from './strings.js';
@@ -28,7 +29,7 @@ function previewSession({ name, settings, online }, previous) {
   };
 }
 
-export function startPreview(script) {
+function startPreview(script) {
   const lang = chooseLanguage([
     new URLSearchParams(location.search).get('lang'),
     ...(navigator.languages || []),
@@ -74,3 +75,5 @@ export function startPreview(script) {
   });
   window.parent.postMessage({ switchboardPreviewReady: true }, location.origin);
 }
+
+startPreview(document.currentScript);

@@ -1,12 +1,24 @@
 //! The website widget's script as served at `/widget.js`: its modules in web/widget/, joined
-//! into one classic script and minified at build time (build.rs, where the why is).
+//! into one classic script and minified at build time (build.rs, where the why is); and the
+//! preview of it that an inbox's settings page frames, `/console/widget-preview.js`.
 
-/// The script as served.
+/// The script as served, and its brotli and gzip forms.
 pub(super) static WIDGET: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/widget.js"));
+pub(super) static WIDGET_BROTLI: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/widget.js.br"));
+pub(super) static WIDGET_GZIP: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/widget.js.gz"));
 
-/// The modules it is joined from, in order (the list is build.rs's).
+/// The preview script, and its brotli and gzip forms.
+pub(super) static PREVIEW: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/widget-preview.js"));
+pub(super) static PREVIEW_BROTLI: &[u8] =
+    include_bytes!(concat!(env!("OUT_DIR"), "/widget-preview.js.br"));
+pub(super) static PREVIEW_GZIP: &[u8] =
+    include_bytes!(concat!(env!("OUT_DIR"), "/widget-preview.js.gz"));
+
+/// The modules each is joined from, in order (the lists are build.rs's).
 #[cfg(test)]
-const PARTS: &[&str] = include!(concat!(env!("OUT_DIR"), "/widget_parts.rs"));
+const PARTS: &[&str] = include!(concat!(env!("OUT_DIR"), "/widget.js.parts.rs"));
+#[cfg(test)]
+const PREVIEW_PARTS: &[&str] = include!(concat!(env!("OUT_DIR"), "/widget-preview.js.parts.rs"));
 
 #[cfg(test)]
 mod tests {
@@ -79,6 +91,17 @@ mod tests {
     }
 
     #[test]
+    fn visitors_download_nothing_of_the_preview_and_the_preview_nothing_of_the_visitor_boot() {
+        // Property names survive minifying: the message the console posts names the preview.
+        let preview = std::str::from_utf8(PREVIEW).unwrap();
+        assert!(preview.contains("switchboardPreview"));
+        assert!(!served().contains("switchboardPreview"));
+        // The preview never opens a session: the boot that does is main.js's alone.
+        assert!(served().contains("startSession"));
+        assert!(!preview.contains("window.Switchboard"));
+    }
+
+    #[test]
     fn the_stylesheets_quoted_text_survives_its_squeezing() {
         // build.rs drops ": ", ", " and " {" from the stylesheet, which would change a quoted
         // string holding one.
@@ -93,8 +116,14 @@ mod tests {
     #[test]
     fn every_imported_name_is_declared_by_an_earlier_part() {
         // In one shared scope an import is only a promise: the part that keeps it must come first.
+        for parts in [PARTS, PREVIEW_PARTS] {
+            imports_come_after_their_declarations(parts);
+        }
+    }
+
+    fn imports_come_after_their_declarations(parts: &[&str]) {
         let mut known = vec!["WIDGET_CSS".to_string()];
-        for part in PARTS {
+        for part in parts {
             for name in imported(part) {
                 assert!(
                     known.contains(&name),
@@ -109,9 +138,11 @@ mod tests {
     fn no_two_parts_declare_the_same_name() {
         // Modules keep their names apart; in the joined scope a second `function h` would
         // silently replace the first.
-        let mut seen = std::collections::HashSet::new();
-        for name in PARTS.iter().flat_map(|part| declared(part)) {
-            assert!(seen.insert(name.clone()), "`{name}` is declared twice");
+        for parts in [PARTS, PREVIEW_PARTS] {
+            let mut seen = std::collections::HashSet::new();
+            for name in parts.iter().flat_map(|part| declared(part)) {
+                assert!(seen.insert(name.clone()), "`{name}` is declared twice");
+            }
         }
     }
 }
