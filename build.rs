@@ -5,7 +5,7 @@
 //! The parts are ES modules so that editors, Biome and the console read them as modules. A site
 //! embeds one plain `<script>` tag, though, and must not have to build anything: joining drops
 //! each `import` statement and each `export` keyword and wraps the whole in one function, so no
-//! name reaches the host page. The parts share that scope in the order of `PARTS`; the
+//! name reaches the host page. The parts share that scope in the order of `VIEW_PARTS`; the
 //! stylesheet comes first, as the string `WIDGET_CSS`. Then oxc's minifier (a build dependency
 //! only: nothing of it is in the binary) drops comments and whitespace and shortens the names
 //! inside that function, because every visitor of every site downloads the result (bench
@@ -29,27 +29,23 @@ use oxc_span::SourceType;
 
 const STYLE: &str = "web/widget/style.css";
 
-/// Each part only uses names from the parts above it (a test in src/http/assets checks).
-const PARTS: &[&str] = &[
+/// The modules both scripts are made of. Each part only uses names from the parts above it (a
+/// test in src/http/assets checks).
+const VIEW_PARTS: &[&str] = &[
     "web/shared/dom.js",
     "web/widget/strings.js",
     "web/widget/attachments.js",
     "web/widget/transport.js",
     "web/widget/conversation.js",
     "web/widget/view.js",
-    "web/widget/main.js",
 ];
 
-/// The preview an inbox's settings page frames: the same view, started by preview.js instead of
-/// main.js, so that visitors download none of it.
-const PREVIEW_PARTS: &[&str] = &[
-    "web/shared/dom.js",
-    "web/widget/strings.js",
-    "web/widget/attachments.js",
-    "web/widget/transport.js",
-    "web/widget/conversation.js",
-    "web/widget/view.js",
-    "web/widget/preview.js",
+/// What starts each script, after the view's parts: main.js boots the widget on a visitor's
+/// page; preview.js draws the settings an inbox's settings page posts, so that visitors download
+/// none of that.
+const SCRIPTS: &[(&str, &str)] = &[
+    ("widget.js", "web/widget/main.js"),
+    ("widget-preview.js", "web/widget/preview.js"),
 ];
 
 const BANNER: &str =
@@ -61,8 +57,9 @@ fn main() {
     println!("cargo::rerun-if-changed=build.rs");
     println!("cargo::rerun-if-changed={STYLE}");
     let css = style(&read(STYLE));
-    for (name, parts) in [("widget.js", PARTS), ("widget-preview.js", PREVIEW_PARTS)] {
-        let script = join(&css, parts);
+    for (name, starter) in SCRIPTS {
+        let parts: Vec<&str> = VIEW_PARTS.iter().copied().chain([*starter]).collect();
+        let script = join(&css, &parts);
         write(&out, name, &script);
         compress_into(&out, name, script.as_bytes());
         // The parts as the tests read them, so each list above is written once.
