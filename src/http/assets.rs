@@ -99,8 +99,20 @@ const WIDGET_PREVIEW_CSP: &str = "default-src 'none'; script-src 'self'; connect
 /// Modules both the console and the widget use (web/shared/), served at /shared/{name}.
 static SHARED: &[Asset] = &[asset!("shared", "dom.js", JS)];
 
-/// The console's files. Their URLs carry no version, so browsers revalidate them.
-static CONSOLE_FILES: LazyLock<StaticFiles> = LazyLock::new(|| revalidated(CONSOLE));
+/// The console's files, and the widget's preview (widget-preview.html loads it), which build.rs
+/// joins from the widget's modules rather than keeping in web/console. Their URLs carry no
+/// version, so browsers revalidate them.
+static CONSOLE_FILES: LazyLock<StaticFiles> = LazyLock::new(|| {
+    use widget_script::{PREVIEW, PREVIEW_BROTLI, PREVIEW_GZIP};
+    let preview = StaticFile::built(
+        JS,
+        Caching::Revalidate,
+        PREVIEW,
+        PREVIEW_BROTLI,
+        PREVIEW_GZIP,
+    );
+    StaticFiles::new(revalidated(CONSOLE).chain([("widget-preview.js".to_string(), preview)]))
+});
 
 /// Sites embed widget.js by a fixed address: revalidated, so an upgrade reaches visitors at once.
 static WIDGET_FILE: LazyLock<StaticFile> = LazyLock::new(|| {
@@ -108,24 +120,13 @@ static WIDGET_FILE: LazyLock<StaticFile> = LazyLock::new(|| {
     StaticFile::built(JS, Caching::Revalidate, WIDGET, WIDGET_BROTLI, WIDGET_GZIP)
 });
 
-/// The widget as an inbox's settings page previews it (widget-preview.html).
-static PREVIEW_FILE: LazyLock<StaticFile> = LazyLock::new(|| {
-    use widget_script::{PREVIEW, PREVIEW_BROTLI, PREVIEW_GZIP};
-    StaticFile::built(
-        JS,
-        Caching::Revalidate,
-        PREVIEW,
-        PREVIEW_BROTLI,
-        PREVIEW_GZIP,
-    )
-});
-
 /// The modules the console and the widget share, served like the console's.
-static SHARED_FILES: LazyLock<StaticFiles> = LazyLock::new(|| revalidated(SHARED));
+static SHARED_FILES: LazyLock<StaticFiles> =
+    LazyLock::new(|| StaticFiles::new(revalidated(SHARED)));
 
-/// A table of assets whose URLs carry no version, so browsers revalidate them.
-fn revalidated(assets: &[Asset]) -> StaticFiles {
-    StaticFiles::new(assets.iter().map(|a| {
+/// Assets whose URLs carry no version, so browsers revalidate them, by name.
+fn revalidated(assets: &'static [Asset]) -> impl Iterator<Item = (String, StaticFile)> {
+    assets.iter().map(|a| {
         let file = StaticFile::built(
             a.content_type,
             Caching::Revalidate,
@@ -134,13 +135,10 @@ fn revalidated(assets: &[Asset]) -> StaticFiles {
             a.gzip,
         );
         (a.name.to_string(), file)
-    }))
+    })
 }
 
 fn serve(headers: &HeaderMap, name: &str) -> Option<Response> {
-    if name == "widget-preview.js" {
-        return Some(PREVIEW_FILE.response(headers));
-    }
     CONSOLE_FILES.get(name).map(|file| file.response(headers))
 }
 

@@ -83,7 +83,11 @@ impl StaticFile {
         brotli: &'static [u8],
         gzip: &'static [u8],
     ) -> Self {
-        let form = |packed: &'static [u8]| (!packed.is_empty()).then(|| Bytes::from_static(packed));
+        // Like `new`, only text is offered compressed, whatever build.rs made.
+        let compressible = is_compressible(content_type);
+        let form = |packed: &'static [u8]| {
+            (compressible && !packed.is_empty()).then(|| Bytes::from_static(packed))
+        };
         StaticFile::with_forms(
             content_type,
             caching,
