@@ -1,5 +1,6 @@
-//! The one door every inbound message comes through, whatever its channel: check it, store it in
-//! one transaction, then tell the bus. Connectors and webhooks call this and nothing else.
+//! The one door every inbound message comes through, whatever its channel: check it, then hand
+//! it to the intake, which stores it (with whatever arrived beside it) in one transaction and
+//! tells the bus. Connectors and webhooks call this and nothing else.
 
 use switchboard_connector_core::phone::{self, PhoneRegion};
 use switchboard_connector_core::InboundMessage;
@@ -21,26 +22,52 @@ impl Desk {
     ) -> Result<IngestOutcome, StoreError> {
         check(&message)?;
         let message = phones_in_one_form(message, self.phone_region());
-        let request = |message| IngestRequest {
-            workspace_id,
-            inbox_id,
-            message,
-            received_at: now_millis(),
-        };
-        let store = self.store();
-        let outcome = match store.ingest(request(message.clone())).await {
-            // A concurrent delivery of the same external id won; the second try answers with it.
-            Err(StoreError::Conflict(_)) => store.ingest(request(message)).await?,
-            other => other?,
-        };
-        self.publish(&outcome.events);
-        let result = if outcome.created {
-            "created"
-        } else {
-            "duplicate"
-        };
-        metrics::counter!("switchboard_ingested_messages_total", "result" => result).increment(1);
-        Ok(outcome)
+        self.intake()
+            .ingest(IngestRequest {
+                workspace_id,
+                inbox_id,
+                message,
+                received_at: now_millis(),
+            })
+            .await
+    }
+}
+
+impl Desk {
+    /// Ingests messages that came together (a webhook call carrying several, a page of a
+    /// provider's updates) in one transaction, in their order. Each gets its own outcome: one
+    /// that is refused (by the checks, or by the store) takes none of the others with it.
+    pub async fn ingest_many(
+        &self,
+        workspace_id: Id,
+        inbox_id: Id,
+        messages: Vec<InboundMessage>,
+    ) -> Vec<Result<IngestOutcome, StoreError>> {
+        let received_at = now_millis();
+        let mut outcomes: Vec<Option<Result<IngestOutcome, StoreError>>> = Vec::new();
+        let mut requests = Vec::with_capacity(messages.len());
+        for message in messages {
+            match check(&message) {
+                Ok(()) => {
+                    outcomes.push(None);
+                    requests.push(IngestRequest {
+                        workspace_id,
+                        inbox_id,
+                        message: phones_in_one_form(message, self.phone_region()),
+                        received_at,
+                    });
+                }
+                Err(refused) => outcomes.push(Some(Err(refused))),
+            }
+        }
+        let mut stored = self.store_together(requests).await.into_iter();
+        outcomes
+            .into_iter()
+            .map(|o| {
+                o.or_else(|| stored.next())
+                    .unwrap_or(Err(StoreError::WriterGone))
+            })
+            .collect()
     }
 }
 

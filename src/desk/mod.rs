@@ -9,12 +9,13 @@ mod conversations;
 mod delivery;
 mod health;
 mod ingest;
+mod intake;
 mod presence;
 mod routing;
 mod setup;
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use switchboard_connector_core::phone::PhoneRegion;
 use tokio::sync::{broadcast, Notify};
@@ -44,6 +45,8 @@ struct Inner {
     /// The health last recorded per inbox part (None: working) and when, so repeats write
     /// nothing (see health.rs).
     health: Mutex<HashMap<(Id, InboxPart), health::Recorded>>,
+    /// Where ingests wait to be stored in batches; started by the first ingest, on its runtime.
+    intake: OnceLock<intake::Intake>,
 }
 
 impl Desk {
@@ -68,6 +71,7 @@ impl Desk {
                 routing,
                 phone_region: PhoneRegion::NONE,
                 health: Mutex::default(),
+                intake: OnceLock::new(),
             }),
         }
     }
@@ -100,6 +104,21 @@ impl Desk {
     /// The notifier the dispatcher waits on.
     pub fn dispatch_wake(&self) -> &Arc<Notify> {
         &self.inner.dispatch_wake
+    }
+
+    fn intake(&self) -> &intake::Intake {
+        self.inner
+            .intake
+            .get_or_init(|| intake::Intake::start(self.inner.store.clone(), self.inner.bus.clone()))
+    }
+
+    /// Stores `requests` in one transaction now (not queued behind other callers' ingests) and
+    /// publishes what it committed.
+    async fn store_together(
+        &self,
+        requests: Vec<crate::store::IngestRequest>,
+    ) -> Vec<Result<crate::store::IngestOutcome, crate::store::StoreError>> {
+        intake::store_together(&*self.inner.store, &*self.inner.bus, requests).await
     }
 
     /// Hands committed events to the bus: the one place that does (tests/architecture.rs).

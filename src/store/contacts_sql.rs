@@ -82,6 +82,8 @@ pub(super) async fn resolve_contact(
         ));
     }
     let mut found = None;
+    // The identity the contact was found by is stored already: not written again.
+    let mut found_by = None;
     for (strength, identity) in identities.iter().enumerate() {
         found = sqlx::query_scalar::<Db, i64>(
             "SELECT contact_id FROM contact_identities \
@@ -97,6 +99,8 @@ pub(super) async fn resolve_contact(
             // users typed, an integration's two customers) never makes two people one contact.
             if strength > 0 && holds_other(c, contact, &identities[0]).await? {
                 found = None;
+            } else {
+                found_by = Some(strength);
             }
             break;
         }
@@ -118,7 +122,10 @@ pub(super) async fn resolve_contact(
             (id, true)
         }
     };
-    for identity in &identities {
+    for (i, identity) in identities.iter().enumerate() {
+        if found_by == Some(i) {
+            continue;
+        }
         sqlx::query::<Db>(
             "INSERT INTO contact_identities (workspace_id, contact_id, namespace, identifier, \
              created_at) VALUES ($1, $2, $3, $4, $5) \

@@ -1,5 +1,7 @@
-//! Ingest's SQL: one inbound message stored in one transaction, its conversation chosen by
-//! `crate::threading`. Compiled once per engine (see sql.rs).
+//! Ingest's SQL: a batch of inbound messages stored in one transaction, each conversation chosen
+//! by `crate::threading`. Compiled once per engine (see sql.rs).
+
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use switchboard_connector_core::{AttachmentSource, InboundMessage};
@@ -8,11 +10,13 @@ use super::contacts_sql::{contact_by_id, resolve_contact};
 use super::conversations_sql::conversation_by_id;
 use super::events_sql::{append_events, PendingEvent};
 use super::inboxes_sql::inbox_by_id;
-use super::messages_sql::{insert_attachment, insert_message, message_by_id, NewMessage};
-use super::rows_sql::corrupt;
+use super::messages_sql::{
+    insert_attachment, insert_message, message_by_id, AttachmentRef, NewMessage,
+};
+use super::rows_sql::{corrupt, ConversationRow, CONVERSATION_COLS};
 use super::{redelivery_sql, Conn, Db, EngineStore};
 use crate::domain::*;
-use crate::store::{IngestOutcome, IngestRequest, IngestStore, NewAttachment, Result, StoreError};
+use crate::store::{Engine, IngestOutcome, IngestRequest, IngestStore, Result, StoreError};
 use crate::threading::redelivery::Arrival;
 use crate::threading::{self, Found, Join, Snapshot};
 
@@ -145,25 +149,49 @@ fn found_conversation((id, status): (i64, String)) -> Result<Found> {
     })
 }
 
-async fn ingest(c: &mut Conn, request: IngestRequest) -> Result<IngestOutcome> {
+/// One message stored, its events not yet appended: a batch appends all of its events at its
+/// end, so the workspace's event counter is locked once per batch and for the shortest time.
+struct Staged {
+    message: Message,
+    conversation: Conversation,
+    created: bool,
+    pending: Vec<PendingEvent>,
+}
+
+impl From<IngestOutcome> for Staged {
+    /// A message stored before: nothing new to tell.
+    fn from(outcome: IngestOutcome) -> Staged {
+        Staged {
+            message: outcome.message,
+            conversation: outcome.conversation,
+            created: false,
+            pending: Vec::new(),
+        }
+    }
+}
+
+async fn stage(c: &mut Conn, inbox: &Inbox, request: &IngestRequest) -> Result<Staged> {
     let IngestRequest {
         workspace_id,
         inbox_id,
-        message,
+        ref message,
         received_at: now,
-    } = request;
-    let inbox = inbox_by_id(c, workspace_id, inbox_id)
-        .await?
-        .ok_or(StoreError::NotFound("inbox"))?;
-    if let Arrival::Again(id) = redelivery_sql::arrival(c, inbox_id, &message).await? {
-        return seen_again(c, workspace_id, id).await;
+    } = *request;
+    let first = redelivery_sql::arrival(c, inbox_id, message).await?;
+    if let Arrival::Again(id) = first {
+        return seen_again(c, workspace_id, id).await.map(Staged::from);
     }
     let (contact_id, contact_created) =
         resolve_contact(c, workspace_id, &message.sender, now).await?;
     // Under the contact's lock a concurrent delivery of the same message has either committed
-    // (and we answer with it) or not started.
-    let (external_id, shares) = match redelivery_sql::arrival(c, inbox_id, &message).await? {
-        Arrival::Again(id) => return seen_again(c, workspace_id, id).await,
+    // (and we answer with it) or not started. SQLite's one writer runs no concurrent delivery,
+    // so there the first look stands.
+    let arrival = match EngineStore::ENGINE {
+        Engine::Postgres => redelivery_sql::arrival(c, inbox_id, message).await?,
+        Engine::Sqlite => first,
+    };
+    let (external_id, shares) = match arrival {
+        Arrival::Again(id) => return seen_again(c, workspace_id, id).await.map(Staged::from),
         Arrival::New {
             external_id,
             shares,
@@ -183,30 +211,26 @@ async fn ingest(c: &mut Conn, request: IngestRequest) -> Result<IngestOutcome> {
         });
     }
 
-    let conversation = match threading::join(&snapshot(c, &inbox, &message, contact_id).await?) {
+    let conversation = match threading::join(&snapshot(c, inbox, message, contact_id).await?) {
         Join::Keep(id) => {
-            sqlx::query::<Db>("UPDATE conversations SET last_activity_at = $2 WHERE id = $1")
-                .bind(id)
-                .bind(now)
-                .execute(&mut *c)
-                .await?;
-            conversation_by_id(c, workspace_id, id)
-                .await?
-                .ok_or(StoreError::NotFound("conversation"))?
+            touched_conversation(
+                c,
+                "UPDATE conversations SET last_activity_at = $2 WHERE id = $1",
+                id,
+                now,
+            )
+            .await?
         }
         Join::Wake { id, reopened } => {
-            sqlx::query::<Db>(
+            let conversation = touched_conversation(
+                c,
                 "UPDATE conversations SET last_activity_at = $2, \
                  waiting_since = COALESCE(waiting_since, $2), status = 'open', \
                  snoozed_until = NULL WHERE id = $1",
+                id,
+                now,
             )
-            .bind(id)
-            .bind(now)
-            .execute(&mut *c)
             .await?;
-            let conversation = conversation_by_id(c, workspace_id, id)
-                .await?
-                .ok_or(StoreError::NotFound("conversation"))?;
             if reopened {
                 pending.push(PendingEvent::conversation(
                     EventKind::ConversationUpdated,
@@ -216,11 +240,11 @@ async fn ingest(c: &mut Conn, request: IngestRequest) -> Result<IngestOutcome> {
             conversation
         }
         Join::Start => {
-            let id = sqlx::query_scalar::<Db, i64>(
+            let row = sqlx::query_as::<Db, ConversationRow>(&format!(
                 "INSERT INTO conversations (workspace_id, inbox_id, contact_id, status, subject, \
                  thread_key, created_at, last_activity_at, waiting_since) \
-                 VALUES ($1, $2, $3, 'open', $4, $5, $6, $6, $6) RETURNING id",
-            )
+                 VALUES ($1, $2, $3, 'open', $4, $5, $6, $6, $6) RETURNING {CONVERSATION_COLS}"
+            ))
             .bind(workspace_id)
             .bind(inbox_id)
             .bind(contact_id)
@@ -229,9 +253,7 @@ async fn ingest(c: &mut Conn, request: IngestRequest) -> Result<IngestOutcome> {
             .bind(now)
             .fetch_one(&mut *c)
             .await?;
-            let conversation = conversation_by_id(c, workspace_id, id)
-                .await?
-                .ok_or(StoreError::NotFound("conversation"))?;
+            let conversation = Conversation::try_from(row)?;
             pending.push(PendingEvent::conversation(
                 EventKind::ConversationCreated,
                 &conversation,
@@ -270,34 +292,132 @@ async fn ingest(c: &mut Conn, request: IngestRequest) -> Result<IngestOutcome> {
         shares.as_deref(),
     )
     .await?;
+    let mut attachments = Vec::with_capacity(message.attachments.len());
     for attachment in &message.attachments {
         let (url, data) = match &attachment.source {
-            AttachmentSource::Url(url) => (Some(url.clone()), None),
-            AttachmentSource::Inline(bytes) => (None, Some(bytes.clone())),
+            AttachmentSource::Url(url) => (Some(url.as_str()), None),
+            AttachmentSource::Inline(bytes) => (None, Some(bytes.as_slice())),
         };
-        let new = NewAttachment {
-            filename: attachment.filename.clone(),
-            content_type: attachment.content_type.clone(),
+        let new = AttachmentRef {
+            filename: &attachment.filename,
+            content_type: &attachment.content_type,
             url,
             data,
         };
-        insert_attachment(c, workspace_id, message_id, &new, now).await?;
+        attachments.push(insert_attachment(c, workspace_id, message_id, &new, now).await?);
     }
-    let stored = message_by_id(c, message_id).await?;
+    // The row as just written, without reading it back.
+    let stored = Message {
+        id: message_id,
+        workspace_id,
+        conversation_id: conversation.id,
+        inbox_id,
+        channel: inbox.kind,
+        direction: Direction::Incoming,
+        sender_kind: SenderKind::Contact,
+        sender_id: Some(contact_id),
+        text: message.text.clone(),
+        html: message.html.clone(),
+        external_id: Some(external_id),
+        status: DeliveryStatus::Received,
+        error: None,
+        attachments,
+        created_at: now,
+        meta: message.meta.clone(),
+    };
     pending.push(PendingEvent::message(EventKind::MessageCreated, &stored));
-    let events = append_events(c, workspace_id, pending, now).await?;
-    Ok(IngestOutcome {
+    Ok(Staged {
         message: stored,
         conversation,
         created: true,
-        events,
+        pending,
     })
+}
+
+/// Marks the conversation active now (with `update`'s other changes) and returns its row.
+async fn touched_conversation(
+    c: &mut Conn,
+    update: &str,
+    id: Id,
+    now: Millis,
+) -> Result<Conversation> {
+    let row =
+        sqlx::query_as::<Db, ConversationRow>(&format!("{update} RETURNING {CONVERSATION_COLS}"))
+            .bind(id)
+            .bind(now)
+            .fetch_optional(&mut *c)
+            .await?
+            .ok_or(StoreError::NotFound("conversation"))?;
+    Conversation::try_from(row)
+}
+
+/// Stores a batch of messages in the caller's transaction, in order, and then appends all of
+/// their events: one counter reservation and one multi-row insert per workspace. A message that
+/// fails fails the batch (its partial writes must not commit); the caller then stores the
+/// messages one batch each, so a bad one gets its own error and takes nobody with it.
+async fn ingest_batch(c: &mut Conn, requests: &[IngestRequest]) -> Result<Vec<IngestOutcome>> {
+    // A batch usually comes through one inbox (a mailbox, a webhook burst, one API client):
+    // it is read once.
+    let mut inboxes: Vec<Inbox> = Vec::new();
+    let mut staged = Vec::with_capacity(requests.len());
+    for request in requests {
+        let known = inboxes
+            .iter()
+            .position(|i| i.id == request.inbox_id && i.workspace_id == request.workspace_id);
+        let at = match known {
+            Some(at) => at,
+            None => {
+                let inbox = inbox_by_id(c, request.workspace_id, request.inbox_id)
+                    .await?
+                    .ok_or(StoreError::NotFound("inbox"))?;
+                inboxes.push(inbox);
+                inboxes.len() - 1
+            }
+        };
+        staged.push(stage(c, &inboxes[at], request).await?);
+    }
+    // Events per workspace, in the batch's order; each staged message keeps how many it has.
+    let mut workspaces: Vec<Id> = requests.iter().map(|r| r.workspace_id).collect();
+    workspaces.sort_unstable();
+    workspaces.dedup();
+    let now = requests.iter().map(|r| r.received_at).max().unwrap_or(0);
+    let mut appended: Vec<std::vec::IntoIter<Event>> = Vec::with_capacity(workspaces.len());
+    let mut counts = vec![0; staged.len()];
+    for &workspace_id in &workspaces {
+        let mut pending = Vec::new();
+        for (i, (s, r)) in staged.iter_mut().zip(requests).enumerate() {
+            if r.workspace_id == workspace_id {
+                counts[i] = s.pending.len();
+                pending.append(&mut s.pending);
+            }
+        }
+        appended.push(
+            append_events(c, workspace_id, pending, now)
+                .await?
+                .into_iter(),
+        );
+    }
+    Ok(staged
+        .into_iter()
+        .zip(requests)
+        .zip(counts)
+        .map(|((s, r), count)| {
+            let w = workspaces.binary_search(&r.workspace_id).unwrap_or(0);
+            IngestOutcome {
+                message: s.message,
+                conversation: s.conversation,
+                created: s.created,
+                events: appended[w].by_ref().take(count).collect(),
+            }
+        })
+        .collect())
 }
 
 #[async_trait]
 impl IngestStore for EngineStore {
-    #[tracing::instrument(skip_all, fields(workspace = request.workspace_id, inbox = request.inbox_id))]
-    async fn ingest(&self, request: IngestRequest) -> Result<IngestOutcome> {
-        self.write(move |c| Box::pin(ingest(c, request))).await
+    #[tracing::instrument(skip_all, fields(messages = requests.len()))]
+    async fn ingest_batch(&self, requests: Arc<Vec<IngestRequest>>) -> Result<Vec<IngestOutcome>> {
+        self.write(move |c| Box::pin(async move { ingest_batch(c, &requests).await }))
+            .await
     }
 }

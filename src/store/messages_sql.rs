@@ -103,29 +103,56 @@ pub(super) async fn insert_message(c: &mut Conn, message: &NewMessage<'_>) -> Re
     .await?)
 }
 
+/// An attachment as it is written: borrowed from a reply or an inbound message, so a large
+/// file is bound to the statement where it lies rather than copied first.
+pub(super) struct AttachmentRef<'a> {
+    pub(super) filename: &'a str,
+    pub(super) content_type: &'a str,
+    pub(super) url: Option<&'a str>,
+    pub(super) data: Option<&'a [u8]>,
+}
+
+impl<'a> From<&'a NewAttachment> for AttachmentRef<'a> {
+    fn from(a: &'a NewAttachment) -> Self {
+        AttachmentRef {
+            filename: &a.filename,
+            content_type: &a.content_type,
+            url: a.url.as_deref(),
+            data: a.data.as_deref(),
+        }
+    }
+}
+
+/// Inserts an attachment row and returns it as a message lists it.
 pub(super) async fn insert_attachment(
     c: &mut Conn,
     workspace_id: Id,
     message_id: Id,
-    attachment: &NewAttachment,
+    attachment: &AttachmentRef<'_>,
     now: Millis,
-) -> Result<()> {
-    let size = attachment.data.as_ref().map_or(0, |d| d.len() as i64);
-    sqlx::query::<Db>(
+) -> Result<Attachment> {
+    let size = attachment.data.map_or(0, |d| d.len() as i64);
+    let id = sqlx::query_scalar::<Db, i64>(
         "INSERT INTO attachments (workspace_id, message_id, filename, content_type, size, url, \
-         data, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+         data, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
     )
     .bind(workspace_id)
     .bind(message_id)
-    .bind(&attachment.filename)
-    .bind(&attachment.content_type)
+    .bind(attachment.filename)
+    .bind(attachment.content_type)
     .bind(size)
-    .bind(&attachment.url)
-    .bind(&attachment.data)
+    .bind(attachment.url)
+    .bind(attachment.data)
     .bind(now)
-    .execute(&mut *c)
+    .fetch_one(&mut *c)
     .await?;
-    Ok(())
+    Ok(Attachment {
+        id,
+        filename: attachment.filename.to_owned(),
+        content_type: attachment.content_type.to_owned(),
+        size,
+        url: attachment.url.map(str::to_owned),
+    })
 }
 
 /// An activity line in the thread ("Ana resolved the conversation"), so the history tells what
@@ -230,7 +257,7 @@ async fn post_reply(
         .await?
         .ok_or(StoreError::Conflict("message already exists"))?;
     for attachment in &reply.attachments {
-        insert_attachment(c, reply.workspace_id, id, attachment, now).await?;
+        insert_attachment(c, reply.workspace_id, id, &attachment.into(), now).await?;
     }
     if let Some(client) = &reply.client {
         reply_clients_sql::settle(c, conversation.id, reply.author.user_id, client, id).await?;

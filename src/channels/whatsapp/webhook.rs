@@ -99,11 +99,19 @@ pub async fn notification(
             "a WhatsApp notification for another phone number came to this inbox; ignored"
         );
     }
+    let mut messages = Vec::with_capacity(notification.incoming.len());
     for incoming in notification.incoming {
-        let message = with_media(&ctx, &secrets, &settings, incoming).await?;
-        ctx.desk
-            .ingest(inbox.workspace_id, inbox.id, message)
-            .await?;
+        messages.push(with_media(&ctx, &secrets, &settings, incoming).await?);
+    }
+    // One notification can carry many messages (a customer's burst, a backlog after an
+    // outage): stored in one transaction. Any refused one makes Meta deliver the call again;
+    // the stored ones are then answered as duplicates.
+    for outcome in ctx
+        .desk
+        .ingest_many(inbox.workspace_id, inbox.id, messages)
+        .await
+    {
+        outcome?;
     }
     for update in notification.statuses {
         ctx.desk.provider_status(inbox.id, update).await?;

@@ -1,0 +1,251 @@
+//! Ingest in batches (issue 17): messages that arrive together are stored in one transaction
+//! with their events numbered at once, and still each is stored once, in order, and refused
+//! alone when it is bad. On both engines.
+
+mod common;
+
+use std::sync::Arc;
+
+use common::*;
+use switchboard::bus::{EventBus, InProcessBus};
+use switchboard::desk::Desk;
+use switchboard::domain::*;
+use switchboard::store::*;
+use switchboard_connector_core::{ChannelKind, Identity, InboundMessage, InboundSender};
+
+fn message(external_id: &str, who: &str, text: &str) -> InboundMessage {
+    InboundMessage {
+        external_id: external_id.into(),
+        sender: InboundSender {
+            identities: vec![Identity::new("test", who)],
+            name: Some(who.into()),
+            ..Default::default()
+        },
+        text: text.into(),
+        ..Default::default()
+    }
+}
+
+/// A message the checks at the door let through and the store refuses: nobody sent it.
+fn from_nobody(external_id: &str) -> InboundMessage {
+    InboundMessage {
+        sender: InboundSender::default(),
+        ..message(external_id, "", "who am I?")
+    }
+}
+
+async fn inbox(store: &Arc<dyn Store>) -> (Workspace, Inbox) {
+    let ws = store.create_workspace("Acme").await.unwrap();
+    let inbox = store
+        .create_inbox(NewInbox {
+            workspace_id: ws.id,
+            name: "Support".into(),
+            kind: ChannelKind::Api,
+            settings: serde_json::json!({}),
+            sealed_secret: None,
+        })
+        .await
+        .unwrap();
+    (ws, inbox)
+}
+
+fn requests(
+    ws: &Workspace,
+    inbox: &Inbox,
+    messages: Vec<InboundMessage>,
+) -> Arc<Vec<IngestRequest>> {
+    Arc::new(
+        messages
+            .into_iter()
+            .map(|message| IngestRequest {
+                workspace_id: ws.id,
+                inbox_id: inbox.id,
+                message,
+                received_at: now_millis(),
+            })
+            .collect(),
+    )
+}
+
+async fn stored_external_ids(store: &Arc<dyn Store>, ws: &Workspace) -> Vec<String> {
+    let page = Page {
+        after: None,
+        limit: 500,
+    };
+    let mut ids = Vec::new();
+    for c in store
+        .list_conversations(ws.id, &ConversationFilter::default(), &page)
+        .await
+        .unwrap()
+    {
+        for m in store.list_messages(ws.id, c.id, &page).await.unwrap() {
+            ids.extend(m.external_id);
+        }
+    }
+    ids.sort();
+    ids
+}
+
+fn seqs(events: &[Event]) -> Vec<i64> {
+    events.iter().map(|e| e.seq).collect()
+}
+
+on_both_engines! {
+    async fn a_batch_stores_each_external_id_once_and_numbers_its_events_in_order(engine) {
+        let (store, _db) = open_store(engine).await;
+        let (ws, inbox) = inbox(&store).await;
+        let batch = requests(&ws, &inbox, vec![
+            message("e1", "ana", "hello"),
+            message("e2", "bo", "hi"),
+            // The provider sent e1 twice in one burst: the second is answered with the first.
+            message("e1", "ana", "hello"),
+            message("e3", "ana", "are you there?"),
+        ]);
+        let outcomes = store.ingest_batch(batch).await.unwrap();
+        assert_eq!(outcomes.len(), 4);
+        assert_eq!(outcomes.iter().map(|o| o.created).collect::<Vec<_>>(), [true, true, false, true]);
+        assert_eq!(outcomes[2].message.id, outcomes[0].message.id, "the duplicate answers the stored message");
+        assert!(outcomes[2].events.is_empty(), "a duplicate tells nothing new");
+        assert_eq!(outcomes[3].conversation.id, outcomes[0].conversation.id, "ana's second message joins her conversation");
+        assert_ne!(outcomes[1].conversation.id, outcomes[0].conversation.id);
+
+        // Ana: contact, conversation, message; Bo: the same; Ana again: a message. Dense, in
+        // the batch's order, and the same events the log gives a console that catches up.
+        let told: Vec<Event> = outcomes.iter().flat_map(|o| o.events.clone()).collect();
+        assert_eq!(seqs(&told), (1..=7).collect::<Vec<_>>());
+        let kinds: Vec<&str> = told.iter().map(|e| e.kind.as_str()).collect();
+        assert_eq!(kinds, [
+            "contact.created", "conversation.created", "message.created",
+            "contact.created", "conversation.created", "message.created",
+            "message.created",
+        ]);
+        let logged = store.events_after(ws.id, 0, 100).await.unwrap();
+        assert_eq!(seqs(&logged), seqs(&told));
+        assert!(logged.iter().zip(&told).all(|(a, b)| a.id == b.id && a.kind == b.kind && a.inbox_id == b.inbox_id));
+        let message_event = &told[6];
+        assert_eq!(message_event.payload["id"], serde_json::json!(outcomes[3].message.id));
+        assert_eq!(message_event.payload["text"], "are you there?");
+
+        // What the batch answered is what a reader finds.
+        let stored = store.list_messages(ws.id, outcomes[0].conversation.id, &Page { after: None, limit: 10 }).await.unwrap();
+        let answered = &outcomes[3].message;
+        let found = stored.iter().find(|m| m.id == answered.id).unwrap();
+        assert_eq!(serde_json::to_value(found).unwrap(), serde_json::to_value(answered).unwrap());
+        assert_eq!(stored_external_ids(&store, &ws).await, ["e1", "e2", "e3"]);
+
+        // The same batch delivered again stores nothing and tells nothing.
+        let again = store.ingest_batch(requests(&ws, &inbox, vec![message("e1", "ana", "hello"), message("e2", "bo", "hi")])).await.unwrap();
+        assert!(again.iter().all(|o| !o.created && o.events.is_empty()));
+        assert_eq!(store.events_after(ws.id, 0, 100).await.unwrap().len(), 7);
+    }
+
+    async fn a_batch_with_a_message_the_store_refuses_commits_none_of_it(engine) {
+        let (store, _db) = open_store(engine).await;
+        let (ws, inbox) = inbox(&store).await;
+        let batch = requests(&ws, &inbox, vec![message("a", "ana", "one"), from_nobody("b"), message("c", "bo", "two")]);
+        let refused = store.ingest_batch(batch).await.unwrap_err();
+        assert!(matches!(refused, StoreError::Invalid(_)), "{refused}");
+        assert!(stored_external_ids(&store, &ws).await.is_empty(), "nothing of a refused batch is kept");
+        assert!(store.events_after(ws.id, 0, 100).await.unwrap().is_empty());
+    }
+
+    async fn messages_ingested_together_are_refused_alone_and_the_others_commit(engine) {
+        let (store, _db) = open_store(engine).await;
+        let (ws, inbox) = inbox(&store).await;
+        let bus = Arc::new(InProcessBus::new(1024));
+        let mut heard = bus.subscribe();
+        let desk = Desk::new(store.clone(), bus.clone() as Arc<dyn EventBus>);
+        let outcomes = desk.ingest_many(ws.id, inbox.id, vec![
+            message("a", "ana", "one"),
+            // Refused at the door (no external id) and by the store (no sender): each its own 4xx.
+            message("", "ana", "no id"),
+            from_nobody("b"),
+            message("c", "bo", "two"),
+            message("a", "ana", "one"),
+        ]).await;
+        assert_eq!(outcomes.len(), 5);
+        assert!(outcomes[0].as_ref().unwrap().created);
+        assert!(matches!(outcomes[1], Err(StoreError::Invalid(_))), "{:?}", outcomes[1].as_ref().err());
+        assert!(matches!(outcomes[2], Err(StoreError::Invalid(_))), "{:?}", outcomes[2].as_ref().err());
+        assert!(outcomes[3].as_ref().unwrap().created);
+        let dup = outcomes[4].as_ref().unwrap();
+        assert!(!dup.created);
+        assert_eq!(dup.message.id, outcomes[0].as_ref().unwrap().message.id);
+        assert_eq!(stored_external_ids(&store, &ws).await, ["a", "c"]);
+
+        // Every committed event reached the bus once, in sequence order.
+        let logged = store.events_after(ws.id, 0, 100).await.unwrap();
+        assert_eq!(seqs(&logged), (1..=6).collect::<Vec<_>>());
+        let mut got = Vec::new();
+        while let Ok(event) = heard.try_recv() {
+            got.push(event.seq);
+        }
+        assert_eq!(got, seqs(&logged));
+    }
+
+    async fn concurrent_ingests_share_batches_and_lose_nothing(engine) {
+        let (store, _db) = open_store(engine).await;
+        let (ws, inbox) = inbox(&store).await;
+        let bus = Arc::new(InProcessBus::new(4096));
+        let mut heard = bus.subscribe();
+        let desk = Desk::new(store.clone(), bus.clone() as Arc<dyn EventBus>);
+        let posts = (0..300).map(|i| {
+            let desk = desk.clone();
+            let (ws, inbox) = (ws.id, inbox.id);
+            // Every message twice, and one in fifty from nobody: refused alone.
+            let m = if i % 50 == 7 { from_nobody(&format!("nobody-{i}")) } else { message(&format!("m{}", i / 2), &format!("p{}", i % 20), "hi") };
+            tokio::spawn(async move { desk.ingest(ws, inbox, m).await })
+        });
+        let outcomes: Vec<_> = futures::future::join_all(posts).await.into_iter().map(|j| j.unwrap()).collect();
+        let refused = outcomes.iter().filter(|o| o.is_err()).count();
+        assert!(outcomes.iter().all(|o| matches!(o, Ok(_) | Err(StoreError::Invalid(_)))), "only the senderless are refused");
+        assert_eq!(refused, 6);
+        let created = outcomes.iter().filter(|o| o.as_ref().is_ok_and(|o| o.created)).count();
+        let stored = stored_external_ids(&store, &ws).await;
+        assert_eq!(stored.len(), 150, "each external id once");
+        assert_eq!(created, 150, "each stored once, the other delivery answered with it");
+
+        let logged = store.events_after(ws.id, 0, 10_000).await.unwrap();
+        assert_eq!(seqs(&logged), (1..=logged.len() as i64).collect::<Vec<_>>(), "dense");
+        let mut got = Vec::new();
+        while let Ok(event) = heard.try_recv() {
+            got.push(event.seq);
+        }
+        got.sort_unstable();
+        assert_eq!(got, seqs(&logged), "every committed event published once");
+    }
+}
+
+/// A burst through the desk is stored in a few transactions, not one per message.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_burst_through_the_desk_takes_few_writes_on_sqlite() {
+    let db = TestDatabase::new(common::Engine::Sqlite).await;
+    let sqlite = Arc::new(
+        SqliteStore::connect(&db.url, &StoreOptions::default())
+            .await
+            .unwrap(),
+    );
+    let store: Arc<dyn Store> = sqlite.clone();
+    let (ws, inbox) = inbox(&store).await;
+    let desk = Desk::new(store.clone(), Arc::new(InProcessBus::new(4096)));
+    let writes = || {
+        sqlite
+            .writer_stats()
+            .writes
+            .load(std::sync::atomic::Ordering::Relaxed)
+    };
+    let before = writes();
+    let posts = (0..400).map(|i| {
+        let desk = desk.clone();
+        let (ws, inbox) = (ws.id, inbox.id);
+        tokio::spawn(async move {
+            desk.ingest(ws, inbox, message(&format!("b{i}"), &format!("p{i}"), "hi"))
+                .await
+        })
+    });
+    for post in futures::future::join_all(posts).await {
+        assert!(post.unwrap().unwrap().created);
+    }
+    let taken = writes() - before;
+    assert!(taken <= 40, "400 concurrent messages took {taken} writes");
+}
