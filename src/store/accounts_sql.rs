@@ -234,18 +234,22 @@ impl AccountStore for EngineStore {
 
     #[tracing::instrument(level = "debug", skip_all)]
     async fn principal_by_token(&self, hash: &[u8], now: Millis) -> Result<Option<Principal>> {
+        if let Some(known) = self.principals.get(hash, now) {
+            return Ok(Some(known));
+        }
+        let generation = self.principals.generation();
         let mut c = self.reader().await?;
         // Expired tokens and disabled users' tokens open nothing (disabling also deletes them;
         // this holds even for one issued in a race with the disabling).
-        let row = sqlx::query_as::<Db, (i64, i64, i64, Option<i64>)>(
-            "SELECT id, workspace_id, user_id, last_used_at FROM tokens \
+        let row = sqlx::query_as::<Db, (i64, i64, i64, Option<i64>, Option<i64>)>(
+            "SELECT id, workspace_id, user_id, last_used_at, expires_at FROM tokens \
              WHERE token_hash = $1 AND (expires_at IS NULL OR expires_at > $2)",
         )
         .bind(hash)
         .bind(now)
         .fetch_optional(&mut *c)
         .await?;
-        let Some((token_id, workspace_id, user_id, token_last_used_at)) = row else {
+        let Some((token_id, workspace_id, user_id, token_last_used_at, expires_at)) = row else {
             return Ok(None);
         };
         let Some(user) = user_by_id(&mut c, workspace_id, user_id)
@@ -260,17 +264,20 @@ impl AccountStore for EngineStore {
         .bind(user_id)
         .fetch_all(&mut *c)
         .await?;
-        Ok(Some(Principal {
+        let principal = Principal {
             user,
             token_id,
             token_last_used_at,
             member_inboxes,
-        }))
+        };
+        self.principals
+            .keep(hash, &principal, expires_at, generation);
+        Ok(Some(principal))
     }
 
     #[tracing::instrument(skip_all, fields(token = token_id))]
     async fn delete_token(&self, token_id: Id) -> Result<()> {
-        self.write(move |c| {
+        self.write_access(move |c| {
             Box::pin(async move {
                 sqlx::query::<Db>("DELETE FROM tokens WHERE id = $1")
                     .bind(token_id)
@@ -347,7 +354,7 @@ impl AccountStore for EngineStore {
         token_id: Id,
         audit: NewAuditEntry,
     ) -> Result<bool> {
-        self.write(move |c| {
+        self.write_access(move |c| {
             Box::pin(async move {
                 let done = sqlx::query::<Db>(
                     "DELETE FROM tokens WHERE id = $1 AND user_id = $2 AND kind = 'api'",
@@ -373,7 +380,7 @@ impl AccountStore for EngineStore {
         which: Revoke,
         audit: Option<NewAuditEntry>,
     ) -> Result<u64> {
-        self.write(move |c| {
+        self.write_access(move |c| {
             Box::pin(async move {
                 let revoked = delete_tokens(c, user_id, which).await?;
                 if let Some(audit) = audit {
@@ -393,7 +400,7 @@ impl AccountStore for EngineStore {
         revoke: Revoke,
         audit: NewAuditEntry,
     ) -> Result<()> {
-        self.write(move |c| {
+        self.write_access(move |c| {
             Box::pin(async move {
                 let done = sqlx::query::<Db>("UPDATE users SET password_hash = $2 WHERE id = $1")
                     .bind(user_id)
@@ -419,7 +426,7 @@ impl AccountStore for EngineStore {
         audit: Vec<NewAuditEntry>,
         now: Millis,
     ) -> Result<User> {
-        self.write(move |c| {
+        self.write_access(move |c| {
             Box::pin(async move {
                 user_by_id(c, workspace_id, user_id)
                     .await?

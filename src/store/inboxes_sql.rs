@@ -76,7 +76,7 @@ impl InboxStore for EngineStore {
 
     #[tracing::instrument(skip_all, fields(workspace = workspace_id, inbox = inbox_id, user = user_id))]
     async fn add_inbox_member(&self, workspace_id: Id, inbox_id: Id, user_id: Id) -> Result<()> {
-        self.write(move |c| {
+        self.write_access(move |c| {
             Box::pin(async move {
                 inbox_by_id(c, workspace_id, inbox_id)
                     .await?
@@ -105,7 +105,7 @@ impl InboxStore for EngineStore {
         inbox_id: Id,
         user_id: Id,
     ) -> Result<bool> {
-        self.write(move |c| {
+        self.write_access(move |c| {
             Box::pin(async move {
                 inbox_by_id(c, workspace_id, inbox_id)
                     .await?
@@ -296,7 +296,7 @@ impl InboxStore for EngineStore {
 
     #[tracing::instrument(skip_all, fields(workspace = workspace_id, inbox = inbox_id))]
     async fn delete_inbox(&self, workspace_id: Id, inbox_id: Id) -> Result<Event> {
-        self.write(move |c| {
+        self.write_access(move |c| {
             Box::pin(async move {
                 inbox_by_id(c, workspace_id, inbox_id)
                     .await?

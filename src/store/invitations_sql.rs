@@ -109,7 +109,7 @@ impl InvitationStore for EngineStore {
         audit: NewAuditEntry,
     ) -> Result<Option<User>> {
         let selector = selector.to_string();
-        self.write(move |c| {
+        self.write_access(move |c| {
             Box::pin(async move {
                 // Deleting is what makes the link work once: of two acceptances at once, one
                 // deletes the row and the other finds nothing.

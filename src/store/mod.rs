@@ -24,6 +24,7 @@ mod messages;
 mod outbox;
 mod postgres;
 mod presence;
+mod principals;
 mod profile;
 mod routing;
 mod sqlite;
@@ -50,6 +51,7 @@ pub use messages::{Activity, AttachmentBlob, MessageStore, NewAttachment, NewRep
 pub use outbox::{ClaimedDelivery, OutboxStore};
 pub use postgres::PgStore;
 pub use presence::PresenceStore;
+pub use principals::{PrincipalCache, MAX_AGE as PRINCIPAL_MAX_AGE};
 pub use profile::{ProfilePatch, ProfileStore};
 pub use routing::{AgentRouting, Reroute, RoutingData, RoutingStore};
 pub use sqlite::SqliteStore;

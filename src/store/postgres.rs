@@ -8,7 +8,7 @@ use futures::future::BoxFuture;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{PgConnection, PgPool};
 
-use super::{Engine, Result, StoreOptions};
+use super::{Engine, PrincipalCache, Result, StoreOptions};
 
 type Db = sqlx::Postgres;
 type EngineStore = PgStore;
@@ -20,6 +20,7 @@ mod sql;
 
 pub struct PgStore {
     pool: PgPool,
+    principals: PrincipalCache,
 }
 
 impl PgStore {
@@ -34,7 +35,10 @@ impl PgStore {
             .await?;
         // Several nodes may start at once: the migrator takes an advisory lock on PostgreSQL.
         sqlx::migrate!("./migrations/postgres").run(&pool).await?;
-        Ok(PgStore { pool })
+        Ok(PgStore {
+            pool,
+            principals: PrincipalCache::default(),
+        })
     }
 
     async fn reader(&self) -> Result<sqlx::pool::PoolConnection<Db>> {

@@ -29,7 +29,7 @@ impl ProfileStore for EngineStore {
         user_id: Id,
         patch: ProfilePatch,
     ) -> Result<(User, Option<String>)> {
-        self.write(move |c| {
+        self.write_access(move |c| {
             Box::pin(async move {
                 let (set_signature, signature) = match patch.email_signature {
                     Some(value) => (true, value),

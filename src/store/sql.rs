@@ -58,6 +58,22 @@ mod widget_sql;
 #[path = "workspaces_sql.rs"]
 mod workspaces_sql;
 
+impl EngineStore {
+    /// A write that may change what a token opens (see principals.rs): the principals this
+    /// process remembers are forgotten once it has committed (or failed).
+    async fn write_access<T, F>(&self, op: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: for<'c> FnOnce(&'c mut Conn) -> futures::future::BoxFuture<'c, Result<T>>
+            + Send
+            + 'static,
+    {
+        let result = self.write(op).await;
+        self.principals.forget_all();
+        result
+    }
+}
+
 #[async_trait]
 impl Store for EngineStore {
     fn engine(&self) -> Engine {

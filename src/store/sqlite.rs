@@ -13,7 +13,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{Connection, SqliteConnection, SqlitePool};
 use tokio::sync::{mpsc, oneshot};
 
-use super::{Engine, Result, StoreError, StoreOptions};
+use super::{Engine, PrincipalCache, Result, StoreError, StoreOptions};
 
 type Db = sqlx::Sqlite;
 type EngineStore = SqliteStore;
@@ -32,6 +32,7 @@ pub struct SqliteStore {
     readers: SqlitePool,
     writer: mpsc::Sender<Job>,
     stats: Arc<WriterStats>,
+    principals: PrincipalCache,
 }
 
 /// What the writer has done, for tests and metrics: how many writes and how many commits.
@@ -92,11 +93,17 @@ impl SqliteStore {
             readers,
             writer: tx,
             stats,
+            principals: PrincipalCache::default(),
         })
     }
 
     pub fn writer_stats(&self) -> &WriterStats {
         &self.stats
+    }
+
+    /// The principals this store answers from memory (see principals.rs).
+    pub fn principals(&self) -> &PrincipalCache {
+        &self.principals
     }
 
     async fn reader(&self) -> Result<sqlx::pool::PoolConnection<Db>> {

@@ -1,0 +1,199 @@
+//! Who a token is, kept in memory: every API request and console socket names a token, and
+//! reading it (token, user, inbox memberships: three statements) on every request was a good
+//! part of each request's cost. A principal read once is answered from here until its token
+//! expires, until anything that could change it is written, or for `MAX_AGE` at most.
+//!
+//! Every write that can change what a token opens (a token deleted or revoked, a password set,
+//! a role or a disabled flag changed, an inbox membership added or removed, an inbox deleted, a
+//! profile or an invitation's account) forgets the whole cache once it has committed
+//! (`write_access` in the engines' SQL), so in this process a revocation holds from the answer
+//! that reports it. `MAX_AGE` bounds what this process cannot hear of: a change made by the
+//! command line or by another node of a cluster on the same database holds here within it.
+//!
+//! A read that raced with a change is not kept: each forgetting starts a new generation, and a
+//! principal read in an older one is handed to its request but not remembered.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use super::{Principal, TOKEN_TOUCH_EVERY_MS};
+use crate::domain::Millis;
+
+/// How long a principal is answered without a read; what another process changed holds here
+/// within this.
+pub const MAX_AGE: Duration = Duration::from_secs(2);
+
+/// The most tokens remembered: a flood of distinct valid tokens cannot grow memory past it.
+const CAPACITY: usize = 10_000;
+
+pub struct PrincipalCache {
+    entries: Mutex<HashMap<Vec<u8>, Entry>>,
+    generation: AtomicU64,
+}
+
+struct Entry {
+    principal: Principal,
+    token_expires_at: Option<Millis>,
+    read_at: Instant,
+}
+
+impl Default for PrincipalCache {
+    fn default() -> Self {
+        PrincipalCache {
+            entries: Mutex::new(HashMap::new()),
+            generation: AtomicU64::new(0),
+        }
+    }
+}
+
+impl PrincipalCache {
+    /// The generation a read starts in; hand it to [`PrincipalCache::keep`] with what it read.
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Acquire)
+    }
+
+    /// The principal of the token with this hash, when it is remembered and still good at
+    /// `now`. When its last use is old enough to be noted again, this answer carries the old
+    /// time (so its request notes the use) and the next ones the new, so that a burst of
+    /// requests notes it once.
+    pub fn get(&self, hash: &[u8], now: Millis) -> Option<Principal> {
+        let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        let entry = entries.get_mut(hash)?;
+        let expired = entry.token_expires_at.is_some_and(|at| at <= now);
+        if expired || entry.read_at.elapsed() >= MAX_AGE {
+            entries.remove(hash);
+            return None;
+        }
+        let principal = entry.principal.clone();
+        if principal
+            .token_last_used_at
+            .is_none_or(|at| now - at >= TOKEN_TOUCH_EVERY_MS)
+        {
+            entry.principal.token_last_used_at = Some(now);
+        }
+        Some(principal)
+    }
+
+    /// Remembers what a read that started in `generation` found, unless something was forgotten
+    /// since (then what it read may be what was just changed).
+    pub fn keep(
+        &self,
+        hash: &[u8],
+        principal: &Principal,
+        token_expires_at: Option<Millis>,
+        generation: u64,
+    ) {
+        let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        if self.generation() != generation {
+            return;
+        }
+        if entries.len() >= CAPACITY {
+            entries.retain(|_, e| e.read_at.elapsed() < MAX_AGE);
+            if entries.len() >= CAPACITY {
+                entries.clear();
+            }
+        }
+        entries.insert(
+            hash.to_vec(),
+            Entry {
+                principal: principal.clone(),
+                token_expires_at,
+                read_at: Instant::now(),
+            },
+        );
+    }
+
+    /// Forgets every principal: called after each committed write that may change one.
+    pub fn forget_all(&self) {
+        let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        self.generation.fetch_add(1, Ordering::AcqRel);
+        entries.clear();
+    }
+
+    /// How many principals are remembered (for tests and metrics).
+    pub fn len(&self) -> usize {
+        self.entries.lock().map_or(0, |e| e.len())
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{Role, User};
+
+    fn principal(last_used: Option<Millis>) -> Principal {
+        Principal {
+            user: User {
+                id: 7,
+                workspace_id: 1,
+                email: "ana@acme.test".into(),
+                name: "Ana".into(),
+                role: Role::Agent,
+                created_at: 0,
+                disabled: false,
+                invited: false,
+            },
+            token_id: 3,
+            token_last_used_at: last_used,
+            member_inboxes: vec![2],
+        }
+    }
+
+    #[test]
+    fn a_kept_principal_is_answered_until_its_token_expires() {
+        let cache = PrincipalCache::default();
+        let generation = cache.generation();
+        cache.keep(b"h", &principal(Some(1_000)), Some(5_000), generation);
+        assert_eq!(cache.get(b"h", 2_000).unwrap().user.id, 7);
+        assert!(cache.get(b"h", 5_000).is_none(), "expired at 5000");
+        assert!(cache.get(b"h", 2_000).is_none(), "and gone");
+        assert!(cache.get(b"other", 2_000).is_none());
+    }
+
+    #[test]
+    fn a_read_that_raced_with_a_change_is_not_kept() {
+        let cache = PrincipalCache::default();
+        let started = cache.generation();
+        cache.forget_all();
+        cache.keep(b"h", &principal(None), None, started);
+        assert!(cache.is_empty());
+        cache.keep(b"h", &principal(None), None, cache.generation());
+        assert_eq!(cache.len(), 1);
+        cache.forget_all();
+        assert!(cache.get(b"h", 0).is_none());
+    }
+
+    #[test]
+    fn a_burst_notes_a_token_use_once() {
+        let cache = PrincipalCache::default();
+        let now = 10 * TOKEN_TOUCH_EVERY_MS;
+        cache.keep(b"h", &principal(Some(0)), None, cache.generation());
+        let first = cache.get(b"h", now).unwrap();
+        assert_eq!(
+            first.token_last_used_at,
+            Some(0),
+            "this request notes the use"
+        );
+        let second = cache.get(b"h", now + 1).unwrap();
+        assert_eq!(
+            second.token_last_used_at,
+            Some(now),
+            "the next ones need not"
+        );
+    }
+
+    #[test]
+    fn memory_stays_bounded() {
+        let cache = PrincipalCache::default();
+        for i in 0..CAPACITY + 10 {
+            cache.keep(&i.to_be_bytes(), &principal(None), None, cache.generation());
+        }
+        assert!(cache.len() <= CAPACITY);
+    }
+}
