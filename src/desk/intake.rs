@@ -157,17 +157,30 @@ pub(super) async fn store_together(
 }
 
 /// A batch of one that lost a race with a concurrent delivery of the same external id is tried
-/// once more: the second try finds the stored message (or stores this one beside it).
+/// once more: the second try finds the stored message (or stores this one beside it). One that
+/// PostgreSQL refused to break a deadlock (with another batch) is tried again, a few times.
 async fn again_if_raced(
     store: &dyn Store,
     one: Arc<Vec<IngestRequest>>,
     error: StoreError,
 ) -> Result<IngestOutcome, StoreError> {
-    match error {
-        StoreError::Conflict(_) => single(&mut store.ingest_batch(one).await?),
-        other => Err(other),
+    let mut error = error;
+    for _ in 0..RETRIES {
+        match error {
+            StoreError::Conflict(_) => {}
+            ref e if e.is_transient() => {}
+            other => return Err(other),
+        }
+        match store.ingest_batch(one.clone()).await {
+            Ok(mut stored) => return single(&mut stored),
+            Err(e) => error = e,
+        }
     }
+    Err(error)
 }
+
+/// How many times a message alone is tried again after a race or a deadlock.
+const RETRIES: usize = 3;
 
 fn single(stored: &mut Vec<IngestOutcome>) -> Result<IngestOutcome, StoreError> {
     stored

@@ -351,19 +351,21 @@ async fn touched_conversation(
     Conversation::try_from(row)
 }
 
-/// Stores a batch of messages in the caller's transaction, in order, and then appends all of
-/// their events: one counter reservation and one multi-row insert per workspace. A message that
-/// fails fails the batch (its partial writes must not commit); the caller then stores the
-/// messages one batch each, so a bad one gets its own error and takes nobody with it.
+/// Stores a batch of messages in the caller's transaction and then appends all of their
+/// events: one counter reservation and one multi-row insert per workspace. A message that fails
+/// fails the batch (its partial writes must not commit); the caller then stores the messages one
+/// batch each, so a bad one gets its own error and takes nobody with it.
 async fn ingest_batch(c: &mut Conn, requests: &[IngestRequest]) -> Result<Vec<IngestOutcome>> {
     // A batch usually comes through one inbox (a mailbox, a webhook burst, one API client):
     // it is read once.
     let mut inboxes: Vec<Inbox> = Vec::new();
+    let order = lock_order(requests);
     let mut staged = Vec::with_capacity(requests.len());
-    for request in requests {
+    for &i in &order {
+        let request = &requests[i];
         let known = inboxes
             .iter()
-            .position(|i| i.id == request.inbox_id && i.workspace_id == request.workspace_id);
+            .position(|b| b.id == request.inbox_id && b.workspace_id == request.workspace_id);
         let at = match known {
             Some(at) => at,
             None => {
@@ -376,18 +378,19 @@ async fn ingest_batch(c: &mut Conn, requests: &[IngestRequest]) -> Result<Vec<In
         };
         staged.push(stage(c, &inboxes[at], request).await?);
     }
-    // Events per workspace, in the batch's order; each staged message keeps how many it has.
+    // Events per workspace in the order the messages were stored (a conversation's creation
+    // before the messages that joined it); each staged message keeps how many it has.
     let mut workspaces: Vec<Id> = requests.iter().map(|r| r.workspace_id).collect();
     workspaces.sort_unstable();
     workspaces.dedup();
     let now = requests.iter().map(|r| r.received_at).max().unwrap_or(0);
-    let mut appended: Vec<std::vec::IntoIter<Event>> = Vec::with_capacity(workspaces.len());
     let mut counts = vec![0; staged.len()];
+    let mut appended = Vec::with_capacity(workspaces.len());
     for &workspace_id in &workspaces {
         let mut pending = Vec::new();
-        for (i, (s, r)) in staged.iter_mut().zip(requests).enumerate() {
-            if r.workspace_id == workspace_id {
-                counts[i] = s.pending.len();
+        for (k, s) in staged.iter_mut().enumerate() {
+            if requests[order[k]].workspace_id == workspace_id {
+                counts[k] = s.pending.len();
                 pending.append(&mut s.pending);
             }
         }
@@ -397,20 +400,44 @@ async fn ingest_batch(c: &mut Conn, requests: &[IngestRequest]) -> Result<Vec<In
                 .into_iter(),
         );
     }
-    Ok(staged
-        .into_iter()
-        .zip(requests)
-        .zip(counts)
-        .map(|((s, r), count)| {
-            let w = workspaces.binary_search(&r.workspace_id).unwrap_or(0);
-            IngestOutcome {
-                message: s.message,
-                conversation: s.conversation,
-                created: s.created,
-                events: appended[w].by_ref().take(count).collect(),
-            }
-        })
-        .collect())
+    let mut outcomes: Vec<Option<IngestOutcome>> = (0..requests.len()).map(|_| None).collect();
+    for ((s, &i), count) in staged.into_iter().zip(&order).zip(counts) {
+        let w = workspaces
+            .binary_search(&requests[i].workspace_id)
+            .unwrap_or_default();
+        outcomes[i] = Some(IngestOutcome {
+            message: s.message,
+            conversation: s.conversation,
+            created: s.created,
+            events: appended[w].by_ref().take(count).collect(),
+        });
+    }
+    Ok(outcomes.into_iter().flatten().collect())
+}
+
+/// The order a batch's messages are stored in. PostgreSQL runs batches side by side, and two
+/// that lock the same two contacts in opposite orders would deadlock (PostgreSQL notices after a
+/// second and refuses one); stored by sender, every batch takes contacts in one order. Each
+/// sender's messages keep theirs. SQLite's one writer runs one batch at a time: as they came.
+fn lock_order(requests: &[IngestRequest]) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..requests.len()).collect();
+    if EngineStore::ENGINE == Engine::Postgres {
+        order.sort_by_key(|&i| sender_key(&requests[i].message));
+    }
+    order
+}
+
+/// What finds a sender's contact first (see `resolve_contact`).
+fn sender_key(message: &InboundMessage) -> (&str, &str) {
+    let sender = &message.sender;
+    match sender.identities.first() {
+        Some(identity) => (identity.namespace.as_str(), identity.identifier.as_str()),
+        None => match (&sender.email, &sender.phone) {
+            (Some(email), _) => ("email", email.as_str()),
+            (None, Some(phone)) => ("phone", phone.as_str()),
+            (None, None) => ("", ""),
+        },
+    }
 }
 
 #[async_trait]

@@ -79,6 +79,18 @@ pub enum StoreError {
     WriterGone,
 }
 
+impl StoreError {
+    /// Whether the same write may simply be tried again: PostgreSQL broke a deadlock by
+    /// refusing this transaction, or could not serialise it. Nothing of it was committed.
+    pub fn is_transient(&self) -> bool {
+        let StoreError::Database(sqlx::Error::Database(e)) = self else {
+            return false;
+        };
+        // 40P01 deadlock_detected, 40001 serialization_failure.
+        matches!(e.code().as_deref(), Some("40P01" | "40001"))
+    }
+}
+
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

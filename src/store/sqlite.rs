@@ -60,8 +60,15 @@ impl SqliteStore {
             .synchronous(synchronous)
             .busy_timeout(Duration::from_secs(10))
             .foreign_keys(true);
-        let mut writer =
-            sqlx::ConnectOptions::connect(&base.clone().create_if_missing(true)).await?;
+        // The writer's savepoints (one per queued write) journal the pages they change; in
+        // memory rather than in a temporary file, which profiling showed as a tenth of ingest.
+        let mut writer = sqlx::ConnectOptions::connect(
+            &base
+                .clone()
+                .create_if_missing(true)
+                .pragma("temp_store", "memory"),
+        )
+        .await?;
         sqlx::migrate!("./migrations/sqlite")
             .run(&mut writer)
             .await?;
@@ -156,7 +163,7 @@ async fn run_writer(
     while jobs.recv_many(&mut batch, max_batch).await > 0 {
         let size = batch.len();
         let mut settles = Vec::with_capacity(size);
-        let outcome = run_batch(&mut conn, batch.drain(..), &mut settles).await;
+        let outcome = run_batch(&mut conn, std::mem::take(&mut batch), &mut settles).await;
         metrics::histogram!("switchboard_store_group_commit_size").record(size as f64);
         stats.writes.fetch_add(size as u64, Ordering::Relaxed);
         stats.commits.fetch_add(1, Ordering::Relaxed);
@@ -172,13 +179,25 @@ async fn run_writer(
 
 async fn run_batch(
     conn: &mut SqliteConnection,
-    jobs: impl Iterator<Item = Job>,
+    mut jobs: Vec<Job>,
     settles: &mut Vec<Settle>,
 ) -> std::result::Result<(), sqlx::Error> {
     // IMMEDIATE: the write lock is taken (waiting up to busy_timeout) before anything is read.
     // A deferred transaction would read first, and if another process (the command line beside
     // a running hub) committed meanwhile, SQLite refuses its write at once, whatever the timeout.
     let mut tx = conn.begin_with("BEGIN IMMEDIATE").await?;
+    // A write alone in its commit (the intake's batch of messages, usually) needs no savepoint:
+    // when it fails, the whole transaction is rolled back instead, which undoes the same.
+    if jobs.len() == 1 {
+        let job = jobs.pop().expect("one job");
+        let (ok, settle) = job(&mut tx).await;
+        settles.push(settle);
+        return if ok {
+            tx.commit().await
+        } else {
+            tx.rollback().await
+        };
+    }
     for job in jobs {
         let mut savepoint = tx.begin().await?;
         let (ok, settle) = job(&mut savepoint).await;
