@@ -11,20 +11,9 @@ use switchboard::bus::{EventBus, InProcessBus};
 use switchboard::desk::Desk;
 use switchboard::domain::*;
 use switchboard::store::*;
-use switchboard_connector_core::{ChannelKind, Identity, InboundMessage, InboundSender};
+use switchboard_connector_core::{InboundMessage, InboundSender};
 
-fn message(external_id: &str, who: &str, text: &str) -> InboundMessage {
-    InboundMessage {
-        external_id: external_id.into(),
-        sender: InboundSender {
-            identities: vec![Identity::new("test", who)],
-            name: Some(who.into()),
-            ..Default::default()
-        },
-        text: text.into(),
-        ..Default::default()
-    }
-}
+use common::inbound as message;
 
 /// A message the checks at the door let through and the store refuses: nobody sent it.
 fn from_nobody(external_id: &str) -> InboundMessage {
@@ -32,21 +21,6 @@ fn from_nobody(external_id: &str) -> InboundMessage {
         sender: InboundSender::default(),
         ..message(external_id, "", "who am I?")
     }
-}
-
-async fn inbox(store: &Arc<dyn Store>) -> (Workspace, Inbox) {
-    let ws = store.create_workspace("Acme").await.unwrap();
-    let inbox = store
-        .create_inbox(NewInbox {
-            workspace_id: ws.id,
-            name: "Support".into(),
-            kind: ChannelKind::Api,
-            settings: serde_json::json!({}),
-            sealed_secret: None,
-        })
-        .await
-        .unwrap();
-    (ws, inbox)
 }
 
 fn requests(
@@ -93,7 +67,7 @@ fn seqs(events: &[Event]) -> Vec<i64> {
 on_both_engines! {
     async fn a_batch_stores_each_external_id_once_and_numbers_its_events_in_order(engine) {
         let (store, _db) = open_store(engine).await;
-        let (ws, inbox) = inbox(&store).await;
+        let (ws, inbox) = workspace_with_inbox(&store).await;
         let batch = requests(&ws, &inbox, vec![
             message("e1", "ana", "hello"),
             message("e2", "bo", "hi"),
@@ -144,7 +118,7 @@ on_both_engines! {
 
     async fn a_batch_with_a_message_the_store_refuses_commits_none_of_it(engine) {
         let (store, _db) = open_store(engine).await;
-        let (ws, inbox) = inbox(&store).await;
+        let (ws, inbox) = workspace_with_inbox(&store).await;
         let batch = requests(&ws, &inbox, vec![message("a", "ana", "one"), from_nobody("b"), message("c", "bo", "two")]);
         let refused = store.ingest_batch(batch).await.unwrap_err();
         assert!(matches!(refused, StoreError::Invalid(_)), "{refused}");
@@ -154,7 +128,7 @@ on_both_engines! {
 
     async fn messages_ingested_together_are_refused_alone_and_the_others_commit(engine) {
         let (store, _db) = open_store(engine).await;
-        let (ws, inbox) = inbox(&store).await;
+        let (ws, inbox) = workspace_with_inbox(&store).await;
         let bus = Arc::new(InProcessBus::new(1024));
         let mut heard = bus.subscribe();
         let desk = Desk::new(store.clone(), bus.clone() as Arc<dyn EventBus>);
@@ -188,7 +162,7 @@ on_both_engines! {
 
     async fn concurrent_ingests_share_batches_and_lose_nothing(engine) {
         let (store, _db) = open_store(engine).await;
-        let (ws, inbox) = inbox(&store).await;
+        let (ws, inbox) = workspace_with_inbox(&store).await;
         let bus = Arc::new(InProcessBus::new(4096));
         let mut heard = bus.subscribe();
         let desk = Desk::new(store.clone(), bus.clone() as Arc<dyn EventBus>);
@@ -229,7 +203,7 @@ async fn a_burst_through_the_desk_takes_few_writes_on_sqlite() {
             .unwrap(),
     );
     let store: Arc<dyn Store> = sqlite.clone();
-    let (ws, inbox) = inbox(&store).await;
+    let (ws, inbox) = workspace_with_inbox(&store).await;
     let desk = Desk::new(store.clone(), Arc::new(InProcessBus::new(4096)));
     let writes = || {
         sqlite
@@ -259,7 +233,7 @@ async fn a_burst_through_the_desk_takes_few_writes_on_sqlite() {
 async fn batches_side_by_side_on_postgres_never_deadlock() {
     use sqlx::Connection;
     let (store, db) = open_store(common::Engine::Postgres).await;
-    let (ws, inbox) = inbox(&store).await;
+    let (ws, inbox) = workspace_with_inbox(&store).await;
     let desk = Desk::new(store.clone(), Arc::new(InProcessBus::new(1 << 16)));
     const CONTACTS: usize = 12;
     let senders = (0..24).map(|t| {

@@ -169,17 +169,7 @@ async fn two_routers_on_postgres_assign_each_conversation_once_within_capacity()
     };
     let store_a = switchboard::store::open(&db.url, &options).await.unwrap();
     let store_b = switchboard::store::open(&db.url, &options).await.unwrap();
-    let ws = store_a.create_workspace("Acme").await.unwrap();
-    let inbox = store_a
-        .create_inbox(switchboard::store::NewInbox {
-            workspace_id: ws.id,
-            name: "Support".into(),
-            kind: switchboard_connector_core::ChannelKind::Api,
-            settings: json!({}),
-            sealed_secret: None,
-        })
-        .await
-        .unwrap();
+    let (ws, inbox) = workspace_with_inbox(&store_a).await;
     store_a
         .routing()
         .set_policy(ws.id, inbox.id, r#"{"mode":"balanced"}"#)

@@ -9,7 +9,6 @@ use std::sync::Arc;
 use common::*;
 use switchboard::domain::*;
 use switchboard::store::*;
-use switchboard_connector_core::ChannelKind;
 
 struct Desk {
     store: Arc<dyn Store>,
@@ -21,17 +20,7 @@ struct Desk {
 const TOKEN: [u8; 32] = [7; 32];
 
 async fn an_agent_with_a_token(store: Arc<dyn Store>) -> Desk {
-    let ws = store.create_workspace("Acme").await.unwrap();
-    let inbox = store
-        .create_inbox(NewInbox {
-            workspace_id: ws.id,
-            name: "Support".into(),
-            kind: ChannelKind::Api,
-            settings: serde_json::json!({}),
-            sealed_secret: None,
-        })
-        .await
-        .unwrap();
+    let (ws, inbox) = workspace_with_inbox(&store).await;
     let agent = store
         .create_user(NewUser {
             workspace_id: ws.id,

@@ -8,37 +8,12 @@ use std::sync::Arc;
 use common::*;
 use switchboard::domain::*;
 use switchboard::store::*;
-use switchboard_connector_core::{ChannelKind, Identity, InboundMessage, InboundSender};
+use switchboard_connector_core::{ChannelKind, Identity, InboundMessage};
 
-fn message(external_id: &str, who: &str, text: &str) -> InboundMessage {
-    InboundMessage {
-        external_id: external_id.into(),
-        sender: InboundSender {
-            identities: vec![Identity::new("test", who)],
-            name: Some(who.into()),
-            ..Default::default()
-        },
-        text: text.into(),
-        html: None,
-        subject: None,
-        attachments: vec![],
-        thread_key: None,
-        ..Default::default()
-    }
-}
+use common::inbound as message;
 
 async fn setup(store: &Arc<dyn Store>) -> (Workspace, Inbox, User) {
-    let ws = store.create_workspace("Acme").await.unwrap();
-    let inbox = store
-        .create_inbox(NewInbox {
-            workspace_id: ws.id,
-            name: "Support".into(),
-            kind: ChannelKind::Api,
-            settings: serde_json::json!({}),
-            sealed_secret: None,
-        })
-        .await
-        .unwrap();
+    let (ws, inbox) = workspace_with_inbox(store).await;
     let agent = store
         .create_user(NewUser {
             workspace_id: ws.id,

@@ -131,6 +131,42 @@ pub fn uuid_like() -> String {
         .collect()
 }
 
+/// A customer's text message with this external id, from the sender `who` (identity `test`).
+pub fn inbound(
+    external_id: &str,
+    who: &str,
+    text: &str,
+) -> switchboard_connector_core::InboundMessage {
+    switchboard_connector_core::InboundMessage {
+        external_id: external_id.into(),
+        sender: switchboard_connector_core::InboundSender {
+            identities: vec![switchboard_connector_core::Identity::new("test", who)],
+            name: Some(who.into()),
+            ..Default::default()
+        },
+        text: text.into(),
+        ..Default::default()
+    }
+}
+
+/// A new workspace "Acme" with an API inbox "Support", written straight to `store`.
+pub async fn workspace_with_inbox(
+    store: &Arc<dyn Store>,
+) -> (switchboard::domain::Workspace, switchboard::domain::Inbox) {
+    let ws = store.create_workspace("Acme").await.unwrap();
+    let inbox = store
+        .create_inbox(switchboard::store::NewInbox {
+            workspace_id: ws.id,
+            name: "Support".into(),
+            kind: switchboard_connector_core::ChannelKind::Api,
+            settings: json!({}),
+            sealed_secret: None,
+        })
+        .await
+        .unwrap();
+    (ws, inbox)
+}
+
 /// A bare store on a fresh database, for the store behaviour suite.
 pub async fn open_store(engine: Engine) -> (Arc<dyn Store>, TestDatabase) {
     let db = TestDatabase::new(engine).await;
