@@ -60,6 +60,15 @@ async fn stored_external_ids(store: &Arc<dyn Store>, ws: &Workspace) -> Vec<Stri
     ids
 }
 
+/// The sequence numbers of the events the bus has carried to `heard` so far.
+fn heard_seqs(heard: &mut tokio::sync::broadcast::Receiver<Arc<Event>>) -> Vec<i64> {
+    let mut got = Vec::new();
+    while let Ok(event) = heard.try_recv() {
+        got.push(event.seq);
+    }
+    got
+}
+
 fn seqs(events: &[Event]) -> Vec<i64> {
     events.iter().map(|e| e.seq).collect()
 }
@@ -153,10 +162,7 @@ on_both_engines! {
         // Every committed event reached the bus once, in sequence order.
         let logged = store.events_after(ws.id, 0, 100).await.unwrap();
         assert_eq!(seqs(&logged), (1..=6).collect::<Vec<_>>());
-        let mut got = Vec::new();
-        while let Ok(event) = heard.try_recv() {
-            got.push(event.seq);
-        }
+        let got = heard_seqs(&mut heard);
         assert_eq!(got, seqs(&logged));
     }
 
@@ -184,10 +190,7 @@ on_both_engines! {
 
         let logged = store.events_after(ws.id, 0, 10_000).await.unwrap();
         assert_eq!(seqs(&logged), (1..=logged.len() as i64).collect::<Vec<_>>(), "dense");
-        let mut got = Vec::new();
-        while let Ok(event) = heard.try_recv() {
-            got.push(event.seq);
-        }
+        let mut got = heard_seqs(&mut heard);
         got.sort_unstable();
         assert_eq!(got, seqs(&logged), "every committed event published once");
     }
@@ -196,12 +199,7 @@ on_both_engines! {
 /// A burst through the desk is stored in a few transactions, not one per message.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_burst_through_the_desk_takes_few_writes_on_sqlite() {
-    let db = TestDatabase::new(common::Engine::Sqlite).await;
-    let sqlite = Arc::new(
-        SqliteStore::connect(&db.url, &StoreOptions::default())
-            .await
-            .unwrap(),
-    );
+    let (sqlite, _db) = open_sqlite_store().await;
     let store: Arc<dyn Store> = sqlite.clone();
     let (ws, inbox) = workspace_with_inbox(&store).await;
     let desk = Desk::new(store.clone(), Arc::new(InProcessBus::new(4096)));

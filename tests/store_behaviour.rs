@@ -426,12 +426,7 @@ on_both_engines! {
 /// SQLite folds a burst of concurrent writes into few commits, so it pays few fsyncs.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_burst_of_messages_shares_commits_on_sqlite() {
-    let db = TestDatabase::new(common::Engine::Sqlite).await;
-    let sqlite = Arc::new(
-        SqliteStore::connect(&db.url, &StoreOptions::default())
-            .await
-            .unwrap(),
-    );
+    let (sqlite, _db) = open_sqlite_store().await;
     let store: Arc<dyn Store> = sqlite.clone();
     let (ws, inbox, _) = setup(&store).await;
     let before = sqlite
@@ -482,12 +477,8 @@ async fn a_burst_of_messages_shares_commits_on_sqlite() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_second_process_on_the_sqlite_file_waits_for_the_others_write() {
     use sqlx::Connection;
-    let db = TestDatabase::new(common::Engine::Sqlite).await;
-    let store: Arc<dyn Store> = Arc::new(
-        SqliteStore::connect(&db.url, &StoreOptions::default())
-            .await
-            .unwrap(),
-    );
+    let (sqlite, db) = open_sqlite_store().await;
+    let store: Arc<dyn Store> = sqlite;
     let (ws, inbox, _) = setup(&store).await;
     ingest(&store, &ws, &inbox, message("first", "ana", "hi")).await;
     // The other process: it holds the write lock for a moment, then commits.

@@ -15,9 +15,9 @@ use std::sync::Arc;
 use futures::FutureExt;
 use tokio::sync::{mpsc, oneshot, Mutex};
 
+use super::publish_to;
 use crate::bus::EventBus;
-use crate::domain::Event;
-use crate::store::{Engine, IngestOutcome, IngestRequest, Store, StoreError};
+use crate::store::{only, Engine, IngestOutcome, IngestRequest, Store, StoreError};
 
 /// The most messages stored in one transaction: large enough that a burst shares its commit,
 /// small enough that the last of a batch waits a few milliseconds, not a second.
@@ -117,13 +117,13 @@ pub(super) async fn store_together(
     let outcomes = match store.ingest_batch(requests.clone()).await {
         Ok(outcomes) => {
             let events: Vec<_> = outcomes.iter().flat_map(|o| o.events.clone()).collect();
-            tell(bus, &events);
+            publish_to(bus, &events);
             outcomes.into_iter().map(Ok).collect()
         }
         Err(e) if requests.len() == 1 => {
             let outcome = again_if_raced(store, requests, e).await;
             if let Ok(outcome) = &outcome {
-                tell(bus, &outcome.events);
+                publish_to(bus, &outcome.events);
             }
             vec![outcome]
         }
@@ -133,12 +133,12 @@ pub(super) async fn store_together(
             for request in Arc::unwrap_or_clone(requests) {
                 let one = Arc::new(vec![request]);
                 let outcome = match store.ingest_batch(one.clone()).await {
-                    Ok(mut stored) => single(&mut stored),
+                    Ok(stored) => only(stored),
                     Err(e) => again_if_raced(store, one, e).await,
                 };
                 // Each one is committed on its own: told at once, in commit order.
                 if let Ok(outcome) = &outcome {
-                    tell(bus, &outcome.events);
+                    publish_to(bus, &outcome.events);
                 }
                 outcomes.push(outcome);
             }
@@ -172,7 +172,7 @@ async fn again_if_raced(
             other => return Err(other),
         }
         match store.ingest_batch(one.clone()).await {
-            Ok(mut stored) => return single(&mut stored),
+            Ok(stored) => return only(stored),
             Err(e) => error = e,
         }
     }
@@ -181,16 +181,3 @@ async fn again_if_raced(
 
 /// How many times a message alone is tried again after a race or a deadlock.
 const RETRIES: usize = 3;
-
-fn single(stored: &mut Vec<IngestOutcome>) -> Result<IngestOutcome, StoreError> {
-    stored
-        .pop()
-        .ok_or_else(|| StoreError::Corrupt("a batch of one stored nothing".into()))
-}
-
-/// Hands committed events to the bus, when there are any (a duplicate has none).
-fn tell(bus: &dyn EventBus, events: &[Event]) {
-    if !events.is_empty() {
-        bus.publish(events);
-    }
-}

@@ -39,9 +39,13 @@ pub trait IngestStore: Send + Sync {
 
     /// Stores one inbound message in one transaction (a batch of one).
     async fn ingest(&self, request: IngestRequest) -> Result<IngestOutcome> {
-        self.ingest_batch(Arc::new(vec![request]))
-            .await?
-            .pop()
-            .ok_or_else(|| StoreError::Corrupt("a batch of one stored nothing".into()))
+        only(self.ingest_batch(Arc::new(vec![request])).await?)
     }
+}
+
+/// The outcome of a batch of one.
+pub fn only(mut outcomes: Vec<IngestOutcome>) -> Result<IngestOutcome> {
+    outcomes
+        .pop()
+        .ok_or_else(|| StoreError::Corrupt("a batch of one stored nothing".into()))
 }

@@ -379,37 +379,35 @@ async fn ingest_batch(c: &mut Conn, requests: &[IngestRequest]) -> Result<Vec<In
         staged.push(stage(c, &inboxes[at], request).await?);
     }
     // Events per workspace in the order the messages were stored (a conversation's creation
-    // before the messages that joined it); each staged message keeps how many it has.
+    // before the messages that joined it), handed back to the message that made them.
     let mut workspaces: Vec<Id> = requests.iter().map(|r| r.workspace_id).collect();
     workspaces.sort_unstable();
     workspaces.dedup();
     let now = requests.iter().map(|r| r.received_at).max().unwrap_or(0);
-    let mut counts = vec![0; staged.len()];
-    let mut appended = Vec::with_capacity(workspaces.len());
-    for &workspace_id in &workspaces {
+    let mut events: Vec<Vec<Event>> = vec![Vec::new(); staged.len()];
+    for workspace_id in workspaces {
+        let mine: Vec<usize> = (0..staged.len())
+            .filter(|&k| requests[order[k]].workspace_id == workspace_id)
+            .collect();
+        let counts: Vec<usize> = mine.iter().map(|&k| staged[k].pending.len()).collect();
         let mut pending = Vec::new();
-        for (k, s) in staged.iter_mut().enumerate() {
-            if requests[order[k]].workspace_id == workspace_id {
-                counts[k] = s.pending.len();
-                pending.append(&mut s.pending);
-            }
+        for &k in &mine {
+            pending.append(&mut staged[k].pending);
         }
-        appended.push(
-            append_events(c, workspace_id, pending, now)
-                .await?
-                .into_iter(),
-        );
+        let mut appended = append_events(c, workspace_id, pending, now)
+            .await?
+            .into_iter();
+        for (&k, count) in mine.iter().zip(counts) {
+            events[k] = appended.by_ref().take(count).collect();
+        }
     }
     let mut outcomes: Vec<Option<IngestOutcome>> = (0..requests.len()).map(|_| None).collect();
-    for ((s, &i), count) in staged.into_iter().zip(&order).zip(counts) {
-        let w = workspaces
-            .binary_search(&requests[i].workspace_id)
-            .unwrap_or_default();
+    for ((s, events), &i) in staged.into_iter().zip(events).zip(&order) {
         outcomes[i] = Some(IngestOutcome {
             message: s.message,
             conversation: s.conversation,
             created: s.created,
-            events: appended[w].by_ref().take(count).collect(),
+            events,
         });
     }
     Ok(outcomes.into_iter().flatten().collect())

@@ -28,7 +28,7 @@ pub const MAX_AGE: Duration = Duration::from_secs(2);
 /// The most tokens remembered: a flood of distinct valid tokens cannot grow memory past it.
 const CAPACITY: usize = 10_000;
 
-pub struct PrincipalCache {
+pub(crate) struct PrincipalCache {
     entries: Mutex<HashMap<Vec<u8>, Entry>>,
     generation: AtomicU64,
 }
@@ -111,21 +111,22 @@ impl PrincipalCache {
         self.generation.fetch_add(1, Ordering::AcqRel);
         entries.clear();
     }
-
-    /// How many principals are remembered (for tests and metrics).
-    pub fn len(&self) -> usize {
-        self.entries.lock().map_or(0, |e| e.len())
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::domain::{Role, User};
+
+    impl PrincipalCache {
+        fn len(&self) -> usize {
+            self.entries.lock().map_or(0, |e| e.len())
+        }
+
+        fn is_empty(&self) -> bool {
+            self.len() == 0
+        }
+    }
 
     fn principal(last_used: Option<Millis>) -> Principal {
         Principal {

@@ -108,11 +108,6 @@ impl SqliteStore {
         &self.stats
     }
 
-    /// The principals this store answers from memory (see principals.rs).
-    pub fn principals(&self) -> &PrincipalCache {
-        &self.principals
-    }
-
     async fn reader(&self) -> Result<sqlx::pool::PoolConnection<Db>> {
         Ok(self.readers.acquire().await?)
     }

@@ -167,6 +167,15 @@ pub async fn workspace_with_inbox(
     (ws, inbox)
 }
 
+/// The SQLite engine itself on a fresh file, for tests that read its writer's counts.
+pub async fn open_sqlite_store() -> (Arc<switchboard::store::SqliteStore>, TestDatabase) {
+    let db = TestDatabase::new(Engine::Sqlite).await;
+    let store = switchboard::store::SqliteStore::connect(&db.url, &StoreOptions::default())
+        .await
+        .expect("open the SQLite store");
+    (Arc::new(store), db)
+}
+
 /// A bare store on a fresh database, for the store behaviour suite.
 pub async fn open_store(engine: Engine) -> (Arc<dyn Store>, TestDatabase) {
     let db = TestDatabase::new(engine).await;
