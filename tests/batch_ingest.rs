@@ -166,6 +166,40 @@ on_both_engines! {
         assert_eq!(got, seqs(&logged));
     }
 
+    async fn a_batch_joins_the_conversations_its_own_messages_started_and_woke(engine) {
+        let (store, _db) = open_store(engine).await;
+        let (ws, inbox) = workspace_with_inbox(&store).await;
+        let agent = store.create_user(NewUser {
+            workspace_id: ws.id,
+            email: EmailAddress::parse("agent@acme.example").unwrap(),
+            name: "Ada Agent".into(),
+            role: Role::Agent,
+            password_hash: "x".into(),
+        }).await.unwrap();
+        let first = only(store.ingest_batch(requests(&ws, &inbox, vec![message("o1", "ana", "order 1")])).await.unwrap()).unwrap();
+        let resolve = ConversationPatch { status: Some(ConversationStatus::Resolved), snoozed_until: None, priority: None, labels: None };
+        let actor = Actor { user_id: agent.id, name: agent.name.clone() };
+        store.update_conversation(ws.id, first.conversation.id, resolve, actor).await.unwrap();
+
+        // The batch looks up ana's conversations that are not resolved once, before it stores:
+        // none. Her reply wakes the resolved one; her next message joins it rather than
+        // starting another. Her message in another thread starts one, which her next message
+        // in that thread joins.
+        let outcomes = store.ingest_batch(requests(&ws, &inbox, vec![
+            InboundMessage { conversation_hint: Some(first.conversation.id), ..message("o2", "ana", "about order 1") },
+            message("o3", "ana", "and another thing"),
+            InboundMessage { thread_key: Some("invoice".into()), ..message("i1", "ana", "my invoice") },
+            InboundMessage { thread_key: Some("invoice".into()), ..message("i2", "ana", "is wrong") },
+        ])).await.unwrap();
+        let conversations: Vec<Id> = outcomes.iter().map(|o| o.conversation.id).collect();
+        assert_eq!(conversations[..2], [first.conversation.id; 2]);
+        assert_eq!(outcomes[1].conversation.status, ConversationStatus::Open);
+        assert_ne!(conversations[2], first.conversation.id);
+        assert_eq!(conversations[3], conversations[2]);
+        let kinds: Vec<&str> = outcomes.iter().flat_map(|o| o.events.iter().map(|e| e.kind.as_str())).collect();
+        assert_eq!(kinds, ["conversation.updated", "message.created", "message.created", "conversation.created", "message.created", "message.created"]);
+    }
+
     async fn concurrent_ingests_share_batches_and_lose_nothing(engine) {
         let (store, _db) = open_store(engine).await;
         let (ws, inbox) = workspace_with_inbox(&store).await;

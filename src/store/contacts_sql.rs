@@ -1,6 +1,8 @@
 //! Contacts' SQL: finding the contact behind a sender's identities (or creating it), and the
 //! contacts agents list. Compiled once per engine (see sql.rs).
 
+use std::collections::HashMap;
+
 use async_trait::async_trait;
 use sqlx::QueryBuilder;
 use switchboard_connector_core::phone::{self, PhoneRegion};
@@ -60,15 +62,8 @@ pub(super) async fn contact_by_id(
         .pop())
 }
 
-/// Finds the contact known by any of these identities (strongest first), or creates one; then
-/// links every identity not yet taken and fills blank details. Ends holding the contact's row
-/// lock, so concurrent messages from the same person serialise from here on.
-pub(super) async fn resolve_contact(
-    c: &mut Conn,
-    workspace_id: Id,
-    sender: &InboundSender,
-    now: Millis,
-) -> Result<(Id, bool)> {
+/// Every identity a sender is known by, strongest (the channel's own key) first.
+fn identities_of(sender: &InboundSender) -> Vec<Identity> {
     let mut identities = sender.identities.clone();
     if let Some(email) = sender.email.as_deref().filter(|e| !e.trim().is_empty()) {
         identities.push(Identity::email(email));
@@ -76,6 +71,119 @@ pub(super) async fn resolve_contact(
     if let Some(phone) = sender.phone.as_deref().filter(|p| !p.trim().is_empty()) {
         identities.push(Identity::phone(phone));
     }
+    identities
+}
+
+/// A workspace's identity, as a key: (workspace, namespace, identifier).
+type IdentityKey = (Id, String, String);
+
+fn key_of(workspace_id: Id, identity: &Identity) -> IdentityKey {
+    (
+        workspace_id,
+        identity.namespace.clone(),
+        identity.identifier.clone(),
+    )
+}
+
+/// The contacts a batch's senders are known by, looked up for the whole batch in one query
+/// instead of one per identity per message, and kept current as the batch links identities.
+/// An identity looked up and not found names no contact (yet); one never looked up, or
+/// forgotten, is asked of the database when it is needed.
+#[derive(Default)]
+pub(super) struct KnownIdentities {
+    owners: HashMap<IdentityKey, Option<Id>>,
+}
+
+impl KnownIdentities {
+    /// Looks up every identity of these senders, each in its workspace.
+    pub(super) async fn look_up<'a>(
+        c: &mut Conn,
+        senders: impl Iterator<Item = (Id, &'a InboundSender)>,
+    ) -> Result<KnownIdentities> {
+        let mut owners: HashMap<IdentityKey, Option<Id>> = HashMap::new();
+        for (workspace_id, sender) in senders {
+            for identity in identities_of(sender) {
+                owners.insert(key_of(workspace_id, &identity), None);
+            }
+        }
+        // SQLite allows 32,766 parameters a statement: a batch (128 messages) stays far below.
+        for keys in owners.keys().cloned().collect::<Vec<_>>().chunks(1_000) {
+            let mut q = QueryBuilder::<Db>::new(
+                "SELECT k.column1, k.column2, k.column3, ci.contact_id FROM (VALUES ",
+            );
+            let mut rows = q.separated(", ");
+            for (workspace_id, namespace, identifier) in keys {
+                rows.push("(");
+                rows.push_bind_unseparated(*workspace_id);
+                rows.push_unseparated(", ");
+                rows.push_bind_unseparated(namespace.clone());
+                rows.push_unseparated(", ");
+                rows.push_bind_unseparated(identifier.clone());
+                rows.push_unseparated(")");
+            }
+            // A join rather than a row-value IN: SQLite's planner looks each key up in the
+            // unique index for a join, and scans the table for the IN.
+            q.push(
+                ") k JOIN contact_identities ci ON ci.workspace_id = k.column1 \
+                 AND ci.namespace = k.column2 AND ci.identifier = k.column3",
+            );
+            let found: Vec<(i64, String, String, i64)> =
+                q.build_query_as().fetch_all(&mut *c).await?;
+            for (workspace_id, namespace, identifier, contact) in found {
+                owners.insert((workspace_id, namespace, identifier), Some(contact));
+            }
+        }
+        Ok(KnownIdentities { owners })
+    }
+
+    /// The contact `identity` names in the workspace, if any.
+    async fn owner(
+        &self,
+        c: &mut Conn,
+        workspace_id: Id,
+        identity: &Identity,
+    ) -> Result<Option<Id>> {
+        if let Some(owner) = self.owners.get(&key_of(workspace_id, identity)) {
+            return Ok(*owner);
+        }
+        Ok(sqlx::query_scalar::<Db, i64>(
+            "SELECT contact_id FROM contact_identities \
+             WHERE workspace_id = $1 AND namespace = $2 AND identifier = $3",
+        )
+        .bind(workspace_id)
+        .bind(&identity.namespace)
+        .bind(&identity.identifier)
+        .fetch_optional(&mut *c)
+        .await?)
+    }
+
+    /// `identity` now names `contact` (`None`: someone else took it meanwhile: ask again).
+    fn linked(&mut self, workspace_id: Id, identity: &Identity, contact: Option<Id>) {
+        let key = key_of(workspace_id, identity);
+        match contact {
+            Some(contact) => self.owners.insert(key, Some(contact)),
+            None => self.owners.remove(&key),
+        };
+    }
+
+    /// `contact` went away with its identities: what named it is asked again.
+    fn forget(&mut self, contact: Id) {
+        self.owners.retain(|_, owner| *owner != Some(contact));
+    }
+}
+
+/// Finds the contact known by any of these identities (strongest first), or creates one; then
+/// links every identity not yet taken and fills blank details. Ends holding the contact's row
+/// lock, so concurrent messages from the same person serialise from here on. `known` answers
+/// the lookups it holds and learns the identities linked here.
+pub(super) async fn resolve_contact(
+    c: &mut Conn,
+    known: &mut KnownIdentities,
+    workspace_id: Id,
+    sender: &InboundSender,
+    now: Millis,
+) -> Result<(Id, bool)> {
+    let identities = identities_of(sender);
     if identities.is_empty() {
         return Err(StoreError::Invalid(
             "the sender needs at least one identity".into(),
@@ -85,15 +193,7 @@ pub(super) async fn resolve_contact(
     // The identity the contact was found by is stored already: not written again.
     let mut found_by = None;
     for (strength, identity) in identities.iter().enumerate() {
-        found = sqlx::query_scalar::<Db, i64>(
-            "SELECT contact_id FROM contact_identities \
-             WHERE workspace_id = $1 AND namespace = $2 AND identifier = $3",
-        )
-        .bind(workspace_id)
-        .bind(&identity.namespace)
-        .bind(&identity.identifier)
-        .fetch_optional(&mut *c)
-        .await?;
+        found = known.owner(c, workspace_id, identity).await?;
         if let Some(contact) = found {
             // Someone else by the channel's own key: a shared email (a site that signs what its
             // users typed, an integration's two customers) never makes two people one contact.
@@ -126,18 +226,19 @@ pub(super) async fn resolve_contact(
         if found_by == Some(i) {
             continue;
         }
-        sqlx::query::<Db>(
+        let linked = sqlx::query_scalar::<Db, i64>(
             "INSERT INTO contact_identities (workspace_id, contact_id, namespace, identifier, \
              created_at) VALUES ($1, $2, $3, $4, $5) \
-             ON CONFLICT (workspace_id, namespace, identifier) DO NOTHING",
+             ON CONFLICT (workspace_id, namespace, identifier) DO NOTHING RETURNING contact_id",
         )
         .bind(workspace_id)
         .bind(contact_id)
         .bind(&identity.namespace)
         .bind(&identity.identifier)
         .bind(now)
-        .execute(&mut *c)
+        .fetch_optional(&mut *c)
         .await?;
+        known.linked(workspace_id, identity, linked);
     }
     if created {
         // A concurrent first message from the same person may have won the race for the
@@ -160,6 +261,7 @@ pub(super) async fn resolve_contact(
                 .bind(contact_id)
                 .execute(&mut *c)
                 .await?;
+            known.forget(contact_id);
             contact_id = owner;
             created = false;
         }

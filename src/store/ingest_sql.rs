@@ -1,24 +1,26 @@
 //! Ingest's SQL: a batch of inbound messages stored in one transaction, each conversation chosen
 //! by `crate::threading`. Compiled once per engine (see sql.rs).
 
+use std::collections::HashSet;
 use std::sync::Arc;
 
 use async_trait::async_trait;
 use switchboard_connector_core::{AttachmentSource, InboundMessage};
 
-use super::contacts_sql::{contact_by_id, resolve_contact};
+use super::contacts_sql::{contact_by_id, resolve_contact, KnownIdentities};
 use super::conversations_sql::conversation_by_id;
 use super::events_sql::{append_events, PendingEvent};
 use super::inboxes_sql::inbox_by_id;
+use super::joining_sql::{snapshot, OpenConversations};
 use super::messages_sql::{
     insert_attachment, insert_message, message_by_id, AttachmentRef, NewMessage,
 };
-use super::rows_sql::{corrupt, ConversationRow, CONVERSATION_COLS};
+use super::rows_sql::{ConversationRow, CONVERSATION_COLS};
 use super::{redelivery_sql, Conn, Db, EngineStore};
 use crate::domain::*;
 use crate::store::{Engine, IngestOutcome, IngestRequest, IngestStore, Result, StoreError};
-use crate::threading::redelivery::Arrival;
-use crate::threading::{self, Found, Join, Snapshot};
+use crate::threading::redelivery::{self, Arrival};
+use crate::threading::{self, Join};
 
 /// The outcome for a message delivered again: the stored message, nothing new.
 async fn seen_again(c: &mut Conn, workspace_id: Id, id: Id) -> Result<IngestOutcome> {
@@ -34,121 +36,6 @@ async fn seen_again(c: &mut Conn, workspace_id: Id, id: Id) -> Result<IngestOutc
     })
 }
 
-/// The conversation `message` answers, if the channel proved one or it references a stored
-/// message of the same inbox (nearest reference first).
-async fn answered_conversation(
-    c: &mut Conn,
-    inbox_id: Id,
-    message: &InboundMessage,
-    sender: Id,
-) -> Result<Option<Found>> {
-    if let Some(hint) = message.conversation_hint {
-        let found = sqlx::query_as::<Db, (i64, String)>(
-            "SELECT id, status FROM conversations WHERE id = $1 AND inbox_id = $2",
-        )
-        .bind(hint)
-        .bind(inbox_id)
-        .fetch_optional(&mut *c)
-        .await?;
-        if let Some(found) = found {
-            return found_conversation(found).map(Some);
-        }
-    }
-    for reference in message.references.iter().take(50) {
-        let found = redelivery_sql::referenced_conversation(
-            c,
-            inbox_id,
-            reference,
-            message.thread_key.as_deref(),
-            sender,
-        )
-        .await?;
-        if let Some(id) = found {
-            let status =
-                sqlx::query_scalar::<Db, String>("SELECT status FROM conversations WHERE id = $1")
-                    .bind(id)
-                    .fetch_one(&mut *c)
-                    .await?;
-            return found_conversation((id, status)).map(Some);
-        }
-    }
-    Ok(None)
-}
-
-/// What `threading::join` looks at, looked up under the contact's lock.
-async fn snapshot(
-    c: &mut Conn,
-    inbox: &Inbox,
-    message: &InboundMessage,
-    contact_id: Id,
-) -> Result<Snapshot> {
-    let inbox_id = inbox.id;
-    let answered = answered_conversation(c, inbox_id, message, contact_id).await?;
-    // The rule never looks at the open conversation when an answered one is known: skip the
-    // query then.
-    let open = match answered {
-        Some(_) => None,
-        None => sqlx::query_as::<Db, (i64, String)>(
-            "SELECT id, status FROM conversations WHERE inbox_id = $1 AND contact_id = $2 \
-             AND status <> 'resolved' AND ($3 IS NULL OR thread_key = $3) \
-             ORDER BY id DESC LIMIT 1",
-        )
-        .bind(inbox_id)
-        .bind(contact_id)
-        .bind(&message.thread_key)
-        .fetch_optional(&mut *c)
-        .await?
-        .map(found_conversation)
-        .transpose()?,
-    };
-    let scope = inbox.conversation_scope;
-    let shared = match (scope, answered.or(open)) {
-        (ConversationScope::Contact, None) => {
-            shared_conversation(c, inbox.workspace_id, inbox_id, contact_id).await?
-        }
-        _ => None,
-    };
-    Ok(Snapshot {
-        answered,
-        open,
-        shared,
-        scope,
-        automatic: message.automatic,
-    })
-}
-
-/// The contact's most recently active conversation that is not resolved in another
-/// contact-scoped inbox of the workspace. Web chat conversations are never shared: a visitor
-/// sees their conversation's whole thread, and must not see what came by other channels.
-async fn shared_conversation(
-    c: &mut Conn,
-    workspace_id: Id,
-    inbox_id: Id,
-    contact_id: Id,
-) -> Result<Option<Found>> {
-    sqlx::query_as::<Db, (i64, String)>(
-        "SELECT c.id, c.status FROM conversations c JOIN inboxes i ON i.id = c.inbox_id \
-         WHERE c.workspace_id = $1 AND c.contact_id = $2 AND c.inbox_id <> $3 \
-         AND c.status <> 'resolved' AND i.conversation_scope = 'contact' \
-         AND i.kind <> 'web_chat' ORDER BY c.last_activity_at DESC, c.id DESC LIMIT 1",
-    )
-    .bind(workspace_id)
-    .bind(contact_id)
-    .bind(inbox_id)
-    .fetch_optional(&mut *c)
-    .await?
-    .map(found_conversation)
-    .transpose()
-}
-
-fn found_conversation((id, status): (i64, String)) -> Result<Found> {
-    Ok(Found {
-        id,
-        status: ConversationStatus::parse(&status)
-            .ok_or_else(|| corrupt("conversation status", &status))?,
-    })
-}
-
 /// One message stored, its events not yet appended: a batch appends all of its events at its
 /// end, so the workspace's event counter is locked once per batch and for the shortest time.
 struct Staged {
@@ -158,46 +45,74 @@ struct Staged {
     pending: Vec<PendingEvent>,
 }
 
-impl From<IngestOutcome> for Staged {
-    /// A message stored before: nothing new to tell.
-    fn from(outcome: IngestOutcome) -> Staged {
+impl Staged {
+    /// A message stored before: nothing new to tell but what finding its sender made (a
+    /// contact created for a sender first seen with a message delivered twice in one batch).
+    fn again(outcome: IngestOutcome, pending: Vec<PendingEvent>) -> Staged {
         Staged {
             message: outcome.message,
             conversation: outcome.conversation,
             created: false,
-            pending: Vec::new(),
+            pending,
         }
     }
 }
 
-async fn stage(c: &mut Conn, inbox: &Inbox, request: &IngestRequest) -> Result<Staged> {
+/// A message on its way through a batch: after the first pass it is either known to be stored
+/// already, or its sender's contact is known and it waits to be stored.
+enum Step {
+    Done(Staged),
+    Sender {
+        contact_id: Id,
+        /// The external id it is stored under and the one it shares; `None` when another
+        /// message of the batch has the same external id, and it is decided after that one.
+        arrival: Option<(String, Option<String>)>,
+        pending: Vec<PendingEvent>,
+    },
+}
+
+/// The batch's first pass for one message: stored already, or its sender's contact (found or
+/// created, and locked). `looked_up` says whether the message's external id was looked up for
+/// the batch (`taken`: which of those are stored).
+async fn find_sender(
+    c: &mut Conn,
+    known: &mut KnownIdentities,
+    taken: &HashSet<(Id, String)>,
+    looked_up: bool,
+    request: &IngestRequest,
+) -> Result<Step> {
     let IngestRequest {
         workspace_id,
         inbox_id,
         ref message,
         received_at: now,
     } = *request;
-    let first = redelivery_sql::arrival(c, inbox_id, message).await?;
-    if let Arrival::Again(id) = first {
-        return seen_again(c, workspace_id, id).await.map(Staged::from);
-    }
-    let (contact_id, contact_created) =
-        resolve_contact(c, workspace_id, &message.sender, now).await?;
-    // Under the contact's lock a concurrent delivery of the same message has either committed
-    // (and we answer with it) or not started. SQLite's one writer runs no concurrent delivery,
-    // so there the first look stands.
-    let arrival = match EngineStore::ENGINE {
-        Engine::Postgres => redelivery_sql::arrival(c, inbox_id, message).await?,
-        Engine::Sqlite => first,
+    let arrival = if !looked_up {
+        None
+    } else if taken.contains(&(inbox_id, message.external_id.clone())) {
+        Some(redelivery_sql::arrival(c, inbox_id, message).await?)
+    } else {
+        // Not stored: what `arrival` answers without a stored message, without asking.
+        Some(redelivery::arrival(
+            &message.external_id,
+            message.content_key.as_deref(),
+            None,
+            None,
+        ))
     };
-    let (external_id, shares) = match arrival {
-        Arrival::Again(id) => return seen_again(c, workspace_id, id).await.map(Staged::from),
-        Arrival::New {
+    let arrival = match arrival {
+        Some(Arrival::Again(id)) => {
+            let outcome = seen_again(c, workspace_id, id).await?;
+            return Ok(Step::Done(Staged::again(outcome, Vec::new())));
+        }
+        Some(Arrival::New {
             external_id,
             shares,
-        } => (external_id, shares),
+        }) => Some((external_id, shares)),
+        None => None,
     };
-
+    let (contact_id, contact_created) =
+        resolve_contact(c, known, workspace_id, &message.sender, now).await?;
     let mut pending = Vec::new();
     if contact_created {
         let contact = contact_by_id(c, workspace_id, contact_id)
@@ -210,16 +125,57 @@ async fn stage(c: &mut Conn, inbox: &Inbox, request: &IngestRequest) -> Result<S
             payload: serde_json::to_value(&contact).unwrap_or_default(),
         });
     }
+    Ok(Step::Sender {
+        contact_id,
+        arrival,
+        pending,
+    })
+}
 
-    let conversation = match threading::join(&snapshot(c, inbox, message, contact_id).await?) {
+/// The batch's second pass for one message whose sender is known: the conversation it joins
+/// (started, woken or kept), the message row, its attachments, and its events.
+async fn store_message(
+    c: &mut Conn,
+    inbox: &Inbox,
+    request: &IngestRequest,
+    contact_id: Id,
+    arrival: Option<(String, Option<String>)>,
+    mut pending: Vec<PendingEvent>,
+    open: &mut OpenConversations,
+) -> Result<Staged> {
+    let IngestRequest {
+        workspace_id,
+        inbox_id,
+        ref message,
+        received_at: now,
+    } = *request;
+    let (external_id, shares) = match arrival {
+        Some(decided) => decided,
+        // The batch's earlier message of this external id is stored now: asked after it.
+        None => match redelivery_sql::arrival(c, inbox_id, message).await? {
+            Arrival::Again(id) => {
+                let outcome = seen_again(c, workspace_id, id).await?;
+                return Ok(Staged::again(outcome, pending));
+            }
+            Arrival::New {
+                external_id,
+                shares,
+            } => (external_id, shares),
+        },
+    };
+
+    let snapshot = snapshot(c, inbox, message, contact_id, open).await?;
+    let conversation = match threading::join(&snapshot) {
         Join::Keep(id) => {
-            touched_conversation(
+            let conversation = touched_conversation(
                 c,
                 "UPDATE conversations SET last_activity_at = $2 WHERE id = $1",
                 id,
                 now,
             )
-            .await?
+            .await?;
+            open.joined(&conversation, None);
+            conversation
         }
         Join::Wake { id, reopened } => {
             let conversation = touched_conversation(
@@ -237,6 +193,7 @@ async fn stage(c: &mut Conn, inbox: &Inbox, request: &IngestRequest) -> Result<S
                     &conversation,
                 ));
             }
+            open.joined(&conversation, None);
             conversation
         }
         Join::Start => {
@@ -258,6 +215,7 @@ async fn stage(c: &mut Conn, inbox: &Inbox, request: &IngestRequest) -> Result<S
                 EventKind::ConversationCreated,
                 &conversation,
             ));
+            open.joined(&conversation, Some(message.thread_key.as_deref()));
             conversation
         }
     };
@@ -355,18 +313,24 @@ async fn touched_conversation(
 /// events: one counter reservation and one multi-row insert per workspace. A message that fails
 /// fails the batch (its partial writes must not commit); the caller then stores the messages one
 /// batch each, so a bad one gets its own error and takes nobody with it.
+///
+/// What every message needs looked up is looked up for the whole batch in one query each:
+/// which external ids are stored, the contacts the senders are known by, the contacts'
+/// conversations that are not resolved. Two passes: every sender's contact first (found or
+/// created, and on PostgreSQL locked, in `lock_order`), then every message's conversation and
+/// row, each in the batch's order.
 async fn ingest_batch(c: &mut Conn, requests: &[IngestRequest]) -> Result<Vec<IngestOutcome>> {
     // A batch usually comes through one inbox (a mailbox, a webhook burst, one API client):
     // it is read once.
     let mut inboxes: Vec<Inbox> = Vec::new();
     let order = lock_order(requests);
-    let mut staged = Vec::with_capacity(requests.len());
+    let mut inbox_of = Vec::with_capacity(requests.len());
     for &i in &order {
         let request = &requests[i];
         let known = inboxes
             .iter()
             .position(|b| b.id == request.inbox_id && b.workspace_id == request.workspace_id);
-        let at = match known {
+        inbox_of.push(match known {
             Some(at) => at,
             None => {
                 let inbox = inbox_by_id(c, request.workspace_id, request.inbox_id)
@@ -375,8 +339,89 @@ async fn ingest_batch(c: &mut Conn, requests: &[IngestRequest]) -> Result<Vec<In
                 inboxes.push(inbox);
                 inboxes.len() - 1
             }
-        };
-        staged.push(stage(c, &inboxes[at], request).await?);
+        });
+    }
+
+    // A second message of an external id the batch carries already is decided after the
+    // first is stored, by asking the database then.
+    let mut seen = HashSet::new();
+    let looked_up: Vec<bool> = order
+        .iter()
+        .map(|&i| seen.insert((requests[i].inbox_id, &requests[i].message.external_id)))
+        .collect();
+    let keys = || {
+        order
+            .iter()
+            .zip(&looked_up)
+            .filter(|(_, &first)| first)
+            .map(|(&i, _)| {
+                (
+                    requests[i].inbox_id,
+                    requests[i].message.external_id.as_str(),
+                )
+            })
+    };
+    let taken = redelivery_sql::stored_among(c, keys()).await?;
+    let mut known = KnownIdentities::look_up(
+        c,
+        order
+            .iter()
+            .map(|&i| (requests[i].workspace_id, &requests[i].message.sender)),
+    )
+    .await?;
+    let mut steps = Vec::with_capacity(order.len());
+    for (k, &i) in order.iter().enumerate() {
+        steps.push(find_sender(c, &mut known, &taken, looked_up[k], &requests[i]).await?);
+    }
+
+    // Under the contacts' locks a concurrent delivery of the same message has either committed
+    // (and we answer with it) or not started. SQLite's one writer runs no concurrent delivery,
+    // so there the first look stands.
+    if EngineStore::ENGINE == Engine::Postgres {
+        let now_taken = redelivery_sql::stored_among(c, keys()).await?;
+        for (k, &i) in order.iter().enumerate() {
+            let request = &requests[i];
+            let key = (request.inbox_id, request.message.external_id.clone());
+            let Step::Sender { arrival, .. } = &mut steps[k] else {
+                continue;
+            };
+            if arrival.is_some() && now_taken.contains(&key) {
+                // Asked again in the second pass, after the batch's locks.
+                *arrival = None;
+            }
+        }
+    }
+
+    let pairs: Vec<(Id, Id)> = order
+        .iter()
+        .zip(&steps)
+        .filter_map(|(&i, step)| match step {
+            Step::Sender { contact_id, .. } => Some((requests[i].inbox_id, *contact_id)),
+            Step::Done(_) => None,
+        })
+        .collect();
+    let mut open = OpenConversations::look_up(c, &pairs).await?;
+    let mut staged = Vec::with_capacity(order.len());
+    for ((step, &i), &at) in steps.into_iter().zip(&order).zip(&inbox_of) {
+        staged.push(match step {
+            Step::Done(staged) => staged,
+            Step::Sender {
+                contact_id,
+                arrival,
+                pending,
+            } => {
+                store_message(
+                    c,
+                    &inboxes[at],
+                    &requests[i],
+                    contact_id,
+                    arrival,
+                    pending,
+                    &mut open,
+                )
+                .await?
+            }
+        });
     }
     // Events per workspace in the order the messages were stored (a conversation's creation
     // before the messages that joined it), handed back to the message that made them.

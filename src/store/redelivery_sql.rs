@@ -1,6 +1,9 @@
 //! SQL for messages that share an external id (see `crate::threading::redelivery` for the
 //! rules), compiled once per engine (see sql.rs).
 
+use std::collections::HashSet;
+
+use sqlx::QueryBuilder;
 use switchboard_connector_core::InboundMessage;
 
 use super::Db;
@@ -43,6 +46,33 @@ pub(super) async fn arrival(
         plain.as_ref(),
         variant,
     ))
+}
+
+/// Which of these (inbox, external id) pairs name a stored message: one query for a batch.
+pub(super) async fn stored_among<'a>(
+    c: &mut Conn,
+    keys: impl Iterator<Item = (Id, &'a str)>,
+) -> Result<HashSet<(Id, String)>> {
+    let keys: Vec<(Id, &str)> = keys.collect();
+    let mut stored = HashSet::new();
+    // SQLite allows 32,766 parameters a statement: a batch (128 messages) stays far below.
+    for keys in keys.chunks(1_000) {
+        let mut q = QueryBuilder::<Db>::new("SELECT m.inbox_id, m.external_id FROM (VALUES ");
+        let mut rows = q.separated(", ");
+        for &(inbox_id, external_id) in keys {
+            rows.push("(");
+            rows.push_bind_unseparated(inbox_id);
+            rows.push_unseparated(", ");
+            rows.push_bind_unseparated(external_id.to_string());
+            rows.push_unseparated(")");
+        }
+        // A join rather than a row-value IN: SQLite's planner looks each pair up in the unique
+        // index for a join, and scans the table for the IN.
+        q.push(") k JOIN messages m ON m.inbox_id = k.column1 AND m.external_id = k.column2");
+        let found: Vec<(i64, String)> = q.build_query_as().fetch_all(&mut *c).await?;
+        stored.extend(found);
+    }
+    Ok(stored)
 }
 
 /// Keeps a new message's content key, and the external id it shares with another, if any.

@@ -37,6 +37,8 @@ mod inboxes_sql;
 mod ingest_sql;
 #[path = "invitations_sql.rs"]
 mod invitations_sql;
+#[path = "joining_sql.rs"]
+mod joining_sql;
 #[path = "messages_sql.rs"]
 mod messages_sql;
 #[path = "outbox_sql.rs"]
