@@ -1,6 +1,7 @@
-//! Who a token is comes from memory (issue 17): a request does not read its token, user and
-//! memberships again, yet whatever changes what a token opens holds at once in this process,
-//! and within `MAX_AGE` when another process (the command line, another node) changed it.
+//! Who a token is, and the inbox a message names, come from memory (issue 17): a request does
+//! not read its token, user, memberships and inbox again, yet whatever changes them holds at
+//! once in this process, and within `MAX_AGE` when another process (the command line, another
+//! node) changed it.
 
 mod common;
 
@@ -121,5 +122,33 @@ on_both_engines! {
         assert!(store.principal_by_token(&hash, now + 60_000).await.unwrap().is_none(), "expired while remembered");
         // A forged or unknown token is never remembered as anyone.
         assert!(store.principal_by_token(&[1; 32], now).await.unwrap().is_none());
+    }
+
+    async fn an_inbox_is_read_once_and_what_changes_it_holds_at_the_next_read(engine) {
+        let (store, db) = open_store(engine).await;
+        let desk = an_agent_with_a_token(store.clone()).await;
+        let (ws, inbox) = (desk.ws.id, desk.inbox.id);
+        assert_eq!(store.get_inbox(ws, inbox).await.unwrap().unwrap().conversation_scope, ConversationScope::Inbox);
+
+        // This process's changes: answered at once.
+        let settings = serde_json::json!({"greeting": "Hello!"});
+        store.widget().update_inbox_settings(ws, inbox, settings.clone(), None).await.unwrap();
+        assert_eq!(store.get_inbox(ws, inbox).await.unwrap().unwrap().settings, settings);
+        store.set_conversation_scope(ws, inbox, ConversationScope::Contact).await.unwrap();
+        assert_eq!(store.get_inbox(ws, inbox).await.unwrap().unwrap().conversation_scope, ConversationScope::Contact);
+
+        // Another process's: within the bound.
+        let other = switchboard::store::open(&db.url, &StoreOptions::default()).await.unwrap();
+        other.set_conversation_scope(ws, inbox, ConversationScope::Inbox).await.unwrap();
+        assert_eq!(store.get_inbox(ws, inbox).await.unwrap().unwrap().conversation_scope, ConversationScope::Contact, "answered without a read");
+        tokio::time::sleep(PRINCIPAL_MAX_AGE + std::time::Duration::from_millis(100)).await;
+        assert_eq!(store.get_inbox(ws, inbox).await.unwrap().unwrap().conversation_scope, ConversationScope::Inbox);
+
+        // Deleted here: gone at once; and an inbox never found is not remembered as missing.
+        store.delete_inbox(ws, inbox).await.unwrap();
+        assert!(store.get_inbox(ws, inbox).await.unwrap().is_none());
+        assert!(store.get_inbox(ws, inbox + 1).await.unwrap().is_none());
+        let created = store.create_inbox(NewInbox { workspace_id: ws, name: "Later".into(), kind: switchboard_connector_core::ChannelKind::Api, settings: serde_json::json!({}), sealed_secret: None }).await.unwrap();
+        assert_eq!(store.get_inbox(ws, created.id).await.unwrap().unwrap().name, "Later");
     }
 }

@@ -53,8 +53,18 @@ impl InboxStore for EngineStore {
 
     #[tracing::instrument(skip_all, fields(workspace = workspace_id, inbox = inbox_id))]
     async fn get_inbox(&self, workspace_id: Id, inbox_id: Id) -> Result<Option<Inbox>> {
+        let key = (workspace_id, inbox_id);
+        if let Some(inbox) = self.inboxes.answer(&key, |inbox| Some(inbox.clone())) {
+            return Ok(Some(inbox));
+        }
+        let generation = self.inboxes.generation();
         let mut c = self.reader().await?;
-        inbox_by_id(&mut c, workspace_id, inbox_id).await
+        let inbox = inbox_by_id(&mut c, workspace_id, inbox_id).await?;
+        // Only an inbox found is remembered: one created a moment later must be found then.
+        if let Some(inbox) = &inbox {
+            self.inboxes.keep(key, inbox.clone(), generation);
+        }
+        Ok(inbox)
     }
 
     #[tracing::instrument(skip_all, fields(workspace = workspace_id))]
@@ -190,7 +200,7 @@ impl InboxStore for EngineStore {
         inbox_id: Id,
         scope: ConversationScope,
     ) -> Result<Inbox> {
-        self.write(move |c| {
+        self.write_inbox(move |c| {
             Box::pin(async move {
                 sqlx::query::<Db>(
                     "UPDATE inboxes SET conversation_scope = $3 WHERE workspace_id = $1 AND id = $2",

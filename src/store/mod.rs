@@ -26,6 +26,7 @@ mod postgres;
 mod presence;
 mod principals;
 mod profile;
+mod remembered;
 mod routing;
 mod sqlite;
 mod widget;
@@ -52,6 +53,16 @@ pub use outbox::{ClaimedDelivery, OutboxStore};
 pub use postgres::PgStore;
 pub use presence::PresenceStore;
 use principals::PrincipalCache;
+
+/// The inboxes the store remembers (see remembered.rs), by (workspace, inbox): every message
+/// through the API channel and every widget request names one. Forgotten after every write to
+/// an inbox's row.
+type InboxCache =
+    remembered::Remembered<(crate::domain::Id, crate::domain::Id), crate::domain::Inbox>;
+
+fn inbox_cache() -> InboxCache {
+    remembered::Remembered::new(principals::MAX_AGE, 10_000)
+}
 pub use principals::MAX_AGE as PRINCIPAL_MAX_AGE;
 pub use profile::{ProfilePatch, ProfileStore};
 pub use routing::{AgentRouting, Reroute, RoutingData, RoutingStore};

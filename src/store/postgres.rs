@@ -8,7 +8,7 @@ use futures::future::BoxFuture;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{PgConnection, PgPool};
 
-use super::{Engine, PrincipalCache, Result, StoreOptions};
+use super::{inbox_cache, Engine, InboxCache, PrincipalCache, Result, StoreOptions};
 
 type Db = sqlx::Postgres;
 type EngineStore = PgStore;
@@ -21,6 +21,7 @@ mod sql;
 pub struct PgStore {
     pool: PgPool,
     principals: PrincipalCache,
+    inboxes: InboxCache,
 }
 
 impl PgStore {
@@ -38,6 +39,7 @@ impl PgStore {
         Ok(PgStore {
             pool,
             principals: PrincipalCache::default(),
+            inboxes: inbox_cache(),
         })
     }
 

@@ -10,14 +10,11 @@
 //! that reports it. `MAX_AGE` bounds what this process cannot hear of: a change made by the
 //! command line or by another node of a cluster on the same database holds here within it.
 //!
-//! A read that raced with a change is not kept: each forgetting starts a new generation, and a
-//! principal read in an older one is handed to its request but not remembered.
+//! A read that raced with a change is not kept (see remembered.rs).
 
-use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
+use super::remembered::Remembered;
 use super::{Principal, TOKEN_TOUCH_EVERY_MS};
 use crate::domain::Millis;
 
@@ -29,21 +26,18 @@ pub const MAX_AGE: Duration = Duration::from_secs(2);
 const CAPACITY: usize = 10_000;
 
 pub(crate) struct PrincipalCache {
-    entries: Mutex<HashMap<Vec<u8>, Entry>>,
-    generation: AtomicU64,
+    entries: Remembered<Vec<u8>, Entry>,
 }
 
 struct Entry {
     principal: Principal,
     token_expires_at: Option<Millis>,
-    read_at: Instant,
 }
 
 impl Default for PrincipalCache {
     fn default() -> Self {
         PrincipalCache {
-            entries: Mutex::new(HashMap::new()),
-            generation: AtomicU64::new(0),
+            entries: Remembered::new(MAX_AGE, CAPACITY),
         }
     }
 }
@@ -51,7 +45,7 @@ impl Default for PrincipalCache {
 impl PrincipalCache {
     /// The generation a read starts in; hand it to [`PrincipalCache::keep`] with what it read.
     pub fn generation(&self) -> u64 {
-        self.generation.load(Ordering::Acquire)
+        self.entries.generation()
     }
 
     /// The principal of the token with this hash, when it is remembered and still good at
@@ -59,21 +53,19 @@ impl PrincipalCache {
     /// time (so its request notes the use) and the next ones the new, so that a burst of
     /// requests notes it once.
     pub fn get(&self, hash: &[u8], now: Millis) -> Option<Principal> {
-        let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
-        let entry = entries.get_mut(hash)?;
-        let expired = entry.token_expires_at.is_some_and(|at| at <= now);
-        if expired || entry.read_at.elapsed() >= MAX_AGE {
-            entries.remove(hash);
-            return None;
-        }
-        let principal = entry.principal.clone();
-        if principal
-            .token_last_used_at
-            .is_none_or(|at| now - at >= TOKEN_TOUCH_EVERY_MS)
-        {
-            entry.principal.token_last_used_at = Some(now);
-        }
-        Some(principal)
+        self.entries.answer(hash, |entry| {
+            if entry.token_expires_at.is_some_and(|at| at <= now) {
+                return None;
+            }
+            let principal = entry.principal.clone();
+            if principal
+                .token_last_used_at
+                .is_none_or(|at| now - at >= TOKEN_TOUCH_EVERY_MS)
+            {
+                entry.principal.token_last_used_at = Some(now);
+            }
+            Some(principal)
+        })
     }
 
     /// Remembers what a read that started in `generation` found, unless something was forgotten
@@ -85,31 +77,16 @@ impl PrincipalCache {
         token_expires_at: Option<Millis>,
         generation: u64,
     ) {
-        let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
-        if self.generation() != generation {
-            return;
-        }
-        if entries.len() >= CAPACITY {
-            entries.retain(|_, e| e.read_at.elapsed() < MAX_AGE);
-            if entries.len() >= CAPACITY {
-                entries.clear();
-            }
-        }
-        entries.insert(
-            hash.to_vec(),
-            Entry {
-                principal: principal.clone(),
-                token_expires_at,
-                read_at: Instant::now(),
-            },
-        );
+        let entry = Entry {
+            principal: principal.clone(),
+            token_expires_at,
+        };
+        self.entries.keep(hash.to_vec(), entry, generation);
     }
 
     /// Forgets every principal: called after each committed write that may change one.
     pub fn forget_all(&self) {
-        let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
-        self.generation.fetch_add(1, Ordering::AcqRel);
-        entries.clear();
+        self.entries.forget_all();
     }
 }
 
@@ -120,7 +97,7 @@ mod tests {
 
     impl PrincipalCache {
         fn len(&self) -> usize {
-            self.entries.lock().map_or(0, |e| e.len())
+            self.entries.len()
         }
 
         fn is_empty(&self) -> bool {

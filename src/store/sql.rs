@@ -72,6 +72,21 @@ impl EngineStore {
     {
         let result = self.write(op).await;
         self.principals.forget_all();
+        self.inboxes.forget_all();
+        result
+    }
+
+    /// A write to an inbox's row (its settings, its scope): the inboxes this process remembers
+    /// are forgotten once it has committed (or failed).
+    async fn write_inbox<T, F>(&self, op: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: for<'c> FnOnce(&'c mut Conn) -> futures::future::BoxFuture<'c, Result<T>>
+            + Send
+            + 'static,
+    {
+        let result = self.write(op).await;
+        self.inboxes.forget_all();
         result
     }
 }

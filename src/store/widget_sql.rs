@@ -128,7 +128,7 @@ impl WidgetStore for EngineStore {
         settings: serde_json::Value,
         sealed_secret: Option<Vec<u8>>,
     ) -> Result<Inbox> {
-        self.write(move |c| {
+        self.write_inbox(move |c| {
             Box::pin(async move {
                 let changed = sqlx::query::<Db>(
                     "UPDATE inboxes SET settings = $3, \
