@@ -14,6 +14,7 @@ use super::rows_sql::{
 };
 use super::{Conn, Db, EngineStore};
 use crate::domain::*;
+use crate::store::Engine;
 use crate::store::{ContactStore, NewContact, Page, Result, StoreError};
 
 async fn contacts_with_identities(c: &mut Conn, rows: Vec<ContactRow>) -> Result<Vec<Contact>> {
@@ -174,9 +175,101 @@ impl KnownIdentities {
 
 /// Finds the contact known by any of these identities (strongest first), or creates one; then
 /// links every identity not yet taken and fills blank details. Ends holding the contact's row
-/// lock, so concurrent messages from the same person serialise from here on. `known` answers
-/// the lookups it holds and learns the identities linked here.
+/// lock, so concurrent messages from the same person serialise from here on.
 pub(super) async fn resolve_contact(
+    c: &mut Conn,
+    workspace_id: Id,
+    sender: &InboundSender,
+    now: Millis,
+) -> Result<(Id, bool)> {
+    let known = &mut KnownIdentities::default();
+    let (contact_id, created) = find_contact(c, known, workspace_id, sender, now).await?;
+    touch_contacts(c, vec![ContactTouch::new(contact_id, sender, now)]).await?;
+    Ok((contact_id, created))
+}
+
+/// What a message tells of its sender's contact: the details it fills where they are blank,
+/// and when the contact was last active.
+pub(super) struct ContactTouch {
+    contact_id: Id,
+    name: Option<String>,
+    email: Option<String>,
+    phone: Option<String>,
+    at: Millis,
+}
+
+impl ContactTouch {
+    pub(super) fn new(contact_id: Id, sender: &InboundSender, at: Millis) -> ContactTouch {
+        ContactTouch {
+            contact_id,
+            name: sender.name.clone(),
+            email: sender.email.as_deref().map(|e| e.trim().to_lowercase()),
+            phone: sender.phone.clone(),
+            at,
+        }
+    }
+}
+
+/// Fills the contacts' blank details and marks them active: one statement for a batch, each
+/// contact's touches folded into one as if applied in order (the first detail given fills a
+/// blank, the latest time stands). On PostgreSQL the rows are locked first, in id order, so
+/// batches side by side take them in one order and never deadlock on them; the batch holds
+/// them to its commit, so concurrent messages from the same person serialise from here on.
+pub(super) async fn touch_contacts(c: &mut Conn, touches: Vec<ContactTouch>) -> Result<()> {
+    let mut folded: Vec<ContactTouch> = Vec::with_capacity(touches.len());
+    for touch in touches {
+        match folded.iter_mut().find(|f| f.contact_id == touch.contact_id) {
+            Some(f) => {
+                f.name = f.name.take().or(touch.name);
+                f.email = f.email.take().or(touch.email);
+                f.phone = f.phone.take().or(touch.phone);
+                f.at = f.at.max(touch.at);
+            }
+            None => folded.push(touch),
+        }
+    }
+    folded.sort_by_key(|f| f.contact_id);
+    for touches in folded.chunks(1_000) {
+        if EngineStore::ENGINE == Engine::Postgres {
+            let mut q = QueryBuilder::<Db>::new("SELECT id FROM contacts WHERE id IN (");
+            let mut ids = q.separated(", ");
+            for touch in touches {
+                ids.push_bind(touch.contact_id);
+            }
+            q.push(") ORDER BY id FOR UPDATE");
+            q.build().execute(&mut *c).await?;
+        }
+        let mut q = QueryBuilder::<Db>::new(
+            "UPDATE contacts SET name = COALESCE(contacts.name, k.column2), \
+             email = COALESCE(contacts.email, k.column3), \
+             phone = COALESCE(contacts.phone, k.column4), last_activity_at = k.column5 \
+             FROM (VALUES ",
+        );
+        let mut rows = q.separated(", ");
+        for touch in touches {
+            rows.push("(");
+            rows.push_bind_unseparated(touch.contact_id);
+            rows.push_unseparated(", ");
+            rows.push_bind_unseparated(touch.name.clone());
+            rows.push_unseparated(", ");
+            rows.push_bind_unseparated(touch.email.clone());
+            rows.push_unseparated(", ");
+            rows.push_bind_unseparated(touch.phone.clone());
+            rows.push_unseparated(", ");
+            rows.push_bind_unseparated(touch.at);
+            rows.push_unseparated(")");
+        }
+        q.push(") AS k WHERE contacts.id = k.column1");
+        q.build().execute(&mut *c).await?;
+    }
+    Ok(())
+}
+
+/// Finds the contact known by any of these identities (strongest first), or creates one, and
+/// links every identity not yet taken; its details and activity are the caller's to touch
+/// (`touch_contacts`). `known` answers the lookups it holds and learns the identities linked
+/// here.
+pub(super) async fn find_contact(
     c: &mut Conn,
     known: &mut KnownIdentities,
     workspace_id: Id,
@@ -266,17 +359,6 @@ pub(super) async fn resolve_contact(
             created = false;
         }
     }
-    sqlx::query::<Db>(
-        "UPDATE contacts SET name = COALESCE(name, $2), email = COALESCE(email, $3), \
-         phone = COALESCE(phone, $4), last_activity_at = $5 WHERE id = $1",
-    )
-    .bind(contact_id)
-    .bind(&sender.name)
-    .bind(sender.email.as_deref().map(|e| e.trim().to_lowercase()))
-    .bind(&sender.phone)
-    .bind(now)
-    .execute(&mut *c)
-    .await?;
     Ok((contact_id, created))
 }
 

@@ -7,11 +7,13 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use switchboard_connector_core::{AttachmentSource, InboundMessage};
 
-use super::contacts_sql::{contact_by_id, resolve_contact, KnownIdentities};
+use super::contacts_sql::{
+    contact_by_id, find_contact, touch_contacts, ContactTouch, KnownIdentities,
+};
 use super::conversations_sql::conversation_by_id;
 use super::events_sql::{append_events, PendingEvent};
 use super::inboxes_sql::inbox_by_id;
-use super::joining_sql::{snapshot, OpenConversations};
+use super::joining_sql::{snapshot, KeptConversations, OpenConversations};
 use super::messages_sql::{
     insert_attachment, insert_message, message_by_id, AttachmentRef, NewMessage,
 };
@@ -40,9 +42,15 @@ async fn seen_again(c: &mut Conn, workspace_id: Id, id: Id) -> Result<IngestOutc
 /// end, so the workspace's event counter is locked once per batch and for the shortest time.
 struct Staged {
     message: Message,
-    conversation: Conversation,
+    conversation: Joined,
     created: bool,
     pending: Vec<PendingEvent>,
+}
+
+/// The conversation a message joined: its row as written, or one the batch writes at its end.
+enum Joined {
+    Row(Conversation),
+    Kept(Id),
 }
 
 impl Staged {
@@ -51,7 +59,7 @@ impl Staged {
     fn again(outcome: IngestOutcome, pending: Vec<PendingEvent>) -> Staged {
         Staged {
             message: outcome.message,
-            conversation: outcome.conversation,
+            conversation: Joined::Row(outcome.conversation),
             created: false,
             pending,
         }
@@ -72,7 +80,7 @@ enum Step {
 }
 
 /// The batch's first pass for one message: stored already, or its sender's contact (found or
-/// created, and locked). `looked_up` says whether the message's external id was looked up for
+/// created; the batch touches and locks the contacts it found together, after this pass). `looked_up` says whether the message's external id was looked up for
 /// the batch (`taken`: which of those are stored).
 async fn find_sender(
     c: &mut Conn,
@@ -112,7 +120,7 @@ async fn find_sender(
         None => None,
     };
     let (contact_id, contact_created) =
-        resolve_contact(c, known, workspace_id, &message.sender, now).await?;
+        find_contact(c, known, workspace_id, &message.sender, now).await?;
     let mut pending = Vec::new();
     if contact_created {
         let contact = contact_by_id(c, workspace_id, contact_id)
@@ -142,6 +150,7 @@ async fn store_message(
     arrival: Option<(String, Option<String>)>,
     mut pending: Vec<PendingEvent>,
     open: &mut OpenConversations,
+    kept: &mut KeptConversations,
 ) -> Result<Staged> {
     let IngestRequest {
         workspace_id,
@@ -164,20 +173,21 @@ async fn store_message(
         },
     };
 
-    let snapshot = snapshot(c, inbox, message, contact_id, open).await?;
+    let snapshot = snapshot(c, inbox, message, contact_id, open, kept).await?;
     let conversation = match threading::join(&snapshot) {
+        // Its status stays (`open` knows it as it is): written with the batch's others.
         Join::Keep(id) => {
-            let conversation = touched_conversation(
-                c,
-                "UPDATE conversations SET last_activity_at = $2 WHERE id = $1",
-                id,
-                now,
-            )
-            .await?;
-            open.joined(&conversation, None);
-            conversation
+            kept.keep(id, now, false);
+            Joined::Kept(id)
         }
-        Join::Wake { id, reopened } => {
+        Join::Wake {
+            id,
+            reopened: false,
+        } => {
+            kept.keep(id, now, true);
+            Joined::Kept(id)
+        }
+        Join::Wake { id, reopened: true } => {
             let conversation = touched_conversation(
                 c,
                 "UPDATE conversations SET last_activity_at = $2, \
@@ -187,14 +197,13 @@ async fn store_message(
                 now,
             )
             .await?;
-            if reopened {
-                pending.push(PendingEvent::conversation(
-                    EventKind::ConversationUpdated,
-                    &conversation,
-                ));
-            }
+            pending.push(PendingEvent::conversation(
+                EventKind::ConversationUpdated,
+                &conversation,
+            ));
             open.joined(&conversation, None);
-            conversation
+            kept.written(&conversation);
+            Joined::Row(conversation)
         }
         Join::Start => {
             let row = sqlx::query_as::<Db, ConversationRow>(&format!(
@@ -216,12 +225,17 @@ async fn store_message(
                 &conversation,
             ));
             open.joined(&conversation, Some(message.thread_key.as_deref()));
-            conversation
+            Joined::Row(conversation)
         }
+    };
+    let conversation_id = match &conversation {
+        Joined::Row(row) => row.id,
+        Joined::Kept(id) => *id,
     };
 
     let row = NewMessage {
-        conversation: &conversation,
+        workspace_id,
+        conversation_id,
         // The inbox it came through, which in a conversation across channels may not be the
         // conversation's own: its label, and where its external id is unique.
         inbox_id,
@@ -268,7 +282,7 @@ async fn store_message(
     let stored = Message {
         id: message_id,
         workspace_id,
-        conversation_id: conversation.id,
+        conversation_id,
         inbox_id,
         channel: inbox.kind,
         direction: Direction::Incoming,
@@ -317,8 +331,8 @@ async fn touched_conversation(
 /// What every message needs looked up is looked up for the whole batch in one query each:
 /// which external ids are stored, the contacts the senders are known by, the contacts'
 /// conversations that are not resolved. Two passes: every sender's contact first (found or
-/// created, and on PostgreSQL locked, in `lock_order`), then every message's conversation and
-/// row, each in the batch's order.
+/// created in `lock_order`, then all touched, and on PostgreSQL locked, in one statement), then
+/// every message's conversation and row, each in the batch's order.
 async fn ingest_batch(c: &mut Conn, requests: &[IngestRequest]) -> Result<Vec<IngestOutcome>> {
     // A batch usually comes through one inbox (a mailbox, a webhook burst, one API client):
     // it is read once.
@@ -373,6 +387,20 @@ async fn ingest_batch(c: &mut Conn, requests: &[IngestRequest]) -> Result<Vec<In
     for (k, &i) in order.iter().enumerate() {
         steps.push(find_sender(c, &mut known, &taken, looked_up[k], &requests[i]).await?);
     }
+    // Every sender's contact touched (and on PostgreSQL locked) in one statement.
+    let touches = order
+        .iter()
+        .zip(&steps)
+        .filter_map(|(&i, step)| match step {
+            Step::Sender { contact_id, .. } => Some(ContactTouch::new(
+                *contact_id,
+                &requests[i].message.sender,
+                requests[i].received_at,
+            )),
+            Step::Done(_) => None,
+        })
+        .collect();
+    touch_contacts(c, touches).await?;
 
     // Under the contacts' locks a concurrent delivery of the same message has either committed
     // (and we answer with it) or not started. SQLite's one writer runs no concurrent delivery,
@@ -401,6 +429,7 @@ async fn ingest_batch(c: &mut Conn, requests: &[IngestRequest]) -> Result<Vec<In
         })
         .collect();
     let mut open = OpenConversations::look_up(c, &pairs).await?;
+    let mut kept = KeptConversations::default();
     let mut staged = Vec::with_capacity(order.len());
     for ((step, &i), &at) in steps.into_iter().zip(&order).zip(&inbox_of) {
         staged.push(match step {
@@ -418,11 +447,14 @@ async fn ingest_batch(c: &mut Conn, requests: &[IngestRequest]) -> Result<Vec<In
                     arrival,
                     pending,
                     &mut open,
+                    &mut kept,
                 )
                 .await?
             }
         });
     }
+    kept.write(c).await?;
+
     // Events per workspace in the order the messages were stored (a conversation's creation
     // before the messages that joined it), handed back to the message that made them.
     let mut workspaces: Vec<Id> = requests.iter().map(|r| r.workspace_id).collect();
@@ -448,9 +480,13 @@ async fn ingest_batch(c: &mut Conn, requests: &[IngestRequest]) -> Result<Vec<In
     }
     let mut outcomes: Vec<Option<IngestOutcome>> = (0..requests.len()).map(|_| None).collect();
     for ((s, events), &i) in staged.into_iter().zip(events).zip(&order) {
+        let conversation = match s.conversation {
+            Joined::Row(row) => row,
+            Joined::Kept(id) => kept.row(id)?,
+        };
         outcomes[i] = Some(IngestOutcome {
             message: s.message,
-            conversation: s.conversation,
+            conversation,
             created: s.created,
             events,
         });

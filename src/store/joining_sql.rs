@@ -7,10 +7,10 @@ use std::collections::HashMap;
 use sqlx::QueryBuilder;
 use switchboard_connector_core::InboundMessage;
 
-use super::rows_sql::corrupt;
-use super::{redelivery_sql, Conn, Db};
+use super::rows_sql::{corrupt, ConversationRow, CONVERSATION_COLS};
+use super::{redelivery_sql, Conn, Db, EngineStore};
 use crate::domain::*;
-use crate::store::Result;
+use crate::store::{Engine, Result, StoreError};
 use crate::threading::{Found, Snapshot};
 
 /// The conversation `message` answers, if the channel proved one or it references a stored
@@ -61,6 +61,7 @@ pub(super) async fn snapshot(
     message: &InboundMessage,
     contact_id: Id,
     open: &OpenConversations,
+    kept: &mut KeptConversations,
 ) -> Result<Snapshot> {
     let inbox_id = inbox.id;
     let answered = answered_conversation(c, inbox_id, message, contact_id).await?;
@@ -76,6 +77,9 @@ pub(super) async fn snapshot(
     let scope = inbox.conversation_scope;
     let shared = match (scope, answered.or(open)) {
         (ConversationScope::Contact, None) => {
+            // The contact's most recently active one: what this batch kept must be written
+            // for its activity to count.
+            kept.write(c).await?;
             shared_conversation(c, inbox.workspace_id, inbox_id, contact_id).await?
         }
         _ => None,
@@ -236,4 +240,104 @@ fn found_conversation((id, status): (i64, String)) -> Result<Found> {
         status: ConversationStatus::parse(&status)
             .ok_or_else(|| corrupt("conversation status", &status))?,
     })
+}
+
+/// The conversations a batch's messages joined without changing their status (an auto-reply
+/// kept out of a sleeping one, a customer writing into an open one): marked active in one
+/// statement for the batch rather than one per message, their rows then handed to the messages
+/// that joined them. A customer's message also marks the conversation waiting for an answer
+/// from then, when it was not already.
+#[derive(Default)]
+pub(super) struct KeptConversations {
+    pending: Vec<Kept>,
+    rows: HashMap<Id, Conversation>,
+}
+
+/// A conversation's pending write: active at `at`; waiting since `waiting_from` unless it was
+/// waiting already (`None`: an auto-reply's, which does not).
+struct Kept {
+    id: Id,
+    at: Millis,
+    waiting_from: Option<Millis>,
+}
+
+impl KeptConversations {
+    /// A message joined conversation `id` at `at`; a customer's (`waits`) makes it wait.
+    pub(super) fn keep(&mut self, id: Id, at: Millis, waits: bool) {
+        let waiting_from = waits.then_some(at);
+        match self.pending.iter_mut().find(|k| k.id == id) {
+            // As if written one after the other: the latest activity, the first wait.
+            Some(k) => {
+                k.at = k.at.max(at);
+                k.waiting_from = k.waiting_from.or(waiting_from);
+            }
+            None => self.pending.push(Kept {
+                id,
+                at,
+                waiting_from,
+            }),
+        }
+    }
+
+    /// A later message of the batch wrote `conversation` itself (woke it, an auto-reply having
+    /// kept it asleep before): that write is newer than what is pending, and its row stands.
+    pub(super) fn written(&mut self, conversation: &Conversation) {
+        let was_pending = self.pending.iter().any(|k| k.id == conversation.id);
+        self.pending.retain(|k| k.id != conversation.id);
+        if was_pending || self.rows.contains_key(&conversation.id) {
+            self.rows.insert(conversation.id, conversation.clone());
+        }
+    }
+
+    /// Writes what is pending. On PostgreSQL the rows are locked first, in id order, so batches
+    /// side by side take them in one order.
+    pub(super) async fn write(&mut self, c: &mut Conn) -> Result<()> {
+        let mut pending = std::mem::take(&mut self.pending);
+        pending.sort_unstable_by_key(|k| k.id);
+        for pending in pending.chunks(1_000) {
+            if EngineStore::ENGINE == Engine::Postgres {
+                let mut q = QueryBuilder::<Db>::new("SELECT id FROM conversations WHERE id IN (");
+                let mut ids = q.separated(", ");
+                for k in pending {
+                    ids.push_bind(k.id);
+                }
+                q.push(") ORDER BY id FOR UPDATE");
+                q.build().execute(&mut *c).await?;
+            }
+            let mut q = QueryBuilder::<Db>::new(
+                "UPDATE conversations SET last_activity_at = k.column2, \
+                 waiting_since = COALESCE(waiting_since, k.column3), \
+                 status = CASE WHEN k.column3 IS NULL THEN status ELSE 'open' END, \
+                 snoozed_until = CASE WHEN k.column3 IS NULL THEN snoozed_until ELSE NULL END \
+                 FROM (VALUES ",
+            );
+            let mut rows = q.separated(", ");
+            for k in pending {
+                rows.push("(");
+                rows.push_bind_unseparated(k.id);
+                rows.push_unseparated(", ");
+                rows.push_bind_unseparated(k.at);
+                rows.push_unseparated(", ");
+                rows.push_bind_unseparated(k.waiting_from);
+                rows.push_unseparated(")");
+            }
+            q.push(format!(
+                ") AS k WHERE conversations.id = k.column1 RETURNING {CONVERSATION_COLS}"
+            ));
+            let written: Vec<ConversationRow> = q.build_query_as().fetch_all(&mut *c).await?;
+            for row in written {
+                let conversation = Conversation::try_from(row)?;
+                self.rows.insert(conversation.id, conversation);
+            }
+        }
+        Ok(())
+    }
+
+    /// The row of a conversation kept and written.
+    pub(super) fn row(&self, id: Id) -> Result<Conversation> {
+        self.rows
+            .get(&id)
+            .cloned()
+            .ok_or(StoreError::NotFound("conversation"))
+    }
 }

@@ -62,7 +62,8 @@ pub(super) async fn message_by_id(c: &mut Conn, id: Id) -> Result<Message> {
 
 /// A message row as every room writes it: an incoming message, a reply or note, an activity line.
 pub(super) struct NewMessage<'a> {
-    pub(super) conversation: &'a Conversation,
+    pub(super) workspace_id: Id,
+    pub(super) conversation_id: Id,
     /// The inbox the message came or goes through (see `Message::inbox_id`).
     pub(super) inbox_id: Id,
     pub(super) direction: Direction,
@@ -80,15 +81,14 @@ pub(super) struct NewMessage<'a> {
 
 /// Inserts a message row; `None` when the inbox holds a message with this external id already.
 pub(super) async fn insert_message(c: &mut Conn, message: &NewMessage<'_>) -> Result<Option<Id>> {
-    let conversation = message.conversation;
     Ok(sqlx::query_scalar::<Db, i64>(
         "INSERT INTO messages (workspace_id, conversation_id, inbox_id, direction, sender_kind, \
          sender_id, text, html, external_id, status, created_at, meta) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
          ON CONFLICT (inbox_id, external_id) DO NOTHING RETURNING id",
     )
-    .bind(conversation.workspace_id)
-    .bind(conversation.id)
+    .bind(message.workspace_id)
+    .bind(message.conversation_id)
     .bind(message.inbox_id)
     .bind(message.direction.as_str())
     .bind(message.sender_kind.as_str())
@@ -166,7 +166,8 @@ pub(super) async fn insert_activity(
     let text = activity.text();
     let meta = activity.meta();
     let line = NewMessage {
-        conversation,
+        workspace_id: conversation.workspace_id,
+        conversation_id: conversation.id,
         inbox_id: conversation.inbox_id,
         direction: Direction::Activity,
         sender_kind: SenderKind::System,
@@ -241,7 +242,8 @@ async fn post_reply(
         (Direction::Outgoing, DeliveryStatus::Queued)
     };
     let row = NewMessage {
-        conversation: &conversation,
+        workspace_id: conversation.workspace_id,
+        conversation_id: conversation.id,
         inbox_id,
         direction,
         sender_kind: SenderKind::User,

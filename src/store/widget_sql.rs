@@ -3,7 +3,7 @@
 use async_trait::async_trait;
 use sqlx::QueryBuilder;
 
-use super::contacts_sql::{contact_by_id, resolve_contact, KnownIdentities};
+use super::contacts_sql::{contact_by_id, resolve_contact};
 use super::conversations_sql::conversation_by_id;
 use super::events_sql::{append_events, PendingEvent};
 use super::inboxes_sql::inbox_by_id;
@@ -25,8 +25,7 @@ impl WidgetStore for EngineStore {
     ) -> Result<(Contact, Vec<Event>)> {
         self.write(move |c| {
             Box::pin(async move {
-                let known = &mut KnownIdentities::default();
-                let (id, created) = resolve_contact(c, known, workspace_id, &sender, now).await?;
+                let (id, created) = resolve_contact(c, workspace_id, &sender, now).await?;
                 sqlx::query::<Db>(
                     "UPDATE contacts SET name = COALESCE(name, $2), email = COALESCE(email, $3), \
                      phone = COALESCE(phone, $4) WHERE id = $1",
