@@ -200,6 +200,61 @@ on_both_engines! {
         assert_eq!(kinds, ["conversation.updated", "message.created", "message.created", "conversation.created", "message.created", "message.created"]);
     }
 
+    async fn what_a_batch_writes_of_a_conversation_is_as_if_its_messages_came_one_by_one(engine) {
+        let (store, _db) = open_store(engine).await;
+        let (ws, inbox) = workspace_with_inbox(&store).await;
+        let agent = store.create_user(NewUser {
+            workspace_id: ws.id,
+            email: EmailAddress::parse("agent@acme.example").unwrap(),
+            name: "Ada Agent".into(),
+            role: Role::Agent,
+            password_hash: "x".into(),
+        }).await.unwrap();
+        let at = |received_at: Millis, message: InboundMessage| IngestRequest { workspace_id: ws.id, inbox_id: inbox.id, message, received_at };
+        let t0 = now_millis();
+        let first = only(store.ingest_batch(Arc::new(vec![at(t0, message("a1", "ana", "hello"))])).await.unwrap()).unwrap();
+        let id = first.conversation.id;
+        assert_eq!(first.conversation.waiting_since, Some(t0));
+
+        // Two more into the open conversation: active at the later, still waiting since the first.
+        let two = store.ingest_batch(Arc::new(vec![at(t0 + 20, message("a2", "ana", "anyone?")), at(t0 + 10, message("a3", "ana", "hello?"))])).await.unwrap();
+        assert!(two.iter().all(|o| o.conversation.id == id && o.conversation.last_activity_at == t0 + 20));
+        assert_eq!(two[0].conversation.waiting_since, Some(t0));
+        assert!(two.iter().all(|o| o.events.iter().all(|e| e.kind.as_str() == "message.created")), "an open conversation is not told of again");
+
+        // Snoozed: an out-of-office keeps it asleep, the customer's next message in the same
+        // batch wakes it, and the row as the batch left it is what both are answered with.
+        let snooze = ConversationPatch { status: Some(ConversationStatus::Snoozed), snoozed_until: Some(t0 + 3_600_000), priority: None, labels: None };
+        store.update_conversation(ws.id, id, snooze, Actor { user_id: agent.id, name: agent.name.clone() }).await.unwrap();
+        let batch = store.ingest_batch(Arc::new(vec![
+            at(t0 + 30, InboundMessage { automatic: true, ..message("a4", "ana", "I am away") }),
+            at(t0 + 40, message("a5", "ana", "back now")),
+        ])).await.unwrap();
+        let stored = store.get_conversation(ws.id, id).await.unwrap().unwrap();
+        assert_eq!(stored.status, ConversationStatus::Open);
+        assert_eq!(stored.snoozed_until, None);
+        assert_eq!(stored.last_activity_at, t0 + 40, "the later write stands");
+        for outcome in &batch {
+            assert_eq!(serde_json::to_value(&outcome.conversation).unwrap(), serde_json::to_value(&stored).unwrap());
+        }
+        let kinds: Vec<&str> = batch.iter().flat_map(|o| o.events.iter().map(|e| e.kind.as_str())).collect();
+        assert_eq!(kinds, ["message.created", "conversation.updated", "message.created"]);
+    }
+
+    async fn a_reply_finds_the_message_it_answers_in_the_same_batch(engine) {
+        let (store, _db) = open_store(engine).await;
+        let (ws, inbox) = workspace_with_inbox(&store).await;
+        // A mailbox fetched at once: the first mail, and a colleague's reply to it with another
+        // subject, which only its reference ties to the first.
+        let outcomes = store.ingest_batch(requests(&ws, &inbox, vec![
+            InboundMessage { thread_key: Some("order 42".into()), ..message("<o1@x>", "ana", "where is my order?") },
+            InboundMessage { thread_key: Some("re: something else".into()), references: vec!["<o1@x>".into()], ..message("<r1@x>", "bo", "same here") },
+        ])).await.unwrap();
+        assert_eq!(outcomes[1].conversation.id, outcomes[0].conversation.id);
+        assert!(outcomes.iter().all(|o| o.created && o.message.id > 0));
+        assert!(outcomes[1].message.id > outcomes[0].message.id, "written in the order they came");
+    }
+
     async fn concurrent_ingests_share_batches_and_lose_nothing(engine) {
         let (store, _db) = open_store(engine).await;
         let (ws, inbox) = workspace_with_inbox(&store).await;

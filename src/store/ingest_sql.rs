@@ -15,7 +15,7 @@ use super::events_sql::{append_events, PendingEvent};
 use super::inboxes_sql::inbox_by_id;
 use super::joining_sql::{snapshot, KeptConversations, OpenConversations};
 use super::messages_sql::{
-    insert_attachment, insert_message, message_by_id, AttachmentRef, NewMessage,
+    insert_attachment, insert_messages, message_by_id, AttachmentRef, NewMessage,
 };
 use super::rows_sql::{ConversationRow, CONVERSATION_COLS};
 use super::{redelivery_sql, Conn, Db, EngineStore};
@@ -45,6 +45,13 @@ struct Staged {
     conversation: Joined,
     created: bool,
     pending: Vec<PendingEvent>,
+    /// A new message not yet written: the batch writes its new messages together.
+    unwritten: Option<Unwritten>,
+}
+
+/// What writing a new message needs beside its row: the external id it shares with another.
+struct Unwritten {
+    shares: Option<String>,
 }
 
 /// The conversation a message joined: its row as written, or one the batch writes at its end.
@@ -62,6 +69,7 @@ impl Staged {
             conversation: Joined::Row(outcome.conversation),
             created: false,
             pending,
+            unwritten: None,
         }
     }
 }
@@ -233,54 +241,9 @@ async fn store_message(
         Joined::Kept(id) => *id,
     };
 
-    let row = NewMessage {
-        workspace_id,
-        conversation_id,
-        // The inbox it came through, which in a conversation across channels may not be the
-        // conversation's own: its label, and where its external id is unique.
-        inbox_id,
-        direction: Direction::Incoming,
-        sender_kind: SenderKind::Contact,
-        sender_id: Some(contact_id),
-        text: &message.text,
-        html: message.html.as_deref(),
-        external_id: Some(&external_id),
-        status: DeliveryStatus::Received,
-        meta: message.meta.as_ref(),
-        created_at: now,
-    };
-    let message_id = insert_message(c, &row)
-        .await?
-        // Only a concurrent delivery under the same external id (from a *different* sender
-        // identity, or a different message reusing the id) can get here; the caller retries and
-        // finds the stored message, or stores this one beside it, on the first check.
-        .ok_or(StoreError::Conflict(
-            "message with this external id already exists",
-        ))?;
-    redelivery_sql::record(
-        c,
-        message_id,
-        message.content_key.as_deref(),
-        shares.as_deref(),
-    )
-    .await?;
-    let mut attachments = Vec::with_capacity(message.attachments.len());
-    for attachment in &message.attachments {
-        let (url, data) = match &attachment.source {
-            AttachmentSource::Url(url) => (Some(url.as_str()), None),
-            AttachmentSource::Inline(bytes) => (None, Some(bytes.as_slice())),
-        };
-        let new = AttachmentRef {
-            filename: &attachment.filename,
-            content_type: &attachment.content_type,
-            url,
-            data,
-        };
-        attachments.push(insert_attachment(c, workspace_id, message_id, &new, now).await?);
-    }
-    // The row as just written, without reading it back.
-    let stored = Message {
-        id: message_id,
+    // The row as it will be written, with the batch's others (`write_messages`).
+    let unwritten = Message {
+        id: 0,
         workspace_id,
         conversation_id,
         inbox_id,
@@ -293,13 +256,13 @@ async fn store_message(
         external_id: Some(external_id),
         status: DeliveryStatus::Received,
         error: None,
-        attachments,
+        attachments: Vec::new(),
         created_at: now,
         meta: message.meta.clone(),
     };
-    pending.push(PendingEvent::message(EventKind::MessageCreated, &stored));
     Ok(Staged {
-        message: stored,
+        message: unwritten,
+        unwritten: Some(Unwritten { shares }),
         conversation,
         created: true,
         pending,
@@ -430,8 +393,18 @@ async fn ingest_batch(c: &mut Conn, requests: &[IngestRequest]) -> Result<Vec<In
         .collect();
     let mut open = OpenConversations::look_up(c, &pairs).await?;
     let mut kept = KeptConversations::default();
-    let mut staged = Vec::with_capacity(order.len());
+    let mut staged: Vec<Staged> = Vec::with_capacity(order.len());
     for ((step, &i), &at) in steps.into_iter().zip(&order).zip(&inbox_of) {
+        // What this message's arrival or references are asked of must be written first: an
+        // earlier message of the batch with the same external id, or one it answers.
+        let asks_of_unwritten = match &step {
+            Step::Sender { arrival: None, .. } => true,
+            Step::Sender { .. } => answers_unwritten(&requests[i].message, &staged),
+            Step::Done(_) => false,
+        };
+        if asks_of_unwritten {
+            write_messages(c, requests, &order, &mut staged).await?;
+        }
         staged.push(match step {
             Step::Done(staged) => staged,
             Step::Sender {
@@ -453,6 +426,7 @@ async fn ingest_batch(c: &mut Conn, requests: &[IngestRequest]) -> Result<Vec<In
             }
         });
     }
+    write_messages(c, requests, &order, &mut staged).await?;
     kept.write(c).await?;
 
     // Events per workspace in the order the messages were stored (a conversation's creation
@@ -492,6 +466,89 @@ async fn ingest_batch(c: &mut Conn, requests: &[IngestRequest]) -> Result<Vec<In
         });
     }
     Ok(outcomes.into_iter().flatten().collect())
+}
+
+/// Whether `message` references a message of the batch not written yet.
+fn answers_unwritten(message: &InboundMessage, staged: &[Staged]) -> bool {
+    let unwritten = || staged.iter().filter(|s| s.unwritten.is_some());
+    message.references.iter().take(50).any(|reference| {
+        unwritten().any(|s| {
+            s.message.external_id.as_deref() == Some(reference.as_str())
+                || s.unwritten.as_ref().and_then(|u| u.shares.as_deref()) == Some(reference)
+        })
+    })
+}
+
+/// Writes the batch's new messages not written yet, in one statement, then what each keeps
+/// beside its row (its content key, its attachments), and tells of each.
+async fn write_messages(
+    c: &mut Conn,
+    requests: &[IngestRequest],
+    order: &[usize],
+    staged: &mut [Staged],
+) -> Result<()> {
+    let waiting: Vec<usize> = (0..staged.len())
+        .filter(|&k| staged[k].unwritten.is_some())
+        .collect();
+    if waiting.is_empty() {
+        return Ok(());
+    }
+    let rows: Vec<NewMessage> = waiting
+        .iter()
+        .map(|&k| {
+            let m = &staged[k].message;
+            NewMessage {
+                workspace_id: m.workspace_id,
+                conversation_id: m.conversation_id,
+                // The inbox it came through, which in a conversation across channels may not be
+                // the conversation's own: its label, and where its external id is unique.
+                inbox_id: m.inbox_id,
+                direction: m.direction,
+                sender_kind: m.sender_kind,
+                sender_id: m.sender_id,
+                text: &m.text,
+                html: m.html.as_deref(),
+                external_id: m.external_id.as_deref(),
+                status: m.status,
+                meta: m.meta.as_ref(),
+                created_at: m.created_at,
+            }
+        })
+        .collect();
+    let ids = insert_messages(c, &rows).await?;
+    drop(rows);
+    for (&k, id) in waiting.iter().zip(ids) {
+        // Only a concurrent delivery under the same external id (from a *different* sender
+        // identity, or a different message reusing the id) can get here; the caller retries
+        // and finds the stored message, or stores this one beside it, on the first check.
+        let id = id.ok_or(StoreError::Conflict(
+            "message with this external id already exists",
+        ))?;
+        let message = &requests[order[k]].message;
+        let s = &mut staged[k];
+        let shares = s.unwritten.take().and_then(|u| u.shares);
+        s.message.id = id;
+        redelivery_sql::record(c, id, message.content_key.as_deref(), shares.as_deref()).await?;
+        for attachment in &message.attachments {
+            let (url, data) = match &attachment.source {
+                AttachmentSource::Url(url) => (Some(url.as_str()), None),
+                AttachmentSource::Inline(bytes) => (None, Some(bytes.as_slice())),
+            };
+            let new = AttachmentRef {
+                filename: &attachment.filename,
+                content_type: &attachment.content_type,
+                url,
+                data,
+            };
+            let stored =
+                insert_attachment(c, s.message.workspace_id, id, &new, s.message.created_at)
+                    .await?;
+            s.message.attachments.push(stored);
+        }
+        s.pending
+            .push(PendingEvent::message(EventKind::MessageCreated, &s.message));
+    }
+    Ok(())
 }
 
 /// The order a batch's messages are stored in. PostgreSQL runs batches side by side, and two

@@ -295,7 +295,8 @@ impl KeptConversations {
         let mut pending = std::mem::take(&mut self.pending);
         pending.sort_unstable_by_key(|k| k.id);
         for pending in pending.chunks(1_000) {
-            if EngineStore::ENGINE == Engine::Postgres {
+            // One row is locked by its update alone: no order to keep.
+            if EngineStore::ENGINE == Engine::Postgres && pending.len() > 1 {
                 let mut q = QueryBuilder::<Db>::new("SELECT id FROM conversations WHERE id IN (");
                 let mut ids = q.separated(", ");
                 for k in pending {

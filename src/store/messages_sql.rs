@@ -103,6 +103,51 @@ pub(super) async fn insert_message(c: &mut Conn, message: &NewMessage<'_>) -> Re
     .await?)
 }
 
+/// Inserts message rows that each carry an external id, in one statement; for each, in their
+/// order, its id, or `None` when its inbox holds a message with that external id already.
+pub(super) async fn insert_messages(
+    c: &mut Conn,
+    messages: &[NewMessage<'_>],
+) -> Result<Vec<Option<Id>>> {
+    let mut ids = Vec::with_capacity(messages.len());
+    // Twelve parameters a row: SQLite allows 32,766 a statement, PostgreSQL 65,535.
+    for messages in messages.chunks(1_000) {
+        let mut q = QueryBuilder::<Db>::new(
+            "INSERT INTO messages (workspace_id, conversation_id, inbox_id, direction, \
+             sender_kind, sender_id, text, html, external_id, status, created_at, meta) ",
+        );
+        q.push_values(messages, |mut row, m| {
+            row.push_bind(m.workspace_id)
+                .push_bind(m.conversation_id)
+                .push_bind(m.inbox_id)
+                .push_bind(m.direction.as_str())
+                .push_bind(m.sender_kind.as_str())
+                .push_bind(m.sender_id)
+                .push_bind(m.text)
+                .push_bind(m.html)
+                .push_bind(m.external_id)
+                .push_bind(m.status.as_str())
+                .push_bind(m.created_at)
+                .push_bind(m.meta.map(|m| m.to_string()));
+        });
+        // The rows come back in no promised order: matched by where their external id is unique.
+        q.push(
+            " ON CONFLICT (inbox_id, external_id) DO NOTHING RETURNING id, inbox_id, external_id",
+        );
+        let written: Vec<(i64, i64, Option<String>)> =
+            q.build_query_as().fetch_all(&mut *c).await?;
+        ids.extend(messages.iter().map(|m| {
+            written
+                .iter()
+                .find(|(_, inbox_id, external_id)| {
+                    *inbox_id == m.inbox_id && external_id.as_deref() == m.external_id
+                })
+                .map(|(id, _, _)| *id)
+        }));
+    }
+    Ok(ids)
+}
+
 /// An attachment as it is written: borrowed from a reply or an inbound message, so a large
 /// file is bound to the statement where it lies rather than copied first.
 pub(super) struct AttachmentRef<'a> {
