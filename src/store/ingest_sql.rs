@@ -77,19 +77,24 @@ impl Staged {
 /// A message on its way through a batch: after the first pass it is either known to be stored
 /// already, or its sender's contact is known and it waits to be stored.
 enum Step {
-    Done(Staged),
-    Sender {
-        contact_id: Id,
-        /// The external id it is stored under and the one it shares; `None` when another
-        /// message of the batch has the same external id, and it is decided after that one.
-        arrival: Option<(String, Option<String>)>,
-        pending: Vec<PendingEvent>,
-    },
+    Done(Box<Staged>),
+    Sender(Sender),
+}
+
+/// A message whose sender's contact the first pass found.
+struct Sender {
+    contact_id: Id,
+    /// The external id it is stored under and the one it shares; `None` when another message
+    /// of the batch has the same external id, and it is decided after that one.
+    arrival: Option<(String, Option<String>)>,
+    /// What finding the contact made: its creation.
+    pending: Vec<PendingEvent>,
 }
 
 /// The batch's first pass for one message: stored already, or its sender's contact (found or
-/// created; the batch touches and locks the contacts it found together, after this pass). `looked_up` says whether the message's external id was looked up for
-/// the batch (`taken`: which of those are stored).
+/// created; the batch touches and locks the contacts it found together, after this pass).
+/// `looked_up` says whether the message's external id was looked up for the batch (`taken`:
+/// which of those are stored).
 async fn find_sender(
     c: &mut Conn,
     known: &mut KnownIdentities,
@@ -119,7 +124,7 @@ async fn find_sender(
     let arrival = match arrival {
         Some(Arrival::Again(id)) => {
             let outcome = seen_again(c, workspace_id, id).await?;
-            return Ok(Step::Done(Staged::again(outcome, Vec::new())));
+            return Ok(Step::Done(Box::new(Staged::again(outcome, Vec::new()))));
         }
         Some(Arrival::New {
             external_id,
@@ -141,11 +146,11 @@ async fn find_sender(
             payload: serde_json::to_value(&contact).unwrap_or_default(),
         });
     }
-    Ok(Step::Sender {
+    Ok(Step::Sender(Sender {
         contact_id,
         arrival,
         pending,
-    })
+    }))
 }
 
 /// The batch's second pass for one message whose sender is known: the conversation it joins
@@ -154,12 +159,15 @@ async fn store_message(
     c: &mut Conn,
     inbox: &Inbox,
     request: &IngestRequest,
-    contact_id: Id,
-    arrival: Option<(String, Option<String>)>,
-    mut pending: Vec<PendingEvent>,
+    sender: Sender,
     open: &mut OpenConversations,
     kept: &mut KeptConversations,
 ) -> Result<Staged> {
+    let Sender {
+        contact_id,
+        arrival,
+        mut pending,
+    } = sender;
     let IngestRequest {
         workspace_id,
         inbox_id,
@@ -355,7 +363,7 @@ async fn ingest_batch(c: &mut Conn, requests: &[IngestRequest]) -> Result<Vec<In
         .iter()
         .zip(&steps)
         .filter_map(|(&i, step)| match step {
-            Step::Sender { contact_id, .. } => Some(ContactTouch::new(
+            Step::Sender(Sender { contact_id, .. }) => Some(ContactTouch::new(
                 *contact_id,
                 &requests[i].message.sender,
                 requests[i].received_at,
@@ -373,7 +381,7 @@ async fn ingest_batch(c: &mut Conn, requests: &[IngestRequest]) -> Result<Vec<In
         for (k, &i) in order.iter().enumerate() {
             let request = &requests[i];
             let key = (request.inbox_id, request.message.external_id.clone());
-            let Step::Sender { arrival, .. } = &mut steps[k] else {
+            let Step::Sender(Sender { arrival, .. }) = &mut steps[k] else {
                 continue;
             };
             if arrival.is_some() && now_taken.contains(&key) {
@@ -387,7 +395,7 @@ async fn ingest_batch(c: &mut Conn, requests: &[IngestRequest]) -> Result<Vec<In
         .iter()
         .zip(&steps)
         .filter_map(|(&i, step)| match step {
-            Step::Sender { contact_id, .. } => Some((requests[i].inbox_id, *contact_id)),
+            Step::Sender(Sender { contact_id, .. }) => Some((requests[i].inbox_id, *contact_id)),
             Step::Done(_) => None,
         })
         .collect();
@@ -398,31 +406,17 @@ async fn ingest_batch(c: &mut Conn, requests: &[IngestRequest]) -> Result<Vec<In
         // What this message's arrival or references are asked of must be written first: an
         // earlier message of the batch with the same external id, or one it answers.
         let asks_of_unwritten = match &step {
-            Step::Sender { arrival: None, .. } => true,
-            Step::Sender { .. } => answers_unwritten(&requests[i].message, &staged),
+            Step::Sender(Sender { arrival: None, .. }) => true,
+            Step::Sender(_) => answers_unwritten(&requests[i].message, &staged),
             Step::Done(_) => false,
         };
         if asks_of_unwritten {
             write_messages(c, requests, &order, &mut staged).await?;
         }
         staged.push(match step {
-            Step::Done(staged) => staged,
-            Step::Sender {
-                contact_id,
-                arrival,
-                pending,
-            } => {
-                store_message(
-                    c,
-                    &inboxes[at],
-                    &requests[i],
-                    contact_id,
-                    arrival,
-                    pending,
-                    &mut open,
-                    &mut kept,
-                )
-                .await?
+            Step::Done(staged) => *staged,
+            Step::Sender(sender) => {
+                store_message(c, &inboxes[at], &requests[i], sender, &mut open, &mut kept).await?
             }
         });
     }
