@@ -69,6 +69,17 @@ fn heard_seqs(heard: &mut tokio::sync::broadcast::Receiver<Arc<Event>>) -> Vec<i
     got
 }
 
+async fn an_agent(store: &Arc<dyn Store>, ws: &Workspace) -> User {
+    let agent = NewUser {
+        workspace_id: ws.id,
+        email: EmailAddress::parse("agent@acme.example").unwrap(),
+        name: "Ada Agent".into(),
+        role: Role::Agent,
+        password_hash: "x".into(),
+    };
+    store.create_user(agent).await.unwrap()
+}
+
 fn seqs(events: &[Event]) -> Vec<i64> {
     events.iter().map(|e| e.seq).collect()
 }
@@ -169,13 +180,7 @@ on_both_engines! {
     async fn a_batch_joins_the_conversations_its_own_messages_started_and_woke(engine) {
         let (store, _db) = open_store(engine).await;
         let (ws, inbox) = workspace_with_inbox(&store).await;
-        let agent = store.create_user(NewUser {
-            workspace_id: ws.id,
-            email: EmailAddress::parse("agent@acme.example").unwrap(),
-            name: "Ada Agent".into(),
-            role: Role::Agent,
-            password_hash: "x".into(),
-        }).await.unwrap();
+        let agent = an_agent(&store, &ws).await;
         let first = only(store.ingest_batch(requests(&ws, &inbox, vec![message("o1", "ana", "order 1")])).await.unwrap()).unwrap();
         let resolve = ConversationPatch { status: Some(ConversationStatus::Resolved), snoozed_until: None, priority: None, labels: None };
         let actor = Actor { user_id: agent.id, name: agent.name.clone() };
@@ -203,13 +208,7 @@ on_both_engines! {
     async fn what_a_batch_writes_of_a_conversation_is_as_if_its_messages_came_one_by_one(engine) {
         let (store, _db) = open_store(engine).await;
         let (ws, inbox) = workspace_with_inbox(&store).await;
-        let agent = store.create_user(NewUser {
-            workspace_id: ws.id,
-            email: EmailAddress::parse("agent@acme.example").unwrap(),
-            name: "Ada Agent".into(),
-            role: Role::Agent,
-            password_hash: "x".into(),
-        }).await.unwrap();
+        let agent = an_agent(&store, &ws).await;
         let at = |received_at: Millis, message: InboundMessage| IngestRequest { workspace_id: ws.id, inbox_id: inbox.id, message, received_at };
         let t0 = now_millis();
         let first = only(store.ingest_batch(Arc::new(vec![at(t0, message("a1", "ana", "hello"))])).await.unwrap()).unwrap();

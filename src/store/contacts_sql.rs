@@ -10,11 +10,11 @@ use switchboard_connector_core::{Identity, InboundSender};
 
 use super::events_sql::{append_events, PendingEvent};
 use super::rows_sql::{
-    contact_from_row, is_unique_violation, push_inbox_filter, ContactRow, CONTACT_COLS,
+    contact_from_row, is_unique_violation, lock_in_id_order, push_inbox_filter, ContactRow,
+    CONTACT_COLS,
 };
 use super::{Conn, Db, EngineStore};
 use crate::domain::*;
-use crate::store::Engine;
 use crate::store::{ContactStore, NewContact, Page, Result, StoreError};
 
 async fn contacts_with_identities(c: &mut Conn, rows: Vec<ContactRow>) -> Result<Vec<Contact>> {
@@ -86,6 +86,19 @@ fn key_of(workspace_id: Id, identity: &Identity) -> IdentityKey {
     )
 }
 
+/// The contact `identity` names in the workspace, if any.
+async fn identity_owner(c: &mut Conn, workspace_id: Id, identity: &Identity) -> Result<Option<Id>> {
+    Ok(sqlx::query_scalar::<Db, i64>(
+        "SELECT contact_id FROM contact_identities \
+         WHERE workspace_id = $1 AND namespace = $2 AND identifier = $3",
+    )
+    .bind(workspace_id)
+    .bind(&identity.namespace)
+    .bind(&identity.identifier)
+    .fetch_optional(&mut *c)
+    .await?)
+}
+
 /// The contacts a batch's senders are known by, looked up for the whole batch in one query
 /// instead of one per identity per message, and kept current as the batch links identities.
 /// An identity looked up and not found names no contact (yet); one never looked up, or
@@ -147,15 +160,7 @@ impl KnownIdentities {
         if let Some(owner) = self.owners.get(&key_of(workspace_id, identity)) {
             return Ok(*owner);
         }
-        Ok(sqlx::query_scalar::<Db, i64>(
-            "SELECT contact_id FROM contact_identities \
-             WHERE workspace_id = $1 AND namespace = $2 AND identifier = $3",
-        )
-        .bind(workspace_id)
-        .bind(&identity.namespace)
-        .bind(&identity.identifier)
-        .fetch_optional(&mut *c)
-        .await?)
+        identity_owner(c, workspace_id, identity).await
     }
 
     /// `identity` now names `contact` (`None`: someone else took it meanwhile: ask again).
@@ -230,16 +235,7 @@ pub(super) async fn touch_contacts(c: &mut Conn, touches: Vec<ContactTouch>) -> 
     }
     folded.sort_by_key(|f| f.contact_id);
     for touches in folded.chunks(1_000) {
-        // One row is locked by its update alone: no order to keep.
-        if EngineStore::ENGINE == Engine::Postgres && touches.len() > 1 {
-            let mut q = QueryBuilder::<Db>::new("SELECT id FROM contacts WHERE id IN (");
-            let mut ids = q.separated(", ");
-            for touch in touches {
-                ids.push_bind(touch.contact_id);
-            }
-            q.push(") ORDER BY id FOR UPDATE");
-            q.build().execute(&mut *c).await?;
-        }
+        lock_in_id_order(c, "contacts", touches.iter().map(|t| t.contact_id)).await?;
         let mut q = QueryBuilder::<Db>::new(
             "UPDATE contacts SET name = COALESCE(contacts.name, k.column2), \
              email = COALESCE(contacts.email, k.column3), \
@@ -495,15 +491,7 @@ impl ContactStore for EngineStore {
         identity: &Identity,
     ) -> Result<Option<Contact>> {
         let mut c = self.reader().await?;
-        let found = sqlx::query_scalar::<Db, i64>(
-            "SELECT contact_id FROM contact_identities \
-             WHERE workspace_id = $1 AND namespace = $2 AND identifier = $3",
-        )
-        .bind(workspace_id)
-        .bind(&identity.namespace)
-        .bind(&identity.identifier)
-        .fetch_optional(&mut *c)
-        .await?;
+        let found = identity_owner(&mut c, workspace_id, identity).await?;
         match found {
             Some(id) => contact_by_id(&mut c, workspace_id, id).await,
             None => Ok(None),

@@ -7,10 +7,10 @@ use std::collections::HashMap;
 use sqlx::QueryBuilder;
 use switchboard_connector_core::InboundMessage;
 
-use super::rows_sql::{corrupt, ConversationRow, CONVERSATION_COLS};
-use super::{redelivery_sql, Conn, Db, EngineStore};
+use super::rows_sql::{corrupt, lock_in_id_order, ConversationRow, CONVERSATION_COLS};
+use super::{redelivery_sql, Conn, Db};
 use crate::domain::*;
-use crate::store::{Engine, Result, StoreError};
+use crate::store::{Result, StoreError};
 use crate::threading::{Found, Snapshot};
 
 /// The conversation `message` answers, if the channel proved one or it references a stored
@@ -295,16 +295,7 @@ impl KeptConversations {
         let mut pending = std::mem::take(&mut self.pending);
         pending.sort_unstable_by_key(|k| k.id);
         for pending in pending.chunks(1_000) {
-            // One row is locked by its update alone: no order to keep.
-            if EngineStore::ENGINE == Engine::Postgres && pending.len() > 1 {
-                let mut q = QueryBuilder::<Db>::new("SELECT id FROM conversations WHERE id IN (");
-                let mut ids = q.separated(", ");
-                for k in pending {
-                    ids.push_bind(k.id);
-                }
-                q.push(") ORDER BY id FOR UPDATE");
-                q.build().execute(&mut *c).await?;
-            }
+            lock_in_id_order(c, "conversations", pending.iter().map(|k| k.id)).await?;
             let mut q = QueryBuilder::<Db>::new(
                 "UPDATE conversations SET last_activity_at = k.column2, \
                  waiting_since = COALESCE(waiting_since, k.column3), \

@@ -4,9 +4,9 @@
 use sqlx::{FromRow, QueryBuilder};
 use switchboard_connector_core::{ChannelKind, Identity};
 
-use super::Db;
+use super::{Conn, Db, EngineStore};
 use crate::domain::*;
-use crate::store::{Result, StoreError};
+use crate::store::{Engine, Result, StoreError};
 
 pub(super) fn corrupt(what: &str, value: &str) -> StoreError {
     StoreError::Corrupt(format!("unknown {what} {value:?}"))
@@ -307,4 +307,26 @@ pub(super) fn push_inbox_filter(
         list.push_bind(*id);
     }
     q.push(")");
+}
+
+/// On PostgreSQL, locks these rows of `table` (ids sorted ascending) in id order, so that
+/// transactions side by side that update several of them take them in one order and cannot
+/// deadlock; the update that follows then holds them. One row needs no order, and SQLite's one
+/// writer takes no row locks.
+pub(super) async fn lock_in_id_order(
+    c: &mut Conn,
+    table: &'static str,
+    ids: impl ExactSizeIterator<Item = Id>,
+) -> Result<()> {
+    if EngineStore::ENGINE != Engine::Postgres || ids.len() < 2 {
+        return Ok(());
+    }
+    let mut q = QueryBuilder::<Db>::new(format!("SELECT id FROM {table} WHERE id IN ("));
+    let mut list = q.separated(", ");
+    for id in ids {
+        list.push_bind(id);
+    }
+    q.push(") ORDER BY id FOR UPDATE");
+    q.build().execute(&mut *c).await?;
+    Ok(())
 }

@@ -70,9 +70,9 @@ impl EngineStore {
             + Send
             + 'static,
     {
-        let result = self.write(op).await;
+        // An inbox's deletion is among them: the inboxes are forgotten too.
+        let result = self.write_inbox(op).await;
         self.principals.forget_all();
-        self.inboxes.forget_all();
         result
     }
 
