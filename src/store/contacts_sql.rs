@@ -123,18 +123,13 @@ impl KnownIdentities {
         // SQLite allows 32,766 parameters a statement: a batch (128 messages) stays far below.
         for keys in owners.keys().cloned().collect::<Vec<_>>().chunks(1_000) {
             let mut q = QueryBuilder::<Db>::new(
-                "SELECT k.column1, k.column2, k.column3, ci.contact_id FROM (VALUES ",
+                "SELECT k.column1, k.column2, k.column3, ci.contact_id FROM (",
             );
-            let mut rows = q.separated(", ");
-            for (workspace_id, namespace, identifier) in keys {
-                rows.push("(");
-                rows.push_bind_unseparated(*workspace_id);
-                rows.push_unseparated(", ");
-                rows.push_bind_unseparated(namespace.clone());
-                rows.push_unseparated(", ");
-                rows.push_bind_unseparated(identifier.clone());
-                rows.push_unseparated(")");
-            }
+            q.push_values(keys, |mut row, (workspace_id, namespace, identifier)| {
+                row.push_bind(*workspace_id)
+                    .push_bind(namespace.as_str())
+                    .push_bind(identifier.as_str());
+            });
             // A join rather than a row-value IN: SQLite's planner looks each key up in the
             // unique index for a join, and scans the table for the IN.
             q.push(
@@ -240,22 +235,15 @@ pub(super) async fn touch_contacts(c: &mut Conn, touches: Vec<ContactTouch>) -> 
             "UPDATE contacts SET name = COALESCE(contacts.name, k.column2), \
              email = COALESCE(contacts.email, k.column3), \
              phone = COALESCE(contacts.phone, k.column4), last_activity_at = k.column5 \
-             FROM (VALUES ",
+             FROM (",
         );
-        let mut rows = q.separated(", ");
-        for touch in touches {
-            rows.push("(");
-            rows.push_bind_unseparated(touch.contact_id);
-            rows.push_unseparated(", ");
-            rows.push_bind_unseparated(touch.name.clone());
-            rows.push_unseparated(", ");
-            rows.push_bind_unseparated(touch.email.clone());
-            rows.push_unseparated(", ");
-            rows.push_bind_unseparated(touch.phone.clone());
-            rows.push_unseparated(", ");
-            rows.push_bind_unseparated(touch.at);
-            rows.push_unseparated(")");
-        }
+        q.push_values(touches, |mut row, touch| {
+            row.push_bind(touch.contact_id)
+                .push_bind(touch.name.as_deref())
+                .push_bind(touch.email.as_deref())
+                .push_bind(touch.phone.as_deref())
+                .push_bind(touch.at);
+        });
         q.push(") AS k WHERE contacts.id = k.column1");
         q.build().execute(&mut *c).await?;
     }

@@ -116,16 +116,11 @@ impl OpenConversations {
         let pairs: Vec<(Id, Id)> = by_pair.keys().copied().collect();
         for pairs in pairs.chunks(1_000) {
             let mut q = QueryBuilder::<Db>::new(
-                "SELECT c.inbox_id, c.contact_id, c.id, c.status, c.thread_key FROM (VALUES ",
+                "SELECT c.inbox_id, c.contact_id, c.id, c.status, c.thread_key FROM (",
             );
-            let mut rows = q.separated(", ");
-            for &(inbox_id, contact_id) in pairs {
-                rows.push("(");
-                rows.push_bind_unseparated(contact_id);
-                rows.push_unseparated(", ");
-                rows.push_bind_unseparated(inbox_id);
-                rows.push_unseparated(")");
-            }
+            q.push_values(pairs, |mut row, &(inbox_id, contact_id)| {
+                row.push_bind(contact_id).push_bind(inbox_id);
+            });
             // A join, so that SQLite looks each pair up in conversations_by_contact.
             q.push(
                 ") k JOIN conversations c ON c.contact_id = k.column1 AND c.inbox_id = k.column2 \
@@ -134,8 +129,7 @@ impl OpenConversations {
             let found: Vec<(i64, i64, i64, String, Option<String>)> =
                 q.build_query_as().fetch_all(&mut *c).await?;
             for (inbox_id, contact_id, id, status, thread_key) in found {
-                let status = ConversationStatus::parse(&status)
-                    .ok_or_else(|| corrupt("conversation status", &status))?;
+                let Found { id, status } = found_conversation((id, status))?;
                 if let Some(list) = by_pair.get_mut(&(inbox_id, contact_id)) {
                     list.push(Unresolved {
                         id,
@@ -301,18 +295,13 @@ impl KeptConversations {
                  waiting_since = COALESCE(waiting_since, k.column3), \
                  status = CASE WHEN k.column3 IS NULL THEN status ELSE 'open' END, \
                  snoozed_until = CASE WHEN k.column3 IS NULL THEN snoozed_until ELSE NULL END \
-                 FROM (VALUES ",
+                 FROM (",
             );
-            let mut rows = q.separated(", ");
-            for k in pending {
-                rows.push("(");
-                rows.push_bind_unseparated(k.id);
-                rows.push_unseparated(", ");
-                rows.push_bind_unseparated(k.at);
-                rows.push_unseparated(", ");
-                rows.push_bind_unseparated(k.waiting_from);
-                rows.push_unseparated(")");
-            }
+            q.push_values(pending, |mut row, k| {
+                row.push_bind(k.id)
+                    .push_bind(k.at)
+                    .push_bind(k.waiting_from);
+            });
             q.push(format!(
                 ") AS k WHERE conversations.id = k.column1 RETURNING {CONVERSATION_COLS}"
             ));

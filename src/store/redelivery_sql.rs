@@ -57,15 +57,10 @@ pub(super) async fn stored_among<'a>(
     let mut stored = HashSet::new();
     // SQLite allows 32,766 parameters a statement: a batch (128 messages) stays far below.
     for keys in keys.chunks(1_000) {
-        let mut q = QueryBuilder::<Db>::new("SELECT m.inbox_id, m.external_id FROM (VALUES ");
-        let mut rows = q.separated(", ");
-        for &(inbox_id, external_id) in keys {
-            rows.push("(");
-            rows.push_bind_unseparated(inbox_id);
-            rows.push_unseparated(", ");
-            rows.push_bind_unseparated(external_id.to_string());
-            rows.push_unseparated(")");
-        }
+        let mut q = QueryBuilder::<Db>::new("SELECT m.inbox_id, m.external_id FROM (");
+        q.push_values(keys, |mut row, &(inbox_id, external_id)| {
+            row.push_bind(inbox_id).push_bind(external_id);
+        });
         // A join rather than a row-value IN: SQLite's planner looks each pair up in the unique
         // index for a join, and scans the table for the IN.
         q.push(") k JOIN messages m ON m.inbox_id = k.column1 AND m.external_id = k.column2");
