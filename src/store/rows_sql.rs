@@ -311,8 +311,11 @@ pub(super) fn push_inbox_filter(
 
 /// On PostgreSQL, locks these rows of `table` (ids sorted ascending) in id order, so that
 /// transactions side by side that update several of them take them in one order and cannot
-/// deadlock; the update that follows then holds them. One row needs no order, and SQLite's one
-/// writer takes no row locks.
+/// deadlock; the update that follows then holds them. The lock is the one that update takes
+/// itself (`FOR NO KEY UPDATE`), not the stronger `FOR UPDATE`, which would also wait for every
+/// transaction that merely inserted a row referencing them (a reply into the conversation, a
+/// conversation for the contact). One row needs no order, and SQLite's one writer takes no row
+/// locks.
 pub(super) async fn lock_in_id_order(
     c: &mut Conn,
     table: &'static str,
@@ -326,7 +329,7 @@ pub(super) async fn lock_in_id_order(
     for id in ids {
         list.push_bind(id);
     }
-    q.push(") ORDER BY id FOR UPDATE");
+    q.push(") ORDER BY id FOR NO KEY UPDATE");
     q.build().execute(&mut *c).await?;
     Ok(())
 }
